@@ -1,0 +1,363 @@
+"""Autoregressive generation, one token at a time.
+
+- ``next_token_logits`` / ``next_token_probs``: one forward pass, the last position's scores.
+- ``apply_temperature``, ``top_k_filter``, ``top_p_filter``: reshape or cut a distribution
+  (filtered logits are ``-inf``, so softmax gives them probability 0).
+- ``choose_token``: greedy argmax or a seeded draw.
+- ``generate_stepwise``: the loop (with or without the KV cache) returning a per-step trace.
+- ``DecodingState``: an immutable decoding state (prompt, chosen tokens, settings) with
+  ``step`` / ``force`` / ``undo`` / ``reset``; the notebook-02 widget drives it.
+
+Step t needs the token chosen at step t-1 as input: that is why this loop cannot be
+parallelised over t, while training (helpers.training) scores every position at once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import torch
+
+STRATEGIES = ("greedy", "sample")
+
+
+# --------------------------------------------------------------------------- validation
+def check_prompt(prompt) -> str:
+    """Return ``prompt`` if it is a non-blank str; else a clear TypeError/ValueError."""
+    if not isinstance(prompt, str):
+        raise TypeError(f"prompt must be a str, got {type(prompt).__name__} {prompt!r}")
+    if not prompt.strip():
+        raise ValueError(f"prompt {prompt!r} is empty or only whitespace; type at least one word")
+    return prompt
+
+
+def check_sampling(temperature=1.0, top_k=None, top_p=None, vocab_size=None) -> None:
+    """Validate sampling settings; the messages name the value and the allowed range."""
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
+        raise TypeError(f"temperature must be a number, got {type(temperature).__name__}")
+    if math.isnan(temperature) or not 0 < temperature < math.inf:
+        raise ValueError(f"temperature={temperature} must be a finite number > 0")
+    if top_k is not None:
+        if isinstance(top_k, bool) or not isinstance(top_k, int):
+            raise TypeError(f"top_k must be an int or None, got {type(top_k).__name__}")
+        upper = f" and <= the vocabulary size {vocab_size}" if vocab_size else ""
+        if top_k < 1 or (vocab_size is not None and top_k > vocab_size):
+            raise ValueError(f"top_k={top_k} must be >= 1{upper}")
+    if top_p is not None:
+        if isinstance(top_p, bool) or not isinstance(top_p, (int, float)):
+            raise TypeError(f"top_p must be a number or None, got {type(top_p).__name__}")
+        if math.isnan(top_p) or not 0 < top_p <= 1:
+            raise ValueError(f"top_p={top_p} must be in the range (0, 1]")
+
+
+def check_max_new_tokens(max_new_tokens) -> int:
+    if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int):
+        raise TypeError(f"max_new_tokens must be an int, got {type(max_new_tokens).__name__}")
+    if max_new_tokens < 0:
+        raise ValueError(f"max_new_tokens={max_new_tokens} must be >= 0")
+    return max_new_tokens
+
+
+def context_window(model) -> int:
+    """The longest sequence the model accepts (GPT-2's ``n_positions``)."""
+    cfg = model.config
+    return int(getattr(cfg, "n_positions", None) or cfg.max_position_embeddings)
+
+
+def encode_prompt(tokenizer, prompt: str, model=None) -> torch.Tensor:
+    """Token ids of ``prompt`` as a (1, T) tensor, checked against the context window."""
+    check_prompt(prompt)
+    ids = tokenizer(prompt, return_tensors="pt")["input_ids"]  # (1, T)
+    if model is not None:
+        window = context_window(model)
+        if ids.size(1) > window:
+            raise ValueError(
+                f"the prompt is {ids.size(1)} tokens long; the model's context window is "
+                f"{window} tokens: shorten the prompt to at most {window} tokens"
+            )
+        ids = ids.to(model.device)
+    return ids
+
+
+# --------------------------------------------------------------------------- one step
+@torch.no_grad()
+def next_token_logits(model, ids: torch.Tensor) -> torch.Tensor:
+    """Scores for the token after ``ids`` (1, T): one forward pass, last position. -> (V,)"""
+    return model(ids).logits[0, -1, :].float()  # (V,)
+
+
+def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Divide the logits by ``temperature``: < 1 sharpens the distribution, > 1 flattens it."""
+    check_sampling(temperature=temperature)
+    return logits / temperature
+
+
+def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
+    """Keep the ``k`` highest logits (ties at the k-th value kept too); set the rest to -inf."""
+    check_sampling(top_k=k, vocab_size=logits.size(-1))
+    kth = torch.topk(logits, k, dim=-1).values[..., -1:]  # (..., 1) the k-th largest
+    return logits.masked_fill(logits < kth, -math.inf)
+
+
+def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
+    """Keep the smallest set of top tokens whose probabilities sum to >= ``p``; rest -> -inf."""
+    check_sampling(top_p=p)
+    sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
+    cum = sorted_logits.softmax(dim=-1).cumsum(dim=-1)
+    # drop a token when the tokens *before* it already reach p (so the top one always stays)
+    drop_sorted = (cum - sorted_logits.softmax(dim=-1)) >= p
+    drop = drop_sorted.scatter(-1, order, drop_sorted)
+    return logits.masked_fill(drop, -math.inf)
+
+
+def filter_logits(logits, temperature=1.0, top_k=None, top_p=None) -> torch.Tensor:
+    """Temperature, then top-k, then top-p: the order transformers applies them in."""
+    check_sampling(temperature, top_k, top_p, vocab_size=logits.size(-1))
+    out = apply_temperature(logits, temperature)
+    if top_k is not None:
+        out = top_k_filter(out, top_k)
+    if top_p is not None and top_p < 1:
+        out = top_p_filter(out, top_p)
+    return out
+
+
+def next_token_probs(model, ids, temperature=1.0, top_k=None, top_p=None) -> torch.Tensor:
+    """The (filtered) next-token distribution after ``ids``: probabilities summing to 1. (V,)"""
+    return filter_logits(next_token_logits(model, ids), temperature, top_k, top_p).softmax(-1)
+
+
+def choose_token(
+    logits: torch.Tensor,
+    strategy: str = "greedy",
+    *,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    generator: torch.Generator | None = None,
+) -> int:
+    """Pick the next token id from raw logits (V,): argmax, or a draw from the filtered softmax."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy={strategy!r} must be one of {STRATEGIES}")
+    if strategy == "greedy":
+        return int(torch.argmax(logits))
+    probs = filter_logits(logits, temperature, top_k, top_p).softmax(-1)
+    return int(torch.multinomial(probs.cpu(), 1, generator=generator))
+
+
+def top_candidates(logits: torch.Tensor, tokenizer, n: int = 5) -> list[tuple[int, str, float]]:
+    """The ``n`` most likely next tokens as (id, text, probability) under plain softmax."""
+    probs = logits.softmax(-1)
+    top = torch.topk(probs, n)
+    return [
+        (int(i), tokenizer.decode([int(i)]), float(p))
+        for p, i in zip(top.values.tolist(), top.indices.tolist(), strict=True)
+    ]
+
+
+# --------------------------------------------------------------------------- the loop
+@dataclass(frozen=True)
+class Step:
+    """One decoding step: what the model saw and what was chosen."""
+
+    step: int
+    context_len: int
+    token_id: int
+    token: str
+    prob: float  # probability of the chosen token under the plain softmax
+    top: list[tuple[int, str, float]]  # the most likely alternatives (id, text, prob)
+
+
+@dataclass
+class Trace:
+    """The result of ``generate_stepwise``."""
+
+    prompt_ids: list[int]
+    new_ids: list[int]
+    steps: list[Step]
+    text: str  # prompt + generated text, decoded
+    forward_passes: int
+    stop_reason: str  # "max_new_tokens", "eos" or "context_window"
+
+    @property
+    def ids(self) -> list[int]:
+        return self.prompt_ids + self.new_ids
+
+
+@torch.no_grad()
+def generate_stepwise(
+    model,
+    tokenizer,
+    prompt: str,
+    max_new_tokens: int = 20,
+    *,
+    strategy: str = "greedy",
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    seed: int = 0,
+    use_cache: bool = True,
+    crop: bool = False,
+    stop_at_eos: bool = False,
+    n_top: int = 3,
+) -> Trace:
+    """Generate ``max_new_tokens`` tokens one forward pass at a time and record every step.
+
+    use_cache: feed only the new token and reuse the keys/values of earlier positions (the KV
+        cache, notebook 05); False re-runs the whole sequence every step. Same tokens either way.
+    crop: what to do when the sequence reaches the context window. False (default): stop there,
+        with ``stop_reason == "context_window"``. True: keep going on the last window of tokens
+        (the model then forgets the start of the text, and the cache cannot be reused).
+    """
+    check_max_new_tokens(max_new_tokens)
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy={strategy!r} must be one of {STRATEGIES}")
+    check_sampling(temperature, top_k, top_p, vocab_size=model.config.vocab_size)
+    ids = encode_prompt(tokenizer, prompt, model)  # (1, T)
+    window = context_window(model)
+    gen = torch.Generator().manual_seed(seed)
+    prompt_ids = ids[0].tolist()
+    steps: list[Step] = []
+    cache, passes, stop_reason = None, 0, "max_new_tokens"
+    for step in range(max_new_tokens):
+        if ids.size(1) >= window and not crop:
+            stop_reason = "context_window"
+            break
+        if ids.size(1) >= window:  # crop: keep the last window-1 tokens, recompute from there
+            context, cache = ids[:, -(window - 1) :], None
+        else:
+            context = ids
+        if use_cache and cache is not None:
+            out = model(context[:, -1:], cache=cache, use_cache=True)  # only the new token
+        else:
+            out = model(context, use_cache=use_cache and not (crop and ids.size(1) >= window))
+        passes += 1
+        cache = out.cache if use_cache else None
+        logits = out.logits[0, -1, :].float()  # (V,) the last position predicts the next token
+        token_id = choose_token(logits, strategy, temperature=temperature, top_k=top_k,
+                                top_p=top_p, generator=gen)  # fmt: skip
+        probs = logits.softmax(-1)
+        steps.append(
+            Step(
+                step,
+                context.size(1),
+                token_id,
+                tokenizer.decode([token_id]),
+                float(probs[token_id]),
+                top_candidates(logits, tokenizer, n_top),
+            )  # fmt: skip
+        )
+        ids = torch.cat([ids, ids.new_tensor([[token_id]])], dim=1)  # (1, T+1): append
+        if stop_at_eos and token_id == tokenizer.eos_token_id:
+            stop_reason = "eos"
+            break
+    new_ids = ids[0, len(prompt_ids) :].tolist()
+    return Trace(prompt_ids, new_ids, steps, tokenizer.decode(ids[0]), passes, stop_reason)
+
+
+# --------------------------------------------------------------------------- decoding state
+@dataclass(frozen=True)
+class Settings:
+    strategy: str = "greedy"
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.strategy not in STRATEGIES:
+            raise ValueError(f"strategy={self.strategy!r} must be one of {STRATEGIES}")
+        check_sampling(self.temperature, self.top_k, self.top_p)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed={self.seed!r} must be an int >= 0")
+
+
+@dataclass(frozen=True)
+class DecodingState:
+    """Everything the decoding widget shows, as an immutable value.
+
+    Each action returns a new state whose ``history`` holds the previous one, so ``undo`` is
+    exact. The model is passed to the actions that need it, so the state stays a plain value.
+    """
+
+    prompt: str
+    prompt_ids: tuple[int, ...]
+    generated: tuple[int, ...] = ()
+    probs: tuple[float, ...] = ()  # probability of each generated token when it was chosen
+    settings: Settings = field(default_factory=Settings)
+    history: tuple[DecodingState, ...] = ()
+
+    @classmethod
+    def start(cls, tokenizer, prompt: str, settings: Settings | None = None, model=None):
+        ids = encode_prompt(tokenizer, prompt, model)
+        return cls(prompt, tuple(ids[0].tolist()), settings=settings or Settings())
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        return self.prompt_ids + self.generated
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.generated)
+
+    @property
+    def log_prob(self) -> float:
+        """Total log-probability of the generated tokens under the plain softmax."""
+        return float(sum(math.log(p) for p in self.probs if p > 0))
+
+    def text(self, tokenizer) -> str:
+        return tokenizer.decode(list(self.ids))
+
+    def _generator(self) -> torch.Generator:
+        # one seed per step, so undo + step draws the same token again
+        return torch.Generator().manual_seed(self.settings.seed * 1_000_003 + self.n_steps)
+
+    def _check_room(self, model) -> None:
+        window = context_window(model)
+        if len(self.ids) >= window:
+            raise ValueError(
+                f"the context window is full ({len(self.ids)} of {window} tokens): "
+                f"undo or reset to continue"
+            )
+
+    def logits(self, model) -> torch.Tensor:
+        """Raw next-token logits for the current sequence. (V,)"""
+        self._check_room(model)
+        ids = torch.tensor([self.ids], device=model.device)  # (1, T)
+        return next_token_logits(model, ids)
+
+    def step(self, model, logits: torch.Tensor | None = None) -> DecodingState:
+        """Choose the next token with the current settings and append it."""
+        logits = self.logits(model) if logits is None else logits
+        s = self.settings
+        token = choose_token(logits, s.strategy, temperature=s.temperature, top_k=s.top_k,
+                             top_p=s.top_p, generator=self._generator())  # fmt: skip
+        return self._append(token, float(logits.softmax(-1)[token]))
+
+    def force(self, model, token_id: int, logits: torch.Tensor | None = None) -> DecodingState:
+        """Append ``token_id`` whatever the model prefers (a teacher's "what if")."""
+        logits = self.logits(model) if logits is None else logits
+        if isinstance(token_id, bool) or not isinstance(token_id, int):
+            raise TypeError(f"token_id must be an int, got {type(token_id).__name__}")
+        if not 0 <= token_id < logits.size(-1):
+            raise ValueError(
+                f"token_id={token_id} is outside the vocabulary 0..{logits.size(-1) - 1}"
+            )
+        return self._append(token_id, float(logits.softmax(-1)[token_id]))
+
+    def _append(self, token: int, prob: float) -> DecodingState:
+        return replace(self, generated=self.generated + (token,), probs=self.probs + (prob,),
+                       history=self.history + (self,))  # fmt: skip
+
+    def undo(self) -> DecodingState:
+        if not self.history:
+            raise ValueError("nothing to undo: this is the starting state")
+        return self.history[-1]
+
+    def reset(self) -> DecodingState:
+        return self.history[0] if self.history else self
+
+    def with_settings(self, **changes) -> DecodingState:
+        """A state with new settings (validated); undo returns to the old settings."""
+        return replace(self, settings=replace(self.settings, **changes),
+                       history=self.history + (self,))  # fmt: skip

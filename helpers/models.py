@@ -1,0 +1,195 @@
+"""Load the course's model and make runs repeatable.
+
+- ``load_model()`` returns the tiny GPT-2 bundled in ``models/``: offline, in eval mode.
+- ``load_model("gpt2")`` (or the environment variable ``GPT_COURSE_MODEL=gpt2``) loads a model
+  from the Hugging Face Hub instead: from the local cache when it is there, else downloaded.
+  Every notebook calls ``load_model()``, so the variable switches the whole course at once.
+- Weights are read from safetensors only and no code from a model repository is ever run.
+- ``seed_everything`` fixes Python's, NumPy's and torch's random streams.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+#: The environment variable that switches every notebook to another model.
+MODEL_ENV_VAR = "GPT_COURSE_MODEL"
+#: The environment variable that picks the device when ``device=None`` (default "cpu").
+DEVICE_ENV_VAR = "GPT_COURSE_DEVICE"
+#: The bundled model: trained by ``python -m helpers.training`` (see its model card).
+BUNDLED_MODEL_NAME = "tiny-shakespeare-gpt2"
+BUNDLED_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / BUNDLED_MODEL_NAME
+ATTN_IMPLEMENTATIONS = ("eager", "sdpa")
+
+
+def quiet_transformers() -> None:
+    """Keep transformers' and the Hub's progress bars and warnings out of notebook output."""
+    import transformers
+    from huggingface_hub.utils import disable_progress_bars
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    disable_progress_bars()
+
+
+def seed_everything(seed: int = 0) -> torch.Generator:
+    """Seed Python, NumPy and torch; return a fresh ``torch.Generator`` seeded with ``seed``.
+
+    On the CPU with the same thread count this makes runs bit-identical; across machines,
+    floats may differ in the last bits, so notebooks print rounded values and token ids.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__} {seed!r}")
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"seed={seed} is outside the allowed range 0 <= seed < 2**32")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def resolve_device(device: str | torch.device | None = None) -> torch.device:
+    """``device`` as a ``torch.device``; ``None`` reads $GPT_COURSE_DEVICE, else "cpu"."""
+    if device is None:
+        device = os.environ.get(DEVICE_ENV_VAR) or "cpu"
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"device must be a str or torch.device, got {type(device).__name__}")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError):
+        raise ValueError(
+            f"device={device!r} is not a device name; use 'cpu', 'cuda', 'cuda:0' or 'mps'"
+        ) from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for but CUDA is not available; use 'cpu'")
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={device!r} was asked for but MPS is not available; use 'cpu'")
+    return dev
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
+
+
+def _check_local_folder(folder: Path, shown: str) -> None:
+    """Raise an OSError that says what is wrong with a model folder, before transformers does."""
+    if not folder.exists():
+        raise OSError(
+            f"model folder {shown!r} does not exist. Pass an existing folder written by "
+            f"save_pretrained, a Hugging Face Hub id such as 'gpt2', or nothing for the "
+            f"bundled model."
+        )
+    if not folder.is_dir():
+        raise OSError(f"model path {shown!r} is a file; pass the folder that holds config.json")
+    config = folder / "config.json"
+    if not config.is_file():
+        raise OSError(
+            f"model folder {shown!r} has no config.json; was it saved with save_pretrained?"
+        )
+    try:
+        json.loads(config.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise OSError(
+            f"config.json in {shown!r} is not valid JSON ({err}); re-save the model "
+            f"with save_pretrained or restore the file from the repository."
+        ) from None
+    weights = list(folder.glob("*.safetensors"))
+    if not weights:
+        pickled = [p.name for p in folder.glob("*.bin")] + [p.name for p in folder.glob("*.pt")]
+        extra = (
+            f" It holds {pickled}, pickle files this course never loads (they can run code)."
+            if pickled
+            else ""
+        )
+        raise OSError(
+            f"model folder {shown!r} has no *.safetensors weights.{extra} Save the model with "
+            f"model.save_pretrained(folder) (safetensors is the default)."
+        )
+
+
+def load_model(
+    name: str | os.PathLike | None = None,
+    device: str | torch.device | None = None,
+    *,
+    attn_implementation: str | None = None,
+):
+    """Return ``(model, tokenizer)``: a causal language model in eval mode and its tokenizer.
+
+    name: ``None`` for $GPT_COURSE_MODEL or, when unset, the bundled tiny GPT-2; a folder
+        written by ``save_pretrained``; or a Hugging Face Hub id such as ``"gpt2"``, loaded from
+        the local cache if present, else downloaded (the only case that uses the network).
+    device: ``"cpu"`` (default, or $GPT_COURSE_DEVICE), ``"cuda"``, ``"mps"``.
+    attn_implementation: ``"eager"`` to get attention weights back (notebook 04); default
+        is transformers' choice (SDPA).
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if name is None:
+        name = os.environ.get(MODEL_ENV_VAR) or BUNDLED_MODEL_DIR
+    if not isinstance(name, (str, os.PathLike)):
+        raise TypeError(
+            f"name must be a str (a folder or a Hub id such as 'gpt2') or None, "
+            f"got {type(name).__name__} {name!r}"
+        )
+    if attn_implementation is not None and attn_implementation not in ATTN_IMPLEMENTATIONS:
+        raise ValueError(
+            f"attn_implementation={attn_implementation!r} is not one of {ATTN_IMPLEMENTATIONS}"
+        )
+    dev = resolve_device(device)
+    quiet_transformers()
+    shown = os.fspath(name)
+    if not shown.strip():
+        raise ValueError("name is an empty string; pass None for the bundled model or 'gpt2'")
+    path = Path(shown).expanduser()
+    kwargs = {"use_safetensors": True}
+    if attn_implementation:
+        kwargs["attn_implementation"] = attn_implementation
+    if path.exists() or isinstance(name, os.PathLike) or _looks_like_path(shown):
+        _check_local_folder(path, shown)
+        model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    else:
+        model, tokenizer = _load_from_hub(shown, kwargs)
+    if tokenizer.pad_token is None:  # GPT-2 has none; batching needs one (masked out anyway)
+        tokenizer.pad_token = tokenizer.eos_token
+    return model.to(dev).eval(), tokenizer
+
+
+def _load_from_hub(name: str, kwargs: dict):
+    """Load a Hub id from the local cache, or download it; explain what to do when both fail."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:  # the cache first: works offline once the model has been downloaded
+        return (
+            AutoModelForCausalLM.from_pretrained(name, local_files_only=True, **kwargs),
+            AutoTokenizer.from_pretrained(name, local_files_only=True),
+        )
+    except (OSError, ValueError):
+        pass
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+    hint = (
+        f"Run once with network access to cache it (unset HF_HUB_OFFLINE), or unset "
+        f"{MODEL_ENV_VAR} / pass name=None to use the bundled offline model."
+    )
+    if offline:
+        raise OSError(
+            f"model {name!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE is set, "
+            f"so it cannot be downloaded. {hint}"
+        )
+    try:
+        return (
+            AutoModelForCausalLM.from_pretrained(name, **kwargs),
+            AutoTokenizer.from_pretrained(name),
+        )
+    except Exception as err:  # network errors come in many classes; the advice is the same
+        raise OSError(
+            f"could not load model {name!r}: it is not a local folder, not in the Hugging Face "
+            f"cache, and downloading it failed ({type(err).__name__}: {str(err)[:200]}). "
+            f"Check the spelling and your network. {hint}"
+        ) from None

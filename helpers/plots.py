@@ -1,0 +1,105 @@
+"""Plotly figure builders shared by the notebooks.
+
+Every builder returns a ``plotly.graph_objects.Figure``. Numbers are rounded and passed as
+plain Python lists, so that a figure's stored JSON is the same on every machine (nbval compares
+it exactly; numpy arrays would be stored as base64 of the last float bit). Fonts are large
+enough for a projector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+
+DIGITS = 4
+TEMPLATE = "plotly_white"
+FONT = {"size": 15}
+
+
+def rounded(values, digits: int = DIGITS):
+    """``values`` (tensor, array, nested lists) as nested Python lists of rounded floats."""
+    if hasattr(values, "detach"):
+        values = values.detach().cpu()
+    if hasattr(values, "tolist") and not isinstance(values, str):
+        values = values.tolist()
+    if isinstance(values, (list, tuple)):
+        return [rounded(v, digits) for v in values]
+    if values is None or isinstance(values, str):
+        return values
+    v = round(float(values), digits)
+    return 0.0 if v == 0 else v  # no "-0.0"
+
+
+def show_token(text: str) -> str:
+    """A token's text made visible on an axis: spaces as '·', newlines as '↵'."""
+    return text.replace(" ", "·").replace("\n", "↵").replace("\t", "⇥") or "∅"
+
+
+def unique_labels(labels: Sequence[str]) -> list[str]:
+    """Make axis labels unique (plotly merges equal category labels) by numbering repeats."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        n = seen.get(label, 0)
+        seen[label] = n + 1
+        out.append(label if n == 0 else f"{label} ({n + 1})")
+    return out
+
+
+def _layout(fig: go.Figure, title: str, height: int, **kw) -> go.Figure:
+    fig.update_layout(title=title, template=TEMPLATE, font=FONT, height=height,
+                      margin={"l": 60, "r": 20, "t": 60, "b": 50}, **kw)  # fmt: skip
+    return fig
+
+
+def bar(labels, values, *, title="", xaxis="", yaxis="probability", colors=None, hover=None,
+        height=420, digits=DIGITS) -> go.Figure:  # fmt: skip
+    """A vertical bar chart of ``values`` per label (e.g. the top next-token candidates)."""
+    vals = rounded(values, digits)
+    fig = go.Figure(
+        go.Bar(
+            x=unique_labels(list(labels)),
+            y=vals,
+            marker_color=colors,
+            text=[f"{v:.{min(digits, 3)}f}" for v in vals],
+            textposition="outside",
+            hovertext=hover,
+            hoverinfo="text" if hover else None,
+        )  # fmt: skip
+    )
+    return _layout(fig, title, height, xaxis_title=xaxis, yaxis_title=yaxis)
+
+
+def heatmap(z, *, x=None, y=None, title="", xaxis="", yaxis="", colorscale="Blues",
+            zmin=None, zmax=None, text=None, height=480, digits=DIGITS,
+            reversed_y=True) -> go.Figure:  # fmt: skip
+    """A heatmap of the 2-D ``z`` (row i = y[i]); ``text`` is written in each cell if given."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=rounded(z, digits),
+            x=unique_labels(x) if x else None,
+            y=unique_labels(y) if y else None,
+            colorscale=colorscale,
+            zmin=zmin,
+            zmax=zmax,
+            text=text,
+            texttemplate="%{text}" if text else None,
+        )  # fmt: skip
+    )
+    fig = _layout(fig, title, height, xaxis_title=xaxis, yaxis_title=yaxis)
+    if reversed_y:
+        fig.update_yaxes(autorange="reversed")  # row 0 at the top, like a matrix
+    return fig
+
+
+def lines(x, series: dict, *, title="", xaxis="", yaxis="", height=420, mode="lines+markers",
+          log_y=False, digits=DIGITS) -> go.Figure:  # fmt: skip
+    """One line per entry of ``series`` (name -> y values) over the shared ``x``."""
+    fig = go.Figure()
+    for name, ys in series.items():
+        fig.add_trace(go.Scatter(x=rounded(x, digits), y=rounded(ys, digits), mode=mode, name=name))
+    fig = _layout(fig, title, height, xaxis_title=xaxis, yaxis_title=yaxis)
+    if log_y:
+        fig.update_yaxes(type="log")
+    return fig

@@ -1,0 +1,30 @@
+"""Shared fixtures: the bundled model (once per session) and a tiny random GPT-2."""
+
+import pytest
+import torch
+from hypothesis import settings
+
+from helpers.models import load_model, quiet_transformers
+
+settings.register_profile("course", deadline=None, derandomize=True, max_examples=60)
+settings.load_profile("course")
+quiet_transformers()
+
+
+@pytest.fixture(scope="session")
+def bundled():
+    """(model, tokenizer) of the bundled tiny GPT-2, on the CPU, in eval mode."""
+    return load_model(None, "cpu")
+
+
+@pytest.fixture(scope="session")
+def tiny(bundled):
+    """A randomly initialised 2-layer GPT-2 with the bundled tokenizer and a 32-token window."""
+    from transformers import GPT2LMHeadModel
+
+    from helpers.training import tiny_gpt2_config
+
+    _, tokenizer = bundled
+    torch.manual_seed(0)
+    config = tiny_gpt2_config(len(tokenizer), n_layer=2, n_head=2, n_embd=32, n_positions=32)
+    return GPT2LMHeadModel(config).eval(), tokenizer

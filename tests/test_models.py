@@ -1,0 +1,137 @@
+"""helpers.models: the bundled model loads offline; bad names give clear errors."""
+
+import shutil
+
+import pytest
+import torch
+
+from helpers import models
+from helpers.models import BUNDLED_MODEL_DIR, load_model, resolve_device, seed_everything
+
+
+def test_bundled_model_loads_in_eval_mode(bundled):
+    model, tokenizer = bundled
+    assert type(model).__name__ == "GPT2LMHeadModel"
+    assert not model.training
+    assert model.device.type == "cpu"
+    assert model.config.vocab_size == len(tokenizer)
+    assert tokenizer.pad_token is not None
+
+
+def test_forward_pass_gives_batch_seq_vocab_logits(bundled):
+    model, tokenizer = bundled
+    ids = tokenizer(["To be, or not to be"], return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        logits = model(ids).logits
+    assert logits.shape == (1, ids.size(1), model.config.vocab_size)
+    probs = logits[0, -1].softmax(-1)
+    assert torch.isclose(probs.sum(), torch.tensor(1.0), atol=1e-5)
+
+
+def test_chinese_characters_become_several_byte_tokens(bundled):
+    _, tokenizer = bundled
+    for ch in "我爱你生成":
+        ids = tokenizer(ch)["input_ids"]
+        assert len(ids) >= 2, ch
+        assert tokenizer.decode(ids) == ch
+
+
+def test_environment_variable_switches_the_model(monkeypatch, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(BUNDLED_MODEL_DIR, copy)
+    monkeypatch.setenv(models.MODEL_ENV_VAR, str(copy))
+    model, _ = load_model()
+    assert model.config.name_or_path == str(copy)
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(OSError, match="does not exist"):
+        load_model(str(tmp_path / "nowhere"))
+
+
+def test_folder_without_weights(tmp_path):
+    shutil.copy(BUNDLED_MODEL_DIR / "config.json", tmp_path / "config.json")
+    (tmp_path / "pytorch_model.bin").write_bytes(b"not loaded")
+    with pytest.raises(OSError, match=r"no \*\.safetensors.*pickle"):
+        load_model(tmp_path)
+
+
+def test_corrupt_config(tmp_path):
+    shutil.copytree(BUNDLED_MODEL_DIR, tmp_path / "m")
+    (tmp_path / "m" / "config.json").write_text("{ this is not json")
+    with pytest.raises(OSError, match="not valid JSON"):
+        load_model(tmp_path / "m")
+
+
+def test_folder_without_config(tmp_path):
+    with pytest.raises(OSError, match="no config.json"):
+        load_model(tmp_path)
+
+
+@pytest.mark.parametrize("bad", [42, 3.5, ["gpt2"], b"gpt2"])
+def test_name_must_be_a_string(bad):
+    with pytest.raises(TypeError, match="name must be a str"):
+        load_model(bad)
+
+
+def test_empty_name():
+    with pytest.raises(ValueError, match="empty"):
+        load_model("  ")
+
+
+def test_hub_id_offline_without_cache(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(OSError, match="not in the local Hugging Face cache.*HF_HUB_OFFLINE"):
+        load_model("gpt2-course-test-model-that-is-not-cached")
+
+
+def test_hub_download_failure_says_what_to_do(monkeypatch):
+    import transformers
+
+    def fail(*args, local_files_only=False, **kwargs):
+        raise (OSError("not cached") if local_files_only else ConnectionError("no network"))
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", fail)
+    with pytest.raises(OSError, match="could not load model 'gpt2'.*ConnectionError.*bundled"):
+        load_model("gpt2")
+
+
+def test_bad_attn_implementation():
+    with pytest.raises(ValueError, match="attn_implementation='flash'"):
+        load_model(None, attn_implementation="flash")
+
+
+def test_eager_attention_returns_weights():
+    model, tokenizer = load_model(None, "cpu", attn_implementation="eager")
+    ids = tokenizer("Good morrow", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        out = model(ids, output_attentions=True)
+    assert len(out.attentions) == model.config.n_layer
+    assert out.attentions[0].shape == (1, model.config.n_head, ids.size(1), ids.size(1))
+
+
+@pytest.mark.parametrize("bad", ["gpu", "cuda:x", 7])
+def test_bad_device(bad):
+    with pytest.raises((ValueError, TypeError), match="device"):
+        resolve_device(bad)
+
+
+def test_cuda_when_unavailable(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        resolve_device("cuda")
+
+
+def test_seed_everything_repeats_draws():
+    g1 = seed_everything(3)
+    a = torch.rand(4), torch.rand(4, generator=g1)
+    g2 = seed_everything(3)
+    b = torch.rand(4), torch.rand(4, generator=g2)
+    assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+
+
+@pytest.mark.parametrize("bad,exc", [(-1, ValueError), (2**32, ValueError), ("1", TypeError)])
+def test_seed_range(bad, exc):
+    with pytest.raises(exc, match="seed"):
+        seed_everything(bad)

@@ -1,0 +1,58 @@
+"""The repository keeps its promises: two README commands, pinned installs, a small safe model."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "models"
+
+
+def readme_commands():
+    return re.findall(r"```bash\n(.+?)\n```", (ROOT / "README.md").read_text(), flags=re.S)
+
+
+def test_readme_has_the_two_setup_commands():
+    commands = readme_commands()
+    assert any(c.endswith("jupyter lab notebooks/") for c in commands)
+    test_cmds = [c for c in commands if c.endswith("python -m pytest")]
+    assert len(test_cmds) == 1
+    assert "pip install -r requirements.txt" in test_cmds[0]
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    (test_cmd,) = [c for c in readme_commands() if c.endswith("python -m pytest")]
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert test_cmd in ci, "the test command in .ci/run must be the README's, verbatim"
+
+
+def requirement_lines(text):
+    return sorted(
+        line.strip().lstrip("- ").strip()
+        for line in text.splitlines()
+        if re.match(r"^\s*(- )?[A-Za-z_\-]+==|^\s*(- )?-e \.", line)
+    )
+
+
+def test_environment_yml_mirrors_requirements():
+    req = requirement_lines((ROOT / "requirements.txt").read_text())
+    env = requirement_lines((ROOT / "environment.yml").read_text())
+    assert req == env
+    assert "torch==2.13.0" in req
+    assert all("==" in r or r == "-e ." for r in req), "every requirement is pinned"
+
+
+def test_bundled_models_are_small_and_safetensors_only():
+    files = [p for p in MODELS.rglob("*") if p.is_file()]
+    total = sum(p.stat().st_size for p in files)
+    assert total <= 12 * 1024 * 1024, f"models/ holds {total / 2**20:.1f} MiB, the limit is 12"
+    assert not [p for p in files if p.suffix in {".bin", ".pt", ".pth", ".pkl", ".ckpt"}]
+    for folder in {p.parent for p in files if p.name == "config.json"}:
+        assert (folder / "model.safetensors").is_file()
+        assert (folder / "README.md").is_file(), f"{folder.name} needs a model card"
+
+
+def test_no_remote_code_or_pickle_loading_in_helpers():
+    for path in (ROOT / "helpers").glob("*.py"):
+        text = path.read_text()
+        assert "trust_remote_code=True" not in text
+        assert "pickle" not in text and "torch.load(" not in text

@@ -1,0 +1,73 @@
+"""Structure every lesson notebook keeps (nbval itself executes and compares them)."""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+IGNORING = ("NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP", "NBVAL_RAISES_EXCEPTION")
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def is_compared(cell):
+    tags = cell.get("metadata", {}).get("tags", [])
+    return not any(m in cell.source for m in IGNORING) and not any(
+        t.startswith("nbval-ignore") or t.startswith("nbval-skip") for t in tags
+    )
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "notebooks/ holds no lesson"
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def nb(request):
+    return nbformat.read(request.param, as_version=4)
+
+
+def test_three_quarters_of_code_cells_are_compared(nb):
+    cells = code_cells(nb)
+    compared = [c for c in cells if is_compared(c)]
+    assert len(compared) >= 0.75 * len(cells), f"{len(compared)} of {len(cells)} compared"
+
+
+def test_no_skipped_cells_or_lax_markers(nb):
+    for cell in code_cells(nb):
+        assert "NBVAL_SKIP" not in cell.source
+        assert "NBVAL_CHECK_OUTPUT" not in cell.source  # only meaningful in lax mode
+
+
+def test_first_code_cell_sets_up_the_notebook(nb):
+    assert "setup_notebook(" in code_cells(nb)[0].source
+
+
+def test_outputs_are_stored_and_clean(nb):
+    cells = code_cells(nb)
+    assert all(c.get("execution_count") for c in cells), "store outputs from a full run"
+    for cell in cells:
+        for out in cell.get("outputs", []):
+            assert out.get("output_type") != "error", cell.source[:80]
+            text = str(out.get("text", "")) + str(out.get("data", {}).get("text/plain", ""))
+            assert not re.search(r"/(work|root|home|Users|tmp)/", text), "absolute path in output"
+            assert out.get("name") != "stderr", f"stderr output in: {cell.source[:80]}"
+
+
+def test_opens_with_goals_and_ends_with_summary_and_exercises(nb):
+    md = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    head = "\n".join(md[:2]).lower()
+    assert "goal" in head and "prerequisite" in head
+    tail = "\n".join(md).lower()
+    assert "## summary" in tail and "## exercises" in tail
+    assert "solution" in tail
+
+
+def test_readme_lists_every_notebook():
+    readme = (ROOT / "README.md").read_text()
+    for path in NOTEBOOKS:
+        assert f"`{path.stem}`" in readme, f"{path.name} missing from README's table"

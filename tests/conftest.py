@@ -9,6 +9,7 @@ from helpers.models import load_model, quiet_transformers
 settings.register_profile("course", deadline=None, derandomize=True, max_examples=60)
 settings.load_profile("course")
 quiet_transformers()
+torch.set_num_threads(1)  # as in the notebooks (helpers.setup_notebook): same floats everywhere
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,36 @@
+"""Execute notebooks top to bottom in a fresh kernel and store their outputs, cleanly.
+
+    python tests/store_outputs.py notebooks/NN_name.ipynb [...]     # or no argument: all
+
+Like `jupyter nbconvert --execute --inplace`, but it drops the per-cell execution timestamps
+(they change on every run and mean nothing to a reader) and prints each notebook's run time.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def store(path: Path) -> float:
+    nb = nbformat.read(path, as_version=4)
+    t0 = time.perf_counter()
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()  # fmt: skip
+    seconds = time.perf_counter() - t0
+    for cell in nb.cells:
+        cell.get("metadata", {}).pop("execution", None)
+    nbformat.write(nb, path)
+    return seconds
+
+
+if __name__ == "__main__":
+    paths = [Path(p) for p in sys.argv[1:]] or sorted(
+        (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
+    )
+    for p in paths:
+        print(f"{p.name}: executed and stored in {store(p):.1f} s", flush=True)

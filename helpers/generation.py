@@ -4,7 +4,9 @@
 - ``apply_temperature``, ``top_k_filter``, ``top_p_filter``: reshape or cut a distribution
   (filtered logits are ``-inf``, so softmax gives them probability 0).
 - ``choose_token``: greedy argmax or a seeded draw.
-- ``generate_stepwise``: the loop (with or without the KV cache) returning a per-step trace.
+- ``generate_stepwise``: the loop (with or without the KV cache) returning a per-step trace;
+  ``forced={step: token_id}`` overrides a choice ("what if step k had picked another token?"),
+  ``record_steps=False`` skips the per-step trace when only the tokens and the speed matter.
 - ``DecodingState``: an immutable decoding state (prompt, chosen tokens, settings) with
   ``step`` / ``force`` / ``undo`` / ``reset``; the notebook-02 widget drives it.
 
@@ -35,25 +37,37 @@ def check_prompt(prompt) -> str:
 def check_sampling(temperature=1.0, top_k=None, top_p=None, vocab_size=None) -> None:
     """Validate sampling settings; the messages name the value and the allowed range."""
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
-        raise TypeError(f"temperature must be a number, got {type(temperature).__name__}")
+        raise TypeError(
+            f"temperature must be a number > 0, got {type(temperature).__name__} {temperature!r}"
+        )
     if math.isnan(temperature) or not 0 < temperature < math.inf:
-        raise ValueError(f"temperature={temperature} must be a finite number > 0")
+        raise ValueError(
+            f"temperature={temperature} must be a finite number > 0 (0 < temperature < inf)"
+        )
     if top_k is not None:
         if isinstance(top_k, bool) or not isinstance(top_k, int):
-            raise TypeError(f"top_k must be an int or None, got {type(top_k).__name__}")
+            raise TypeError(
+                f"top_k must be an int >= 1 or None, got {type(top_k).__name__} {top_k!r}"
+            )
         upper = f" and <= the vocabulary size {vocab_size}" if vocab_size else ""
         if top_k < 1 or (vocab_size is not None and top_k > vocab_size):
             raise ValueError(f"top_k={top_k} must be >= 1{upper}")
     if top_p is not None:
         if isinstance(top_p, bool) or not isinstance(top_p, (int, float)):
-            raise TypeError(f"top_p must be a number or None, got {type(top_p).__name__}")
+            raise TypeError(
+                f"top_p must be a number in (0, 1] or None, got {type(top_p).__name__} {top_p!r}"
+            )
         if math.isnan(top_p) or not 0 < top_p <= 1:
             raise ValueError(f"top_p={top_p} must be in the range (0, 1]")
 
 
 def check_max_new_tokens(max_new_tokens) -> int:
+    """Return ``max_new_tokens`` if it is an int >= 0; else a TypeError/ValueError naming it."""
     if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int):
-        raise TypeError(f"max_new_tokens must be an int, got {type(max_new_tokens).__name__}")
+        raise TypeError(
+            f"max_new_tokens must be an int >= 0, got {type(max_new_tokens).__name__} "
+            f"{max_new_tokens!r}"
+        )
     if max_new_tokens < 0:
         raise ValueError(f"max_new_tokens={max_new_tokens} must be >= 0")
     return max_new_tokens
@@ -103,10 +117,13 @@ def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
 def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
     """Keep the smallest set of top tokens whose probabilities sum to >= ``p``; rest -> -inf."""
     check_sampling(top_p=p)
+    if p >= 1:  # keep everything (float round-off must not cut the far tail)
+        return logits.clone()
     sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
-    cum = sorted_logits.softmax(dim=-1).cumsum(dim=-1)
+    sorted_probs = sorted_logits.softmax(dim=-1)
+    before = sorted_probs.cumsum(dim=-1) - sorted_probs  # mass of the tokens ranked above
     # drop a token when the tokens *before* it already reach p (so the top one always stays)
-    drop_sorted = (cum - sorted_logits.softmax(dim=-1)) >= p
+    drop_sorted = before >= p
     drop = drop_sorted.scatter(-1, order, drop_sorted)
     return logits.masked_fill(drop, -math.inf)
 
@@ -161,11 +178,12 @@ class Step:
     """One decoding step: what the model saw and what was chosen."""
 
     step: int
-    context_len: int
+    context_len: int  # tokens the model attended to (cached + fed)
     token_id: int
     token: str
     prob: float  # probability of the chosen token under the plain softmax
     top: list[tuple[int, str, float]]  # the most likely alternatives (id, text, prob)
+    tokens_fed: int | None = None  # tokens run through the layers in this pass (1 with a cache)
 
 
 @dataclass
@@ -183,8 +201,47 @@ class Trace:
     def ids(self) -> list[int]:
         return self.prompt_ids + self.new_ids
 
+    def rows(self, alternatives: int = 3, digits: int = 4) -> list[dict]:
+        """One dict per step (for ``pandas.DataFrame``): the choice and the runners-up.
 
-@torch.no_grad()
+        "alternatives" are the most likely tokens *other than* the chosen one, written
+        ``'text' prob``; ask ``generate_stepwise`` for ``n_top >= alternatives + 1`` to get them
+        all (greedy: the chosen token is always among the top ones).
+        """
+        rows = []
+        for s in self.steps:
+            others = [c for c in s.top if c[0] != s.token_id][:alternatives]
+            rows.append({
+                "step": s.step,
+                "context": s.context_len,
+                "token": repr(s.token),
+                "id": s.token_id,
+                "prob": round(s.prob, digits),
+                "alternatives": ", ".join(f"{t!r} {p:.{digits}f}" for _, t, p in others),
+            })  # fmt: skip
+        return rows
+
+
+def check_forced(forced, vocab_size: int) -> dict[int, int]:
+    """``forced`` as a {step: token_id} dict of ints, steps >= 0, ids inside the vocabulary."""
+    if forced is None:
+        return {}
+    if not isinstance(forced, dict):
+        raise TypeError(f"forced must be a dict {{step: token_id}} or None, got {forced!r}")
+    for step, token_id in forced.items():
+        for name, value in (("step", step), ("token_id", token_id)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"forced {name} must be an int, got {value!r}")
+        if step < 0:
+            raise ValueError(f"forced step={step} must be >= 0")
+        if not 0 <= token_id < vocab_size:
+            raise ValueError(
+                f"forced token_id={token_id} is outside the vocabulary 0..{vocab_size - 1}"
+            )
+    return dict(forced)
+
+
+@torch.inference_mode()  # like no_grad, minus autograd's bookkeeping: a few % faster per step
 def generate_stepwise(
     model,
     tokenizer,
@@ -200,59 +257,70 @@ def generate_stepwise(
     crop: bool = False,
     stop_at_eos: bool = False,
     n_top: int = 3,
+    forced: dict[int, int] | None = None,
+    record_steps: bool = True,
 ) -> Trace:
     """Generate ``max_new_tokens`` tokens one forward pass at a time and record every step.
 
     use_cache: feed only the new token and reuse the keys/values of earlier positions (the KV
         cache, notebook 05); False re-runs the whole sequence every step. Same tokens either way.
     crop: what to do when the sequence reaches the context window. False (default): stop there,
-        with ``stop_reason == "context_window"``. True: keep going on the last window of tokens
-        (the model then forgets the start of the text, and the cache cannot be reused).
+        with ``stop_reason == "context_window"``. True: keep going on the last window - 1 tokens
+        (the model then forgets the start of the text, and the cache cannot be reused because
+        every kept token moves to a new position).
+    forced: {step: token_id} appends that token at that step instead of the model's choice.
+    record_steps: False skips the per-step ``Step`` records (``steps`` stays empty): the same
+        tokens, less bookkeeping per step.
+    seed: seeds the ``torch.Generator`` of the sampled draws (one draw per sampled step).
     """
     check_max_new_tokens(max_new_tokens)
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy={strategy!r} must be one of {STRATEGIES}")
-    check_sampling(temperature, top_k, top_p, vocab_size=model.config.vocab_size)
-    ids = encode_prompt(tokenizer, prompt, model)  # (1, T)
+    vocab = model.config.vocab_size
+    check_sampling(temperature, top_k, top_p, vocab_size=vocab)
+    if isinstance(n_top, bool) or not isinstance(n_top, int) or not 0 <= n_top <= vocab:
+        raise ValueError(f"n_top={n_top!r} must be an int in the range 0..{vocab}")
+    forced = check_forced(forced, vocab)
+    prompt_ids = encode_prompt(tokenizer, prompt, model)[0].tolist()
     window = context_window(model)
     gen = torch.Generator().manual_seed(seed)
-    prompt_ids = ids[0].tolist()
+    ids = list(prompt_ids)  # the growing text, as plain ints
     steps: list[Step] = []
     cache, passes, stop_reason = None, 0, "max_new_tokens"
     for step in range(max_new_tokens):
-        if ids.size(1) >= window and not crop:
-            stop_reason = "context_window"
+        sliding = len(ids) >= window
+        if sliding and not crop:
+            stop_reason = "context_window"  # one more token would not fit in the window
             break
-        if ids.size(1) >= window:  # crop: keep the last window-1 tokens, recompute from there
-            context, cache = ids[:, -(window - 1) :], None
-        else:
-            context = ids
-        if use_cache and cache is not None:
-            out = model(context[:, -1:], cache=cache, use_cache=True)  # only the new token
-        else:
-            out = model(context, use_cache=use_cache and not (crop and ids.size(1) >= window))
-        passes += 1
-        cache = out.cache if use_cache else None
-        logits = out.logits[0, -1, :].float()  # (V,) the last position predicts the next token
-        token_id = choose_token(logits, strategy, temperature=temperature, top_k=top_k,
-                                top_p=top_p, generator=gen)  # fmt: skip
-        probs = logits.softmax(-1)
-        steps.append(
-            Step(
-                step,
-                context.size(1),
-                token_id,
-                tokenizer.decode([token_id]),
-                float(probs[token_id]),
-                top_candidates(logits, tokenizer, n_top),
-            )  # fmt: skip
+        context = ids[-(window - 1) :] if sliding else ids  # what the model looks at
+        reuse = use_cache and cache is not None and not sliding
+        fed = context[-1:] if reuse else context  # with a cache, only the newest token
+        out = model(
+            torch.tensor([fed], device=model.device),  # (1, len(fed))
+            cache=cache if reuse else None,
+            use_cache=use_cache and not sliding,
+            logits_to_keep=1,  # only the last position's scores are needed
         )
-        ids = torch.cat([ids, ids.new_tensor([[token_id]])], dim=1)  # (1, T+1): append
+        passes += 1
+        cache = out.cache if use_cache and not sliding else None
+        logits = out.logits[0, -1, :].float()  # (V,) the last position predicts the next token
+        if step in forced:
+            token_id = forced[step]
+        else:
+            token_id = choose_token(logits, strategy, temperature=temperature, top_k=top_k,
+                                    top_p=top_p, generator=gen)  # fmt: skip
+        if record_steps:
+            probs = logits.softmax(-1)  # (V,)
+            steps.append(
+                Step(step, len(context), token_id, tokenizer.decode([token_id]),
+                     float(probs[token_id]), top_candidates(logits, tokenizer, n_top), len(fed))
+            )  # fmt: skip
+        ids.append(token_id)  # the choice becomes part of the next step's input
         if stop_at_eos and token_id == tokenizer.eos_token_id:
             stop_reason = "eos"
             break
-    new_ids = ids[0, len(prompt_ids) :].tolist()
-    return Trace(prompt_ids, new_ids, steps, tokenizer.decode(ids[0]), passes, stop_reason)
+    new_ids = ids[len(prompt_ids) :]
+    return Trace(prompt_ids, new_ids, steps, tokenizer.decode(ids), passes, stop_reason)
 
 
 # --------------------------------------------------------------------------- decoding state

@@ -1,0 +1,60 @@
+"""How long one press of Step takes in the decoding stepper of notebook 02.
+
+    python benchmarks/bench_widget.py [--steps 60] [--threads N]
+
+One Step = the chosen token appended to the state, one forward pass of the bundled model for the
+new sequence (the candidate panel of the next step), and the re-render of every view. Each
+press continues the text, so every forward pass is on a new sequence (the logits cache never
+hits). Prints `widget_step_p50_ms: X` (median over the presses; target <= 30) and, to explain
+it, the median of a bare forward pass and of a re-render alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from helpers.models import load_model
+from helpers.widgets import DecodingStepper
+
+
+def median_ms(samples: list[float]) -> float:
+    return 1000 * statistics.median(samples)
+
+
+def main(steps: int = 60, threads: int | None = None) -> None:
+    if threads is not None:
+        torch.set_num_threads(threads)
+    model, tok = load_model()
+    stepper = DecodingStepper(model, tok, "ROMEO:\nBut soft, what light through yonder window")
+    stepper.run(3)  # warm-up: first calls allocate
+    step_times, forward_times, render_times = [], [], []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        stepper.step_button.click()
+        step_times.append(time.perf_counter() - t0)
+        assert not stepper.error, stepper.status
+        ids = torch.tensor([stepper.state.ids])  # (1, T)
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            model(ids)
+        forward_times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        stepper._render(stepper.status)  # logits cached now: only the views are redrawn
+        render_times.append(time.perf_counter() - t0)
+    print(f"threads: {torch.get_num_threads()}, steps: {steps}, "
+          f"context {len(stepper.state.ids) - steps}..{len(stepper.state.ids)} tokens")  # fmt: skip
+    print(f"forward_pass_p50_ms: {median_ms(forward_times):.2f}")
+    print(f"render_p50_ms: {median_ms(render_times):.2f}")
+    print(f"widget_step_p50_ms: {median_ms(step_times):.2f}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads")
+    args = parser.parse_args()
+    main(args.steps, args.threads)

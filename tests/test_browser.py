@@ -1,0 +1,208 @@
+"""Notebook 02 in a real browser: JupyterLab + headless Chromium, offline, Step clicked by hand.
+
+Starts JupyterLab on a free localhost port with a token and throw-away config/settings/runtime
+folders, opens a copy of notebooks/02_decoding_widget.ipynb (the repository file is never
+touched), runs all cells, clicks Step in the live widget and checks that a new token appears,
+that plotly drew its figures without the network, and that nothing was fetched from anywhere
+but the local server. Saves screenshots under tests/artifacts/ (gitignored).
+
+Uses Debian's Chromium (/usr/bin/chromium) through Playwright's Python API; never
+``playwright install``. Without Chromium it skips, unless CI=true, where it fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "notebooks" / "02_decoding_widget.ipynb"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.browser
+
+
+def chromium_path() -> str | None:
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def skip_or_fail(reason: str):
+    """Locally a missing browser skips the test; in CI (CI=true) it is a failure."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (CI=true: the browser test must run in CI)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser_path():
+    path = chromium_path()
+    if path is None:
+        skip_or_fail("Chromium not found at /usr/bin/chromium: apt-get install -y chromium")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        skip_or_fail("the playwright Python package is not installed (pip install playwright)")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, browser_path):
+    """A JupyterLab server on a free port, serving a temp folder with a copy of notebook 02."""
+    tmp = tmp_path_factory.mktemp("lab")
+    work = tmp / "work"
+    work.mkdir()
+    shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
+    settings = tmp / "settings"
+    for plugin, values in {
+        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false",
+                                                        "checkForUpdates": False},
+        # every cell stays in the DOM, so what the test looks for is there to find
+        "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+    }.items():  # fmt: skip
+        file = settings / f"{plugin}.jupyterlab-settings"
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(json.dumps(values))
+    env = dict(os.environ)
+    env.update(
+        JUPYTER_CONFIG_DIR=str(tmp / "config"),
+        JUPYTERLAB_SETTINGS_DIR=str(settings),
+        JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
+        JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+        # the kernel imports helpers/ from this checkout even where it is not pip-installed
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+        # the browser, the server and the kernel share the CPU: one torch thread avoids
+        # oversubscription (the notebook's outputs are the same with any thread count)
+        OMP_NUM_THREADS="1",
+    )
+    port, token = free_port(), secrets.token_hex(16)
+    log = open(tmp / "jupyterlab.log", "w")  # noqa: SIM115 (closed below)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+         f"--port={port}", "--port_retries=0", f"--IdentityProvider.token={token}",
+         "--allow-root", "--LabApp.expose_app_in_browser=True",
+         f"--ServerApp.root_dir={work}"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=work,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail(f"JupyterLab did not start:\n{(tmp / 'jupyterlab.log').read_text()}")
+            time.sleep(0.3)
+        yield base, token
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+ALL_CELLS_RUN = """() => {
+    const nb = window.jupyterapp.shell.currentWidget;
+    const kernel = nb.sessionContext.session && nb.sessionContext.session.kernel;
+    const cells = nb.content.widgets.filter(c => c.model.type === 'code');
+    return kernel && kernel.status === 'idle' && cells.every(c => c.model.executionCount);
+}"""
+
+
+def test_step_in_jupyterlab(lab, browser_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    base, token = lab
+    ARTIFACTS.mkdir(exist_ok=True)
+    outside = []  # every request that leaves the local server (a CDN, the news feed...)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=browser_path, headless=True,
+                                    args=CHROMIUM_ARGS)  # fmt: skip
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.on("request", lambda r: None if r.url.startswith((base, "data:", "blob:"))
+                    else outside.append(r.url))  # fmt: skip
+            page.goto(f"{base}/lab/tree/{NOTEBOOK.name}?token={token}")
+            page.wait_for_function(
+                "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+                " && window.jupyterapp.shell.currentWidget.sessionContext",
+                timeout=60_000,
+            )
+            # Run All before the kernel is ready opens a kernel-selection dialog: wait first
+            page.evaluate("""async () => {
+                const nb = window.jupyterapp.shell.currentWidget;
+                await nb.context.ready;
+                await nb.sessionContext.ready;
+                await window.jupyterapp.commands.execute('notebook:run-all-cells');
+            }""")
+            page.wait_for_function(ALL_CELLS_RUN, timeout=90_000, polling=250)
+
+            # tracebacks and stderr both render as this MIME type; the notebook has neither
+            errors = page.locator("[data-mime-type='application/vnd.jupyter.stderr']")
+            assert errors.count() == 0, errors.first.inner_text()
+            printed = page.locator("[data-mime-type='application/vnd.jupyter.stdout']")
+            assert printed.count() >= 10  # the selector finds outputs: its 0 above means none
+            stepper = page.locator(".dw-stepper")
+            expect(stepper).to_have_count(1, timeout=30_000)
+            steps = stepper.locator(".dw-steps")
+            expect(steps).to_have_text("0")
+            assert stepper.locator(".dw-gen").count() == 0
+            expect(stepper.locator("button.dw-cand")).to_have_count(8)
+
+            stepper.locator("button.dw-step").click()
+            expect(steps).to_have_text("1", timeout=30_000)
+            new_token = stepper.locator(".dw-gen")
+            expect(new_token).to_have_count(1)
+            assert "p = " in new_token.get_attribute("title")
+            expect(stepper.locator(".dw-status")).to_contain_text("greedy picked")
+
+            # the static renderings: plotly drew the figures with the bundled extension
+            plots = page.locator(".js-plotly-plot")
+            expect(plots.first).to_be_attached(timeout=30_000)
+            assert plots.count() >= 2
+            assert page.locator(".dw-static").count() >= 2
+
+            sampling_figure = plots.nth(plots.count() - 1)  # the scripted sampling step
+            sampling_figure.scroll_into_view_if_needed()
+            sampling_figure.screenshot(path=str(ARTIFACTS / "02_decoding_widget_figure.png"))
+            stepper.scroll_into_view_if_needed()
+            stepper.screenshot(path=str(ARTIFACTS / "02_decoding_widget_stepper.png"))
+            page.screenshot(path=str(ARTIFACTS / "02_decoding_widget_page.png"))
+        finally:
+            browser.close()
+    assert not outside, f"the page fetched from outside the local server: {outside[:5]}"

@@ -1,0 +1,528 @@
+"""helpers.widgets: the decoding stepper of notebook 02, driven without a browser.
+
+Buttons are clicked with ``Button.click()`` (runs the handlers synchronously) and controls set
+through ``.value`` (fires the observers), then we read what the widget shows.
+"""
+
+import html
+import math
+import re
+from dataclasses import replace
+
+import pytest
+import torch
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from helpers.generation import DecodingState, Settings, filter_logits, generate_stepwise
+from helpers.plots import show_token
+from helpers.widgets import (
+    MAX_SEED,
+    DecodingStepper,
+    candidate_table,
+    candidates_figure,
+    state_html,
+    token_pieces,
+)
+
+PROMPTS = ["To be, or not to be", "ROMEO:", "我爱你", "The"]
+
+
+def plain(fragment: str) -> str:
+    """The text of an HTML fragment (tags dropped, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+def shown_steps(stepper) -> int:
+    return int(re.search(r'class="dw-steps">(\d+)<', stepper.stats_view.value).group(1))
+
+
+# --------------------------------------------------------------------------- candidates
+@pytest.mark.parametrize(
+    "s",
+    [
+        Settings(),
+        Settings("sample", temperature=0.7, top_k=3),
+        Settings("sample", temperature=1.5, top_p=0.3),
+        Settings("sample", top_k=5, top_p=0.5),
+    ],
+)
+def test_candidate_table_matches_filter_logits(bundled, s):
+    model, tok = bundled
+    state = DecodingState.start(tok, "To be, or not to be", s, model)
+    logits = state.logits(model)
+    cands = candidate_table(logits, tok, s, n=8)
+    expected = filter_logits(logits, s.temperature, s.top_k, s.top_p).softmax(-1)
+    probs = logits.softmax(-1)
+    assert cands[0].token_id == int(torch.argmax(logits))
+    assert [c.prob for c in cands] == sorted((c.prob for c in cands), reverse=True)
+    for rank, c in enumerate(cands):
+        assert c.prob == pytest.approx(float(probs[c.token_id]), abs=1e-7)
+        assert c.filtered == pytest.approx(float(expected[c.token_id]), abs=1e-7)
+        assert (c.filtered == 0) == bool(c.cut)
+        if s.top_k is not None and rank >= s.top_k:
+            assert c.cut == "top-k"
+        assert c.text == tok.decode([c.token_id])
+    cut = [bool(c.cut) for c in cands]
+    assert cut == sorted(cut), "the filters cut the tail of the ranking, never the head"
+
+
+def test_top_p_cut_is_named(bundled):
+    model, tok = bundled
+    logits = DecodingState.start(tok, "ROMEO:").logits(model)
+    top = logits.softmax(-1).topk(2).values.tolist()
+    s = Settings("sample", top_p=top[0] + top[1] / 2)  # reached by the second token
+    cands = candidate_table(logits, tok, s)
+    assert [c.cut for c in cands] == ["", ""] + ["top-p"] * 6
+
+
+def test_candidate_table_rejects_bad_n(bundled):
+    model, tok = bundled
+    logits = DecodingState.start(tok, "ROMEO:").logits(model)
+    with pytest.raises(ValueError, match=r"n=0 must be in the range 1\.\.4096"):
+        candidate_table(logits, tok, Settings(), n=0)
+    with pytest.raises(TypeError, match="n must be an int"):
+        candidate_table(logits, tok, Settings(), n=2.5)
+
+
+# --------------------------------------------------------------------------- text pieces
+@settings(max_examples=80)
+@given(ids=st.lists(st.integers(0, 4095), max_size=12), prompt=st.sampled_from(PROMPTS))
+@example(ids=[127, 127], prompt=PROMPTS[0])  # two UTF-8 lead bytes (0xC2): two replacement chars
+def test_pieces_join_to_the_decoded_text(bundled, ids, prompt):
+    _, tok = bundled
+    start = DecodingState.start(tok, prompt)
+    state = replace(start, generated=tuple(ids), probs=tuple(0.5 for _ in ids))
+    pieces = token_pieces(state, tok)
+    assert "".join(p.text for p in pieces) == tok.decode(ids)
+    assert state.text(tok) == prompt + tok.decode(ids)  # text == prompt + chosen tokens
+    assert sum((p.ids for p in pieces), ()) == tuple(ids)
+    assert [p.first_step for p in pieces] == [
+        sum(len(q.ids) for q in pieces[:k]) for k in range(len(pieces))
+    ]
+
+
+def test_a_chinese_character_split_over_tokens_is_one_piece(bundled):
+    _, tok = bundled
+    ids = tok("爱")["input_ids"]
+    assert len(ids) >= 2
+    start = DecodingState.start(tok, "我")
+    state = replace(start, generated=tuple(ids), probs=tuple(0.25 for _ in ids))
+    (piece,) = token_pieces(state, tok)
+    assert piece.text == "爱" and piece.ids == tuple(ids)
+
+
+# --------------------------------------------------------------------------- the widget
+@pytest.fixture
+def stepper(bundled):
+    model, tok = bundled
+    return DecodingStepper(model, tok, "To be, or not to be")
+
+
+def test_initial_view(stepper):
+    assert stepper.state.n_steps == 0 and shown_steps(stepper) == 0
+    assert plain(stepper.text_view.value) == "To be, or not to be"
+    assert f"{len(stepper.state.ids)} / 256 tokens" in stepper.stats_view.value
+    assert "Press Step" in stepper.status
+    assert [b.description for b in stepper.candidate_buttons] == [
+        show_token(c.text) for c in stepper.candidates()
+    ]
+    for name in ("Step", "Run 5", "Undo", "Reset"):
+        assert name in [
+            b.description
+            for b in (
+                stepper.step_button,
+                stepper.run_button,
+                stepper.undo_button,
+                stepper.reset_button,
+            )
+        ]
+
+
+def test_step_shows_the_new_token_everywhere(stepper, bundled):
+    model, tok = bundled
+    expected = stepper.candidates()[0]  # greedy = the top candidate
+    stepper.step_button.click()
+    state = stepper.state
+    assert state.generated == (expected.token_id,)
+    assert shown_steps(stepper) == 1
+    assert plain(stepper.text_view.value) == "To be, or not to be" + expected.text
+    (span,) = re.findall(r'<span class="dw-gen" title="([^"]+)"', stepper.text_view.value)
+    assert f"token {expected.token_id}, p = {expected.prob:.4f}" in html.unescape(span)
+    assert plain(stepper.ids_view.value).split()[-1] == str(expected.token_id)
+    assert f"{len(state.prompt_ids) + 1} / 256 tokens" in stepper.stats_view.value
+    assert f"{math.log(expected.prob):.4f}" in stepper.stats_view.value
+    assert f"greedy picked '{show_token(expected.text)}'" in stepper.status
+    assert not stepper.error
+
+
+def test_run_n_then_undo_then_reset(stepper):
+    start = stepper.state
+    stepper.run_n.value = 4
+    assert stepper.run_button.description == "Run 4"
+    stepper.run_button.click()
+    assert stepper.state.n_steps == 4 and shown_steps(stepper) == 4
+    after_three = stepper.state.history[-1]
+    stepper.undo_button.click()
+    assert stepper.state is after_three
+    stepper.reset_button.click()
+    assert stepper.state.generated == () and stepper.state.prompt == start.prompt
+    stepper.undo_button.click()  # reset is undoable too
+    assert stepper.state is after_three
+
+
+def test_candidate_button_forces_that_token(stepper, bundled):
+    model, tok = bundled
+    third = stepper.candidates()[2]
+    stepper.candidate_buttons[2].click()
+    assert stepper.state.generated == (third.token_id,)
+    assert stepper.state.probs[0] == pytest.approx(third.prob)
+    assert "forced" in stepper.status and "greedy would have picked" in stepper.status
+
+
+def test_settings_controls_reach_the_state_and_undo_reverts_them(stepper):
+    stepper.strategy.value = "sample"
+    stepper.temperature.value = 0.7
+    stepper.top_k.value = 3
+    stepper.top_p.value = 0.9
+    stepper.seed.value = 7
+    assert stepper.state.settings == Settings("sample", 0.7, 3, 0.9, 7)
+    assert [c.cut for c in stepper.candidates()][3:] == ["top-k"] * 5
+    assert [b.button_style for b in stepper.candidate_buttons][3:] == [""] * 5
+    assert "cut by top-k" in stepper.candidate_bars[3].value
+    stepper.top_k.value = 0  # 0 = off
+    stepper.top_p.value = 1.0  # 1 = off
+    assert stepper.state.settings == Settings("sample", 0.7, None, None, 7)
+    for _ in range(3):
+        stepper.undo_button.click()
+    assert stepper.state.settings == Settings("sample", 0.7, 3, 0.9, 0)
+    assert (stepper.top_k.value, stepper.top_p.value, stepper.seed.value) == (3, 0.9, 0)
+
+
+def test_sampling_is_seeded_per_step(stepper):
+    stepper.strategy.value = "sample"
+    stepper.seed.value = 3
+    stepper.run_n.value = 6
+    stepper.run_button.click()
+    first = stepper.state.generated
+    stepper.undo_button.click()
+    stepper.step_button.click()
+    assert stepper.state.generated == first  # undo + step draws the same token again
+    assert "sampled (seed 3)" in stepper.status
+
+
+def test_top_k_one_sampling_is_greedy(bundled):
+    model, tok = bundled
+    greedy = DecodingStepper(model, tok, "ROMEO:")
+    sampled = DecodingStepper(model, tok, "ROMEO:", settings=Settings("sample", top_k=1, seed=5))
+    for s in (greedy, sampled):
+        s.run(10)
+    assert greedy.state.generated == sampled.state.generated
+
+
+@pytest.mark.parametrize("prompt", PROMPTS)
+def test_greedy_run_equals_generate_stepwise(bundled, prompt):
+    model, tok = bundled
+    stepper = DecodingStepper(model, tok, prompt)
+    stepper.run_n.value = 12
+    stepper.run_button.click()
+    trace = generate_stepwise(model, tok, prompt, 12)
+    assert list(stepper.state.generated) == trace.new_ids
+    assert stepper.text == trace.text
+    for p, step in zip(stepper.state.probs, trace.steps, strict=True):
+        assert p == pytest.approx(step.prob, abs=1e-5)
+
+
+@pytest.mark.parametrize("prompt", PROMPTS[:3])
+def test_forcing_the_runner_up_changes_every_later_step(bundled, prompt):
+    model, tok = bundled
+    forced = DecodingStepper(model, tok, prompt)
+    forced.candidate_buttons[1].click()
+    forced.run(5)
+    greedy = DecodingStepper(model, tok, prompt)
+    greedy.run(6)
+    assert forced.state.generated[0] != greedy.state.generated[0]
+    # every later step sees another context: all its probabilities differ
+    assert all(a != b for a, b in zip(forced.state.probs[1:], greedy.state.probs[1:], strict=True))
+
+
+def test_greedy_is_not_always_the_most_likely_sequence(bundled):
+    """Notebook 02, exercise 2: a less likely first token can lead to a likelier 5-token text."""
+    model, tok = bundled
+    greedy_wins = []
+    for prompt in ["ROMEO:\n", "KING:\nMy", "To be, or not to be"]:
+        start = DecodingState.start(tok, prompt)
+        scores = []
+        for first in torch.topk(start.logits(model), 5).indices.tolist():
+            s = start.force(model, first)
+            for _ in range(4):
+                s = s.step(model)
+            scores.append(s.log_prob)
+        greedy_wins.append(scores.index(max(scores)) == 0)
+    assert not all(greedy_wins)
+
+
+def test_top_p_keeps_more_tokens_at_higher_temperature(bundled):
+    """Notebook 02, exercise 3 (a flatter distribution needs more tokens to reach p)."""
+    model, tok = bundled
+    for prompt in PROMPTS:
+        logits = DecodingState.start(tok, prompt).logits(model)
+        kept = [
+            int((filter_logits(logits, t, None, 0.9) > -math.inf).sum())
+            for t in (0.3, 0.5, 1.0, 1.5, 2.0)
+        ]
+        assert kept == sorted(kept) and kept[0] < kept[-1], (prompt, kept)
+
+
+def test_the_window_is_the_number_of_position_embeddings(bundled):
+    model, tok = bundled
+    assert model.transformer.wpe.num_embeddings == 256 == DecodingStepper(model, tok, "A").window
+
+
+# --------------------------------------------------------------------------- errors
+def test_bad_prompts_keep_the_state_and_say_why(stepper):
+    stepper.step_button.click()
+    before = stepper.state
+    stepper.prompt_box.value = "   "
+    assert stepper.error and "empty or only whitespace" in stepper.status
+    assert "dw-error" in stepper.status_line.value and "⚠" in stepper.status_line.value
+    assert stepper.state is before
+    stepper.prompt_box.value = "fie " * 300
+    assert "context window is 256 tokens" in stepper.status and stepper.state is before
+    assert shown_steps(stepper) == 1
+
+
+def test_a_prompt_that_fills_the_window_is_refused(bundled):
+    model, tok = bundled
+    text = "fie " * 300
+    ids = tok(text)["input_ids"][:256]
+    prompt = tok.decode(ids)
+    assert len(tok(prompt)["input_ids"]) == 256
+    stepper = DecodingStepper(model, tok, "ROMEO:")
+    before = stepper.state
+    stepper.prompt_box.value = prompt
+    assert stepper.error and "fills the 256-token context window" in stepper.status
+    assert stepper.state is before
+
+
+def test_invalid_settings_snap_back_with_a_message(stepper):
+    before = stepper.state
+    stepper.temperature.value = 0.0
+    assert re.search(r"temperature=0.0 must be .*> 0", stepper.status)
+    assert stepper.temperature.value == 1.0 and stepper.state is before
+    stepper.top_p.value = 0.0
+    assert "top_p=0.0 must be in the range (0, 1]" in stepper.status
+    assert stepper.top_p.value == 1.0 and stepper.state is before
+    stepper.seed.value = -1
+    assert "seed=-1 must be in the range 0..4294967295" in stepper.status
+    stepper.seed.value = MAX_SEED + 1
+    assert "seed=4294967296" in stepper.status and stepper.seed.value == 0
+    assert stepper.state is before and stepper.error
+
+
+def test_nothing_to_undo_or_reset(stepper):
+    stepper.undo_button.click()
+    assert stepper.error and "nothing to undo" in stepper.status
+    stepper.reset_button.click()
+    assert stepper.error and "nothing to reset" in stepper.status
+
+
+def test_full_context_window(tiny):
+    model, tok = tiny  # a 32-token window
+    stepper = DecodingStepper(model, tok, "To be, or not to be")
+    room = 32 - len(stepper.state.ids)
+    stepper.run_n.value = 40
+    stepper.run_button.click()
+    assert stepper.error and f"stopped after {room} of 40 tokens" in stepper.status
+    full = stepper.state
+    assert len(full.ids) == 32
+    assert "32 / 32 tokens (full" in stepper.stats_view.value
+    for click in (stepper.step_button.click, stepper.candidate_buttons[0].click):
+        click()
+        assert stepper.state is full and stepper.error
+    assert "context window is full" in stepper.legend_view.value
+    assert all(row.layout.display == "none" for row in stepper.candidate_rows)
+    with pytest.raises(ValueError, match="context window is full"):
+        stepper.figure()
+    stepper.undo_button.click()
+    assert len(stepper.state.ids) == 31 and stepper.candidates()
+
+
+def test_constructor_rejects_bad_arguments(bundled):
+    model, tok = bundled
+    with pytest.raises(ValueError, match="empty or only whitespace"):
+        DecodingStepper(model, tok, "")
+    with pytest.raises(TypeError, match="prompt must be a str"):
+        DecodingStepper(model, tok, 42)
+    with pytest.raises(ValueError, match=r"n_candidates=0 must be in the range 1\.\.20"):
+        DecodingStepper(model, tok, "ROMEO:", n_candidates=0)
+    with pytest.raises(ValueError, match=r"run_n=51 must be in the range 1\.\.50"):
+        DecodingStepper(model, tok, "ROMEO:", run_n=51)
+    with pytest.raises(TypeError, match="settings must be"):
+        DecodingStepper(model, tok, "ROMEO:", settings={"strategy": "greedy"})
+
+
+# --------------------------------------------------------------------------- static rendering
+def test_static_rendering_shows_the_same_state(stepper):
+    stepper.run(3)
+    stepper.strategy.value = "sample"
+    stepper.top_k.value = 4
+    page = stepper.static_html()
+    assert stepper.text_view.value in page and stepper.stats_view.value in page
+    assert page == state_html(
+        stepper.state, stepper.tokenizer, stepper.candidates(), 256, stepper.status
+    )
+    assert plain(page).count("cut by top-k") == 4
+    fig = stepper.figure()
+    assert [t.name for t in fig.data] == [
+        "model (temperature 1)",
+        "after temperature / top-k / top-p",
+    ]
+    assert list(fig.data[0].x) == [show_token(c.text) for c in stepper.candidates()]
+    assert list(fig.data[1].text)[4:] == ["cut"] * 4
+    assert all(isinstance(v, float) for v in fig.data[0].y)
+    bundle = stepper._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/html"] == page
+
+
+def test_greedy_figure_has_one_trace(stepper):
+    fig = candidates_figure(stepper.candidates(), stepper.state.settings, "t")
+    assert len(fig.data) == 1 and fig.layout.title.text == "t"
+
+
+# --------------------------------------------------------------------------- state machine
+def test_random_action_sequences_keep_the_invariants(tiny):
+    model, tok = tiny
+
+    class Machine(RuleBasedStateMachine):
+        def __init__(self):
+            super().__init__()
+            self.w = DecodingStepper(model, tok, "To be, or not")
+            self.before = []  # the states Undo must return, most recent last
+
+        def _did(self, old, ok):
+            """After an action: the old state is on the undo stack, or nothing changed."""
+            if ok:
+                if self.w.state is not old:
+                    assert not self.w.error
+                    self.before.append(old)
+            else:
+                assert self.w.error and self.w.state is old
+
+        @rule()
+        def step(self):
+            old = self.w.state
+            full = len(old.ids) >= 32
+            self.w.step_button.click()
+            self._did(old, not full)
+            if not full and old.settings.strategy == "greedy":
+                assert self.w.state.generated[-1] == int(torch.argmax(old.logits(model)))
+
+        @rule(n=st.integers(1, 6))
+        def run(self, n):
+            old = self.w.state
+            self.w.run_n.value = n
+            self.w.run_button.click()
+            added = self.w.state.n_steps - old.n_steps
+            assert added == min(n, 32 - len(old.ids))
+            chain, s = [], self.w.state
+            for _ in range(added):  # each token of the run is its own undo step
+                s = s.history[-1]
+                chain.append(s)
+            assert s is old
+            self.before.extend(reversed(chain))
+            assert self.w.error == (added < n)
+
+        @rule(i=st.integers(0, 7))
+        def force(self, i):
+            old = self.w.state
+            cands = self.w.candidates()
+            self.w.candidate_buttons[i].click()
+            self._did(old, bool(cands))
+            if cands:
+                assert self.w.state.generated[-1] == cands[i].token_id
+
+        @rule()
+        def undo(self):
+            old = self.w.state
+            self.w.undo_button.click()
+            if self.before:
+                assert self.w.state is self.before.pop()  # exactly the previous state
+            else:
+                assert self.w.error and self.w.state is old
+
+        @rule()
+        def reset(self):
+            old = self.w.state
+            self.w.reset_button.click()
+            self._did(old, bool(old.generated))
+            assert self.w.state.generated == () and self.w.state.prompt == old.prompt
+
+        @rule(strategy=st.sampled_from(["greedy", "sample"]))
+        def strategy(self, strategy):
+            old = self.w.state
+            self.w.strategy.value = strategy
+            self._did(old, True)
+
+        @rule(t=st.sampled_from([0.0, 0.05, 0.5, 1.0, 2.0]))
+        def temperature(self, t):
+            old = self.w.state
+            self.w.temperature.value = t
+            self._did(old, t > 0)
+
+        @rule(k=st.integers(0, 10), p=st.sampled_from([0.0, 0.3, 0.9, 1.0]))
+        def filters(self, k, p):
+            old = self.w.state
+            self.w.top_k.value = k
+            self._did(old, True)
+            old = self.w.state
+            self.w.top_p.value = p
+            self._did(old, p > 0)
+
+        @rule(seed=st.integers(-3, 10))
+        def seed(self, seed):
+            old = self.w.state
+            self.w.seed.value = seed
+            self._did(old, seed >= 0)
+
+        @precondition(lambda self: len(self.before) < 40)
+        @rule(prompt=st.sampled_from(["ROMEO:", "  ", "我", "To be, or not"]))
+        def prompt(self, prompt):
+            old = self.w.state
+            if self.w.prompt_box.value == prompt:  # no change event: call what Enter calls
+                self.w.set_prompt(prompt)
+            else:
+                self.w.prompt_box.value = prompt
+            self._did(old, bool(prompt.strip()))
+            if self.w.error:
+                assert self.w.prompt_box.value == prompt  # kept, so it can be edited
+            else:
+                assert self.w.prompt_box.value == self.w.state.prompt
+
+        @invariant()
+        def consistent(self):
+            s, w = self.w.state, self.w
+            assert s.ids == s.prompt_ids + s.generated and len(s.probs) == len(s.generated)
+            assert all(0 < p <= 1 for p in s.probs)  # so the log-probability only goes down
+            assert w.text == s.prompt + tok.decode(list(s.generated))
+            assert plain(w.text_view.value).replace("↵\n", "\n") == w.text
+            assert shown_steps(w) == s.n_steps
+            assert f"{len(s.ids)} / 32 tokens" in w.stats_view.value
+            assert f"{s.log_prob:.4f}" in w.stats_view.value
+            assert w.strategy.value == s.settings.strategy
+            assert w.temperature.value == s.settings.temperature
+            assert w.top_k.value == (s.settings.top_k or 0)
+            assert w.seed.value == s.settings.seed
+            assert bool(w.candidates()) == (len(s.ids) < 32)
+
+    run_state_machine_as_test(
+        Machine, settings=settings(max_examples=20, stateful_step_count=20, deadline=None)
+    )

@@ -336,8 +336,10 @@ class Settings:
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy={self.strategy!r} must be one of {STRATEGIES}")
         check_sampling(self.temperature, self.top_k, self.top_p)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed={self.seed!r} must be an int >= 0")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise TypeError(f"seed must be an int in 0 <= seed < 2**32, got {self.seed!r}")
+        if not 0 <= self.seed < 2**32:  # larger seeds overflow the per-step generator seed
+            raise ValueError(f"seed={self.seed} must be in the range 0 <= seed < 2**32")
 
 
 @dataclass(frozen=True)

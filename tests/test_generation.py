@@ -654,3 +654,9 @@ def test_public_types_are_the_ones_other_helpers_use():
 class _FakeTok:
     def decode(self, ids):
         return "".join(chr(97 + i) for i in ids)
+
+
+@pytest.mark.parametrize("bad,exc", [(-1, ValueError), (2**32, ValueError), ("3", TypeError)])
+def test_settings_seed_range(bad, exc):
+    with pytest.raises(exc, match=r"seed.*0 <= seed < 2\*\*32"):
+        Settings(seed=bad)

@@ -15,8 +15,9 @@ import time
 
 import torch
 
+from helpers.cost import count_positions
 from helpers.models import load_model
-from helpers.training import PositionCounter, parallel_next_token_logits, stepwise_next_token_logits
+from helpers.training import parallel_next_token_logits, stepwise_next_token_logits
 
 
 def best_ms(fn, repeat: int) -> float:
@@ -48,11 +49,11 @@ def main(argv=None):
     for n in a.lengths:
         x = ids[:, :n]
         parallel_next_token_logits(model, x)  # warm-up
-        with PositionCounter(model) as par:
+        with count_positions(model) as par:
             t_par = best_ms(lambda x=x: parallel_next_token_logits(model, x), a.repeat)
-        with PositionCounter(model) as step:
+        with count_positions(model) as step:
             t_step = best_ms(lambda x=x: stepwise_next_token_logits(model, x), a.repeat)
-        pos_ratio = step.positions / par.positions
+        pos_ratio = sum(step) / sum(par)  # both ran a.repeat times
         print(f"T={n:4d}  1 pass {t_par:8.2f} ms  {n:4d} passes {t_step:9.2f} ms  "
               f"time ratio {t_step / t_par:7.1f}x  positions ratio {pos_ratio:6.1f}x")  # fmt: skip
     print(f"teacher forcing T={n}: stepwise/parallel time ratio {t_step / t_par:.1f}x "

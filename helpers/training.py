@@ -256,32 +256,6 @@ def stepwise_next_token_logits(model, ids: torch.Tensor) -> torch.Tensor:
     return torch.stack(rows)  # (T, V)
 
 
-class PositionCounter:
-    """Count the forward passes and token positions a model processes, inside a ``with`` block.
-
-    A forward hook on the input embedding adds the number of token ids of every call:
-    one parallel pass over T tokens counts T, T stepwise passes over prefixes count T(T+1)/2.
-    """
-
-    def __init__(self, model):
-        self.model = model
-        self.passes = 0
-        self.positions = 0
-        self._handle = None
-
-    def _hook(self, module, args, output):
-        self.passes += 1
-        self.positions += args[0].numel()  # (B, T) token ids
-
-    def __enter__(self):
-        self._handle = self.model.get_input_embeddings().register_forward_hook(self._hook)
-        return self
-
-    def __exit__(self, *exc):
-        self._handle.remove()
-        return False
-
-
 # --------------------------------------------------------------------------- model
 def tiny_gpt2_config(
     vocab_size: int, *, n_layer=4, n_head=4, n_embd=192, n_positions=256, dropout=0.0, **kw

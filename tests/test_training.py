@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from transformers import GPT2LMHeadModel
 
 from helpers import training
+from helpers.cost import count_positions
 from helpers.training import (
     HELD_OUT_PLAY,
     IGNORE_INDEX,
-    PositionCounter,
     clean_play,
     load_play,
     pad_batch,
@@ -191,15 +191,15 @@ def test_one_parallel_pass_equals_stepwise_passes(bundled, prompt):
     model, tokenizer = bundled
     ids = encode(tokenizer, prompt)
     T = ids.size(1)
-    with PositionCounter(model) as par:
+    with count_positions(model) as par:  # the sequence length of every forward pass
         parallel = parallel_next_token_logits(model, ids)
-    with PositionCounter(model) as step:
+    with count_positions(model) as step:
         stepwise = stepwise_next_token_logits(model, ids)
     assert parallel.shape == stepwise.shape == (T, model.config.vocab_size)
     torch.testing.assert_close(parallel, stepwise, rtol=1e-4, atol=1e-4)
     assert torch.equal(parallel.argmax(-1), stepwise.argmax(-1))
-    assert (par.passes, par.positions) == (1, T)
-    assert (step.passes, step.positions) == (T, T * (T + 1) // 2)
+    assert (len(par), sum(par)) == (1, T)
+    assert (len(step), sum(step)) == (T, T * (T + 1) // 2)
 
 
 @settings(max_examples=15)  # each example runs up to 24 forward passes

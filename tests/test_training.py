@@ -386,3 +386,40 @@ def test_teacher_forcing_helpers_need_one_sequence(tiny):
         stepwise_next_token_logits(model, torch.zeros(1, 0, dtype=torch.long))
     with pytest.raises(TypeError, match="ids must be a torch tensor, got list"):
         stepwise_next_token_logits(model, [1, 2])
+
+
+def test_a_model_trained_without_the_causal_mask_cheats(bundled):
+    """Notebook 04, section 5b: the facts it asserts, which hold with a wide margin on any CPU.
+
+    The same set-up as the notebook, narrower (width 32) to keep the suite fast."""
+    from helpers.masks import attention_weights, no_causal_mask
+
+    _, tok = bundled
+    train_ids = torch.tensor(tok(training.load_play("hamlet"))["input_ids"])
+    test_ids = torch.tensor(tok(training.load_play(training.HELD_OUT_PLAY))["input_ids"])
+    block = 8
+    config = tiny_gpt2_config(len(tok), n_layer=1, n_head=4, n_embd=32, n_positions=block,
+                              attn_implementation="eager")  # fmt: skip
+
+    def cheating_loss(m, x):
+        return shifted_label_loss(m(x, attention_mask=no_causal_mask(*x.shape)).logits, x)
+
+    windows = training.random_batch(test_ids, 256, block + 1, torch.Generator().manual_seed(1))
+    train_loss, held_out, models = {}, {}, {}
+    for name, loss_fn in [("causal", None), ("no mask", cheating_loss)]:
+        torch.manual_seed(0)
+        models[name] = m = GPT2LMHeadModel(config)
+        losses = train(m, train_ids, steps=300, batch_size=32, block_size=block, lr=1e-2,
+                       warmup=5, seed=0, loss_fn=loss_fn)  # fmt: skip
+        train_loss[name] = sum(losses[-20:]) / 20
+        am = no_causal_mask(len(windows), block) if name == "no mask" else None
+        with torch.no_grad():
+            last = m(windows[:, :block], attention_mask=am).logits[:, -1]
+        held_out[name] = F.cross_entropy(last, windows[:, block]).item()
+    ln_v = math.log(len(tok))
+    assert train_loss["no mask"] < train_loss["causal"] - 2
+    assert held_out["no mask"] > held_out["causal"] + 3
+    assert held_out["no mask"] > ln_v > held_out["causal"] + 1
+    w = attention_weights(models["no mask"], windows[:, :block], no_causal_mask(256, block))
+    t = torch.arange(block - 1)
+    assert w[0][:, :, t, t + 1].mean(dim=(0, 2)).max() > 0.9  # a head looks at the answer

@@ -540,13 +540,20 @@ def main(argv=None):
     import argparse
 
     p = argparse.ArgumentParser(description="Count the n-gram draft of notebook 06.")
-    p.add_argument("--out", default=str(BUNDLED_DRAFT_DIR))
+    p.add_argument(
+        "--out", required=True, help=f"folder to write (bundled: {BUNDLED_DRAFT_DIR.name})"
+    )
+    p.add_argument("--overwrite", action="store_true",
+                   help="allow writing into a folder that already holds files")  # fmt: skip
     p.add_argument("--order", type=int, default=3)
     p.add_argument("--min-counts", default=",".join(f"{v}" for v in BUNDLED_MIN_COUNTS.values()),
                    help="minimum count for n = 2, 3, ...: e.g. 8,12")  # fmt: skip
     a = p.parse_args(argv)
+    out = Path(a.out)
+    if out.is_dir() and any(out.iterdir()) and not a.overwrite:
+        p.error(f"{out} already holds files (the shipped draft?): pass --overwrite to replace them")
     mins = {n + 2: int(m) for n, m in enumerate(a.min_counts.split(","))}
-    build_draft(a.out, order=a.order, min_counts=mins)
+    build_draft(out, order=a.order, min_counts=mins)
 
 
 if __name__ == "__main__":

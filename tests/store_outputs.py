@@ -6,6 +6,7 @@ Like `jupyter nbconvert --execute --inplace`, but it drops the per-cell executio
 (they change on every run and mean nothing to a reader) and prints each notebook's run time.
 """
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,7 +29,19 @@ def store(path: Path) -> float:
     return seconds
 
 
+def refuse_other_setups() -> None:
+    """Stored outputs are those of the bundled model on the CPU: refuse anything else."""
+    set_vars = [v for v in ("GPT_COURSE_MODEL", "GPT_COURSE_DEVICE") if os.environ.get(v)]
+    if set_vars:
+        sys.exit(
+            f"store_outputs: {' and '.join(set_vars)} is set, so the notebooks would store another "
+            "model's or device's outputs, which the tests compare against the bundled model on "
+            f"the CPU. Unset it (e.g. `env -u {set_vars[0]} python tests/store_outputs.py ...`)."
+        )
+
+
 if __name__ == "__main__":
+    refuse_other_setups()
     paths = [Path(p) for p in sys.argv[1:]] or sorted(
         (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
     )

@@ -57,3 +57,42 @@ def test_no_remote_code_or_pickle_loading_in_helpers():
         text = path.read_text()
         assert "trust_remote_code=True" not in text
         assert "import pickle" not in text and "torch.load(" not in text
+
+
+def run_python(*args, cwd=ROOT, env_extra=None, timeout=300):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GPT_COURSE_")}
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)  # fmt: skip
+
+
+def test_pytest_from_a_subfolder_collects_the_whole_suite():
+    run = run_python("-m", "pytest", "--collect-only", "-q", cwd=ROOT / "notebooks")
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    assert "running the whole suite" in run.stdout
+    collected = run.stdout
+    assert "tests/test_repository.py::" in collected  # the unit tests ...
+    assert "notebooks/00_setup_and_tour.ipynb::Cell 0" in collected  # ... and the notebooks
+
+
+def test_store_outputs_refuses_another_model_or_device(tmp_path):
+    for var, value in [("GPT_COURSE_MODEL", "gpt2"), ("GPT_COURSE_DEVICE", "cuda")]:
+        run = run_python(
+            "tests/store_outputs.py", str(tmp_path / "x.ipynb"), env_extra={var: value}
+        )  # noqa: E501
+        assert run.returncode != 0
+        assert var in run.stderr and "Unset it" in run.stderr
+
+
+def test_the_draft_build_never_overwrites_shipped_files_unless_told():
+    draft = MODELS / "tiny-shakespeare-ngram"
+    before = {p.name: p.stat().st_mtime_ns for p in draft.iterdir()}
+    no_out = run_python("-m", "helpers.speculative")
+    assert no_out.returncode == 2 and "--out" in no_out.stderr
+    shipped = run_python("-m", "helpers.speculative", "--out", str(draft))
+    assert shipped.returncode == 2 and "--overwrite" in shipped.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in draft.iterdir()} == before

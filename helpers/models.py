@@ -54,18 +54,36 @@ def seed_everything(seed: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+#: Devices that can run the course's models.
+DEVICE_TYPES = ("cpu", "cuda", "mps")
+
+
 def resolve_device(device: str | torch.device | None = None) -> torch.device:
     """``device`` as a ``torch.device``; ``None`` reads $GPT_COURSE_DEVICE, else "cpu"."""
+    source = "device"
     if device is None:
-        device = os.environ.get(DEVICE_ENV_VAR) or "cpu"
+        device = os.environ.get(DEVICE_ENV_VAR)
+        if not device:  # unset, or set to nothing
+            device = "cpu"
+        else:
+            source = f"${DEVICE_ENV_VAR}"
+            if not device.strip():
+                raise ValueError(
+                    f"{source} is set but blank; unset it or set it to 'cpu' or 'cuda'"
+                )
+            device = device.strip()
     if not isinstance(device, (str, torch.device)):
         raise TypeError(f"device must be a str or torch.device, got {type(device).__name__}")
     try:
         dev = torch.device(device)
     except (RuntimeError, ValueError):
         raise ValueError(
-            f"device={device!r} is not a device name; use 'cpu', 'cuda', 'cuda:0' or 'mps'"
+            f"{source}={device!r} is not a device name; use 'cpu', 'cuda', 'cuda:0' or 'mps'"
         ) from None
+    if dev.type not in DEVICE_TYPES:
+        raise ValueError(
+            f"{source}={device!r} cannot run a model: use one of {', '.join(DEVICE_TYPES)}"
+        )
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was asked for but CUDA is not available; use 'cpu'")
     if dev.type == "mps" and not torch.backends.mps.is_available():
@@ -75,6 +93,49 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
 
 def _looks_like_path(name: str) -> bool:
     return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
+
+
+#: The model types this course runs (its notebooks read GPT-2's config names and modules).
+SUPPORTED_MODEL_TYPES = ("gpt2",)
+#: A tokenizer folder needs one of these sets of files.
+TOKENIZER_FILES = (("tokenizer.json",), ("vocab.json", "merges.txt"))
+
+
+def check_model_config(config: dict, shown: str) -> None:
+    """Refuse configs that would run code or that the course cannot teach with, saying why."""
+    if config.get("auto_map"):
+        raise OSError(
+            f"model {shown!r} asks to run its own Python code (config.json has an 'auto_map' "
+            f"entry). This course never runs code from a model folder: use a standard GPT-2 "
+            f"saved with save_pretrained."
+        )
+    model_type = config.get("model_type")
+    if model_type not in SUPPORTED_MODEL_TYPES:
+        hint = (
+            " It is the course's n-gram draft (notebook 06), not a language model."
+            if model_type == "ngram-draft"
+            else ""
+        )
+        raise ValueError(
+            f"model {shown!r} is of type {model_type!r}; the course supports GPT-2 models "
+            f"(model_type 'gpt2': gpt2, distilgpt2, or a GPT2LMHeadModel you saved).{hint}"
+        )
+
+
+def _check_safetensors(folder: Path, shown: str) -> None:
+    """Open every weights file's header: a truncated or foreign file fails here, named."""
+    from safetensors import SafetensorError, safe_open
+
+    for file in sorted(folder.glob("*.safetensors")):
+        try:
+            with safe_open(file, framework="pt") as f:
+                f.keys()
+        except (SafetensorError, OSError, ValueError) as err:
+            raise OSError(
+                f"weights file {file.name!r} in {shown!r} is damaged or not a safetensors file "
+                f"({str(err)[:120]}). Restore it (for the bundled model: git checkout -- "
+                f"models/) or save the model again with save_pretrained."
+            ) from None
 
 
 def _check_local_folder(folder: Path, shown: str) -> None:
@@ -93,12 +154,15 @@ def _check_local_folder(folder: Path, shown: str) -> None:
             f"model folder {shown!r} has no config.json; was it saved with save_pretrained?"
         )
     try:
-        json.loads(config.read_text(encoding="utf-8"))
+        config_dict = json.loads(config.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise OSError(
             f"config.json in {shown!r} is not valid JSON ({err}); re-save the model "
             f"with save_pretrained or restore the file from the repository."
         ) from None
+    if not isinstance(config_dict, dict):
+        raise OSError(f"config.json in {shown!r} is not a JSON object; re-save the model")
+    check_model_config(config_dict, shown)
     weights = list(folder.glob("*.safetensors"))
     if not weights:
         pickled = [p.name for p in folder.glob("*.bin")] + [p.name for p in folder.glob("*.pt")]
@@ -110,6 +174,23 @@ def _check_local_folder(folder: Path, shown: str) -> None:
         raise OSError(
             f"model folder {shown!r} has no *.safetensors weights.{extra} Save the model with "
             f"model.save_pretrained(folder) (safetensors is the default)."
+        )
+    _check_safetensors(folder, shown)
+    if not any(all((folder / f).is_file() for f in files) for files in TOKENIZER_FILES):
+        raise OSError(
+            f"model folder {shown!r} has no tokenizer files (tokenizer.json, or vocab.json and "
+            f"merges.txt). Save the tokenizer the model was trained with beside it: "
+            f"tokenizer.save_pretrained(folder)."
+        )
+
+
+def _check_tokenizer_fits(model, tokenizer, shown: str) -> None:
+    """Every id the tokenizer can produce must have a row in the model's embedding."""
+    if len(tokenizer) > model.config.vocab_size:
+        raise ValueError(
+            f"the tokenizer of {shown!r} has {len(tokenizer)} tokens but the model only "
+            f"{model.config.vocab_size}: they do not belong together. Save the model's own "
+            f"tokenizer in the folder."
         )
 
 
@@ -131,7 +212,14 @@ def load_model(
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if name is None:
-        name = os.environ.get(MODEL_ENV_VAR) or BUNDLED_MODEL_DIR
+        name = os.environ.get(MODEL_ENV_VAR)
+        if not name:  # unset, or set to nothing: the bundled model
+            name = BUNDLED_MODEL_DIR
+        elif not name.strip():
+            raise ValueError(
+                f"${MODEL_ENV_VAR} is set but blank; unset it for the bundled model, or set it "
+                f"to a folder or a Hub id such as 'gpt2'"
+            )
     if not isinstance(name, (str, os.PathLike)):
         raise TypeError(
             f"name must be a str (a folder or a Hub id such as 'gpt2') or None, "
@@ -147,15 +235,16 @@ def load_model(
     if not shown.strip():
         raise ValueError("name is an empty string; pass None for the bundled model or 'gpt2'")
     path = Path(shown).expanduser()
-    kwargs = {"use_safetensors": True}
+    kwargs = {"use_safetensors": True, "trust_remote_code": False}  # never ask, never run code
     if attn_implementation:
         kwargs["attn_implementation"] = attn_implementation
     if path.exists() or isinstance(name, os.PathLike) or _looks_like_path(shown):
         _check_local_folder(path, shown)
         model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
-        tokenizer = AutoTokenizer.from_pretrained(path)
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
     else:
         model, tokenizer = _load_from_hub(shown, kwargs)
+    _check_tokenizer_fits(model, tokenizer, shown)
     if tokenizer.pad_token is None:  # GPT-2 has none; batching needs one (masked out anyway)
         tokenizer.pad_token = tokenizer.eos_token
     return model.to(dev).eval(), tokenizer
@@ -163,15 +252,21 @@ def load_model(
 
 def _load_from_hub(name: str, kwargs: dict):
     """Load a Hub id from the local cache, or download it; explain what to do when both fail."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM, AutoTokenizer, PretrainedConfig
 
     try:  # the cache first: works offline once the model has been downloaded
-        return (
-            AutoModelForCausalLM.from_pretrained(name, local_files_only=True, **kwargs),
-            AutoTokenizer.from_pretrained(name, local_files_only=True),
-        )
+        config, _ = PretrainedConfig.get_config_dict(name, local_files_only=True)
     except (OSError, ValueError):
         pass
+    else:
+        check_model_config(config, name)  # before any weights or code are touched
+        try:
+            return (
+                AutoModelForCausalLM.from_pretrained(name, local_files_only=True, **kwargs),
+                AutoTokenizer.from_pretrained(name, local_files_only=True, trust_remote_code=False),
+            )
+        except (OSError, ValueError):
+            pass
     offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
     hint = (
         f"Run once with network access to cache it (unset HF_HUB_OFFLINE), or unset "
@@ -183,9 +278,18 @@ def _load_from_hub(name: str, kwargs: dict):
             f"so it cannot be downloaded. {hint}"
         )
     try:
+        config, _ = PretrainedConfig.get_config_dict(name)
+    except Exception as err:  # network errors come in many classes; the advice is the same
+        raise OSError(
+            f"could not load model {name!r}: it is not a local folder, not in the Hugging Face "
+            f"cache, and downloading it failed ({type(err).__name__}: {str(err)[:200]}). "
+            f"Check the spelling and your network. {hint}"
+        ) from None
+    check_model_config(config, name)
+    try:
         return (
             AutoModelForCausalLM.from_pretrained(name, **kwargs),
-            AutoTokenizer.from_pretrained(name),
+            AutoTokenizer.from_pretrained(name, trust_remote_code=False),
         )
     except Exception as err:  # network errors come in many classes; the advice is the same
         raise OSError(

@@ -92,6 +92,7 @@ def test_hub_download_failure_says_what_to_do(monkeypatch):
         raise (OSError("not cached") if local_files_only else ConnectionError("no network"))
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(transformers.PretrainedConfig, "get_config_dict", fail)
     monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", fail)
     with pytest.raises(OSError, match="could not load model 'gpt2'.*ConnectionError.*bundled"):
         load_model("gpt2")
@@ -135,3 +136,87 @@ def test_seed_everything_repeats_draws():
 def test_seed_range(bad, exc):
     with pytest.raises(exc, match="seed"):
         seed_everything(bad)
+
+
+# --------------------------------------------------------------------------- folders that confuse
+def saved_copy(tmp_path, bundled, **config_changes):
+    """A copy of the bundled model's folder, its config.json changed as asked."""
+    import json
+    import shutil
+
+    from helpers.models import BUNDLED_MODEL_DIR
+
+    folder = tmp_path / "copy"
+    shutil.copytree(BUNDLED_MODEL_DIR, folder)
+    config = json.loads((folder / "config.json").read_text())
+    config.update(config_changes)
+    (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+def test_a_folder_that_asks_to_run_code_is_refused_without_asking(tmp_path, bundled, monkeypatch):
+    folder = saved_copy(tmp_path, bundled, auto_map={"AutoModelForCausalLM": "evil.Model"})
+    ran = tmp_path / "ran"
+    (folder / "evil.py").write_text(f"open({str(ran)!r}, 'w').write('ran')\n")
+    monkeypatch.setattr("builtins.input", lambda *a: pytest.fail("load_model asked a question"))
+    with pytest.raises(OSError, match="run its own Python code.*auto_map"):
+        load_model(folder)
+    assert not ran.exists()
+
+
+def test_another_architecture_gets_a_short_message(tmp_path, bundled):
+    folder = saved_copy(tmp_path, bundled, model_type="t5")
+    with pytest.raises(ValueError, match="type 't5'; the course supports GPT-2") as err:
+        load_model(folder)
+    assert len(str(err.value)) < 250
+
+
+def test_the_ngram_draft_is_not_a_model():
+    from helpers.speculative import BUNDLED_DRAFT_DIR
+
+    with pytest.raises(ValueError, match="n-gram draft"):
+        load_model(BUNDLED_DRAFT_DIR)
+
+
+def test_a_folder_without_tokenizer_files(tmp_path, bundled):
+    folder = saved_copy(tmp_path, bundled)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        (folder / name).unlink()
+    with pytest.raises(OSError, match="no tokenizer files.*tokenizer.save_pretrained"):
+        load_model(folder)
+
+
+def test_a_truncated_weights_file_is_named(tmp_path, bundled):
+    folder = saved_copy(tmp_path, bundled)
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    with pytest.raises(OSError, match="'model.safetensors' in .* is damaged"):
+        load_model(folder)
+
+
+def test_a_tokenizer_larger_than_the_model_is_refused(tmp_path, bundled):
+    folder = saved_copy(tmp_path, bundled)
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(folder)
+    tok.add_tokens(["<extra-token-the-model-never-saw>"])
+    tok.save_pretrained(folder)
+    with pytest.raises(ValueError, match="4097 tokens but the model only 4096"):
+        load_model(folder)
+
+
+def test_a_blank_model_variable_is_named(monkeypatch):
+    monkeypatch.setenv("GPT_COURSE_MODEL", "   ")
+    with pytest.raises(ValueError, match=r"\$GPT_COURSE_MODEL is set but blank"):
+        load_model()
+    monkeypatch.setenv("GPT_COURSE_MODEL", "")  # set to nothing: as if unset
+    model, _ = load_model()
+    assert model.config.n_positions == 256
+
+
+def test_a_device_that_cannot_run_a_model(monkeypatch):
+    with pytest.raises(ValueError, match="'meta' cannot run a model"):
+        load_model(None, "meta")
+    monkeypatch.setenv("GPT_COURSE_DEVICE", "meta")
+    with pytest.raises(ValueError, match=r"\$GPT_COURSE_DEVICE='meta' cannot run a model"):
+        load_model()

@@ -10,6 +10,27 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
+#: Set to 1 (tests/store_outputs.py does) to store a PNG beside every figure, for the viewers
+#: that cannot run plotly: GitHub's preview, nbviewer, nbconvert's HTML, Colab before running.
+FIGURE_PNG_ENV_VAR = "GPT_COURSE_FIGURE_PNG"
+
+
+def figure_renderer() -> str | None:
+    """The plotly renderer for this kernel; None leaves the front end's own choice alone.
+
+    - Colab: None (its own renderer draws the figures; ours would leave them blank);
+    - ``$GPT_COURSE_FIGURE_PNG=1``: the portable JSON plus a PNG drawn by kaleido (Chromium);
+    - otherwise the portable JSON only (JupyterLab and VS Code draw it, offline).
+    """
+    if "google.colab" in sys.modules:
+        return None
+    if os.environ.get(FIGURE_PNG_ENV_VAR) == "1":
+        return "plotly_mimetype+png"
+    return "plotly_mimetype"
+
 
 def setup_notebook(seed: int = 0):
     """Quiet transformers, draw plotly figures as portable JSON, seed every random stream.
@@ -27,6 +48,16 @@ def setup_notebook(seed: int = 0):
     quiet_transformers()
     # one application/vnd.plotly.v1+json output per figure: no random div ids, no CDN script;
     # JupyterLab draws it with the extension inside the plotly package, offline.
-    pio.renderers.default = "plotly_mimetype"
+    renderer = figure_renderer()
+    if renderer is not None:
+        pio.renderers.default = renderer
+    if renderer == "plotly_mimetype+png":
+        pio.renderers["png"].width = 900  # the width of a notebook's output area
+        import warnings
+
+        import kaleido
+
+        kaleido.start_sync_server(silence_warnings=True)  # one Chromium for all figures
+        warnings.filterwarnings("ignore", message="The kopts argument is ignored if using a server")
     torch.set_num_threads(1)
     return seed_everything(seed)

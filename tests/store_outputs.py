@@ -3,7 +3,9 @@
     python tests/store_outputs.py notebooks/NN_name.ipynb [...]     # or no argument: all
 
 Like `jupyter nbconvert --execute --inplace`, but it drops the per-cell execution timestamps
-(they change on every run and mean nothing to a reader) and prints each notebook's run time.
+(they change on every run and mean nothing to a reader), stores a PNG beside every figure
+(kaleido drives Debian's Chromium; nbval does not compare images) and prints each notebook's run
+time.
 """
 
 import os
@@ -18,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def store(path: Path) -> float:
+    os.environ["GPT_COURSE_FIGURE_PNG"] = "1"  # a PNG beside every figure (helpers.figure_renderer)
     nb = nbformat.read(path, as_version=4)
     t0 = time.perf_counter()
     NotebookClient(nb, timeout=600, kernel_name="python3",

@@ -220,3 +220,18 @@ def test_a_device_that_cannot_run_a_model(monkeypatch):
     monkeypatch.setenv("GPT_COURSE_DEVICE", "meta")
     with pytest.raises(ValueError, match=r"\$GPT_COURSE_DEVICE='meta' cannot run a model"):
         load_model()
+
+
+def test_claims_about_the_bundled_model_are_asserted_for_it_only(bundled, tiny, capsys):
+    from helpers.models import bundled_claim, is_bundled
+
+    model, _ = bundled
+    assert is_bundled(model) and not is_bundled(tiny[0])
+    assert bundled_claim(model, "a true claim", True)
+    with pytest.raises(AssertionError, match="should show this.*a false claim"):
+        bundled_claim(model, "a false claim", False)
+    assert capsys.readouterr().out == ""  # nothing printed for the bundled model
+    assert not bundled_claim(tiny[0], "greedy repeats itself", False)  # another model: a note
+    assert capsys.readouterr().out == (
+        "[another model] greedy repeats itself? NO (checked only for the bundled model)\n"
+    )

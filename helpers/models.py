@@ -99,7 +99,7 @@ def is_bundled(model) -> bool:
     return bool(name) and Path(name).expanduser().resolve() == BUNDLED_MODEL_DIR
 
 
-def bundled_claim(model, claim: str, holds: bool) -> bool:
+def bundled_claim(model, claim: str, holds: bool) -> None:
     """A statement about what the bundled model learned, checked for it, observed for others.
 
     Equivalences (hand loop == ``generate``, cache == no cache, ...) hold for every model and
@@ -116,7 +116,6 @@ def bundled_claim(model, claim: str, holds: bool) -> bool:
     else:
         seen = "yes" if holds else "NO"
         print(f"[another model] {claim}? {seen} (checked only for the bundled model)")
-    return holds
 
 
 def _looks_like_path(name: str) -> bool:

@@ -227,11 +227,11 @@ def test_claims_about_the_bundled_model_are_asserted_for_it_only(bundled, tiny, 
 
     model, _ = bundled
     assert is_bundled(model) and not is_bundled(tiny[0])
-    assert bundled_claim(model, "a true claim", True)
+    bundled_claim(model, "a true claim", True)
     with pytest.raises(AssertionError, match="should show this.*a false claim"):
         bundled_claim(model, "a false claim", False)
     assert capsys.readouterr().out == ""  # nothing printed for the bundled model
-    assert not bundled_claim(tiny[0], "greedy repeats itself", False)  # another model: a note
+    bundled_claim(tiny[0], "greedy repeats itself", False)  # another model: a note, no error
     assert capsys.readouterr().out == (
         "[another model] greedy repeats itself? NO (checked only for the bundled model)\n"
     )

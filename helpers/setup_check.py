@@ -117,8 +117,11 @@ def check_lab_extensions(dirs):
 
 def check_jupyter_on_path(which=shutil.which, prefix=sys.prefix):
     found = which("jupyter")
-    if found is None:
-        return "FIX", f"no `jupyter` command on PATH: activate the course's .venv or {REINSTALL}"
+    if found is None:  # the environment is not activated; `python -m jupyter` still works
+        return "note", (
+            "no `jupyter` command on PATH (environment not activated?): start JupyterLab with "
+            "`python -m jupyter lab notebooks/`, using this Python"
+        )
     if not Path(found).resolve().is_relative_to(Path(prefix).resolve()):
         return "note", (
             f"`jupyter` on PATH is {found}, not this environment's ({prefix}): start JupyterLab "

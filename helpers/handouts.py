@@ -6,7 +6,8 @@
 Writes two copies of every notebook, `OUT_DIR/predict/` (all outputs cleared, for a class that
 predicts before it runs) and `OUT_DIR/read/` (outputs kept, for reading). In both, each worked
 solution (a code cell) becomes a comment-only cell that says what to write, each answer written in
-markdown becomes an empty "your answer" cell, and the nbval markers of the test suite are gone.
+markdown becomes an empty "your answer" cell, notes "For the teacher" (which answer the class's
+prediction questions) are left out, and the nbval markers of the test suite are gone.
 The handouts import `helpers` and load the bundled model like the course notebooks, so they run
 wherever the course is installed.
 
@@ -36,6 +37,7 @@ SOLUTIONS_HEADING = re.compile(r"^###\s+Solutions\s*$", re.M)
 EXERCISE = re.compile(r"^#\s*Exercise\s+(\d+)", re.M)
 NBVAL_MARKER = re.compile(r"^\s*#\s*NBVAL_[A-Z_]+\s*$")
 NBVAL_TAGS = {"nbval-ignore-output", "nbval-skip", "nbval-check-output", "raises-exception"}
+TEACHER_NOTE = re.compile(r"\A\s*#+\s*For the teacher")  # the answers to the class's questions
 NEXT = re.compile(r"^\*\*Next:?\*\*", re.M)  # "**Next:** notebook 02 ..." is no answer: kept
 VARIANTS = {"predict": False, "read": True}  # folder: outputs kept?
 
@@ -110,6 +112,8 @@ def handout(nb, keep_outputs: bool):
     solutions = set(solution_indices(nb))
     cells, last_exercise = [], None
     for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown" and TEACHER_NOTE.match(cell.source):
+            continue  # notes for the teacher give away what the students are asked to predict
         if i not in solutions:
             cells.append(cell)
             continue

@@ -63,6 +63,7 @@ def test_no_solution_or_scaffolding_survives(built, variant, path):
     leaked = solution_lines(original) & {ln.strip() for ln in text.splitlines()}
     assert not leaked, f"solution lines in the handout: {sorted(leaked)[:3]}"
     assert "NBVAL" not in text and "fmt: skip" not in text
+    assert "For the teacher" not in text
     for cell in student.cells:
         tags = cell.metadata.get("tags", [])
         assert not [t for t in tags if t.startswith("nbval") or t == "solution"]

@@ -14,9 +14,11 @@ def readme_commands():
 def test_readme_has_the_two_setup_commands():
     commands = readme_commands()
     assert any(c.endswith("jupyter lab notebooks/") for c in commands)
+    (open_cmd,) = [c for c in commands if c.endswith("jupyter lab notebooks/") and "pip" in c]
+    assert "pip install -r requirements.txt &&" in open_cmd  # the course only
     test_cmds = [c for c in commands if c.endswith("python -m pytest")]
     assert len(test_cmds) == 1
-    assert "pip install -r requirements.txt" in test_cmds[0]
+    assert "pip install -r requirements-dev.txt" in test_cmds[0]  # the course + test tools
 
 
 def test_ci_runs_exactly_the_readme_test_command():
@@ -40,6 +42,22 @@ def test_environment_yml_mirrors_requirements():
     assert req == env
     assert "torch==2.13.0" in req
     assert all("==" in r or r == "-e ." for r in req), "every requirement is pinned"
+
+
+TEST_TOOLS = {"pytest", "nbval", "nbclient", "hypothesis", "playwright", "ruff"}
+
+
+def test_the_course_install_leaves_the_test_tools_to_requirements_dev():
+    text = (ROOT / "requirements.txt").read_text()
+    course = {r.split("==")[0] for r in requirement_lines(text)}
+    assert not course & TEST_TOOLS, "the first README command installs only what notebooks need"
+    assert requirement_lines(text)[0] == "-e ." or text.splitlines().index("-e .") < min(
+        i for i, line in enumerate(text.splitlines()) if "==" in line
+    ), "-e . comes first: pip then stops an unsupported Python at tools/python_gate.py"
+    dev = (ROOT / "requirements-dev.txt").read_text()
+    assert "-r requirements.txt" in dev.splitlines()
+    dev_pins = {r.split("==")[0] for r in requirement_lines(dev)}
+    assert dev_pins == TEST_TOOLS
 
 
 def test_bundled_models_are_small_and_safetensors_only():

@@ -1,0 +1,171 @@
+"""Student handouts hide every solution and all test scaffolding, and still run top to bottom.
+
+The run itself (every outputs-cleared handout executed in a fresh kernel, about 75 s) is marked
+`handouts` and left out of `python -m pytest`; .ci/run runs it as a separate step:
+`python -m pytest -m handouts tests/test_handouts.py`.
+"""
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers import handouts
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("handouts")
+    handouts.build(out)
+    return out
+
+
+def read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def solution_lines(nb):
+    """Lines of worked solutions a student must not see: neither comments, nor short lines, nor
+    lines the lesson itself also contains (`with torch.no_grad():`)."""
+
+    def lines(cells):
+        return {ln.strip() for c in cells for ln in c.source.splitlines()}
+
+    indices = set(handouts.solution_indices(nb))
+    lesson = lines(c for i, c in enumerate(nb.cells) if i not in indices)
+    return {
+        ln
+        for ln in lines(nb.cells[i] for i in indices) - lesson
+        if len(ln) > 12 and not ln.startswith(("#", "**Next"))
+    }
+
+
+def test_every_notebook_has_solutions_to_hide():
+    for path in NOTEBOOKS:
+        nb = read(path)
+        assert handouts.solution_indices(nb), f"{path.name}: no solution cells found"
+        assert solution_lines(nb)
+
+
+@pytest.mark.parametrize("variant", list(handouts.VARIANTS))
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_no_solution_or_scaffolding_survives(built, variant, path):
+    original = read(path)
+    student = read(built / variant / path.name)
+    nbformat.validate(student)
+    text = "\n".join(c.source for c in student.cells)
+    leaked = solution_lines(original) & {ln.strip() for ln in text.splitlines()}
+    assert not leaked, f"solution lines in the handout: {sorted(leaked)[:3]}"
+    assert "NBVAL" not in text and "fmt: skip" not in text
+    assert "For the teacher" not in text
+    for cell in student.cells:
+        tags = cell.metadata.get("tags", [])
+        assert not [t for t in tags if t.startswith("nbval") or t == "solution"]
+        assert "jupyter" not in cell.metadata and "collapsed" not in cell.metadata
+    # one empty cell per exercise, saying which one
+    n_exercises = max(
+        int(m)
+        for m in handouts.EXERCISE.findall(
+            "\n".join(original.cells[i].source for i in handouts.solution_indices(original))
+        )
+    )
+    for k in range(1, n_exercises + 1):
+        assert f"# Exercise {k}: write your code here" in text
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_outputs_cleared_in_one_variant_and_kept_but_for_solutions_in_the_other(built, path):
+    original = read(path)
+    cleared = read(built / "predict" / path.name)
+    kept = read(built / "read" / path.name)
+    code = [c for c in cleared.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    assert "widgets" not in cleared.metadata
+    start = handouts.solutions_start(original)
+    lesson = [c for c in original.cells[:start] if c.cell_type == "code"]
+    kept_code = [c for c in kept.cells if c.cell_type == "code"]
+    assert [c.outputs for c in kept_code[: len(lesson)]] == [c.outputs for c in lesson]
+    assert all(not c.outputs for c in kept_code[len(lesson) :]), "a solution's output survived"
+
+
+def test_tag_solutions_collapses_them_and_leaves_outputs_alone(tmp_path):
+    for path in NOTEBOOKS:
+        nb = read(path)
+        copy_path = tmp_path / path.name
+        nbformat.write(nb, copy_path)
+        assert handouts.main(["--tag-solutions", str(copy_path)]) == 0
+        tagged = read(copy_path)
+        nbformat.validate(tagged)
+        assert len(tagged.cells) == len(nb.cells)
+        indices = handouts.solution_indices(nb)
+        for i, (before, after) in enumerate(zip(nb.cells, tagged.cells, strict=True)):
+            assert after.source == before.source and after.get("outputs") == before.get("outputs")
+            if i in indices:
+                assert "solution" in after.metadata["tags"]
+                assert after.metadata["jupyter"]["source_hidden"] is True
+                if after.cell_type == "code":
+                    assert after.metadata["jupyter"]["outputs_hidden"] is True
+                    assert after.metadata["collapsed"] is True
+            else:
+                assert after.metadata == before.metadata
+        # the tag now decides, and gives the same handout as the heading did
+        assert handouts.solution_indices(tagged) == indices
+        for keep in (False, True):
+            assert handouts.handout(tagged, keep) == handouts.handout(nb, keep)
+        again = copy.deepcopy(tagged)
+        handouts.tag_solutions(again)
+        assert again == tagged, "tagging twice changes nothing"
+
+
+def test_default_out_dir_is_ignored_by_git():
+    assert handouts.DEFAULT_OUT.parent == ROOT
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    probe = handouts.DEFAULT_OUT / "00_setup_and_tour.ipynb"
+    run = subprocess.run(["git", "check-ignore", "-q", str(probe)], cwd=ROOT)
+    assert run.returncode == 0, "handouts/ must be in .gitignore, so that `git pull` works"
+
+
+def test_the_command_writes_both_variants(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "helpers.handouts", str(tmp_path / "h")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    for variant in handouts.VARIANTS:
+        assert sorted(p.name for p in (tmp_path / "h" / variant).iterdir()) == [
+            p.name for p in NOTEBOOKS
+        ]
+
+
+@pytest.mark.handouts
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_every_handout_runs_top_to_bottom(built, path):
+    """The outputs-cleared handout, exercise cells left empty, in a fresh kernel of this Python."""
+    from nbclient import NotebookClient
+
+    student = read(built / "predict" / path.name)
+    NotebookClient(
+        student,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(built / "predict")}},
+    ).execute()
+    errors = [
+        o
+        for c in student.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "error"
+    ]
+    assert not errors
+    assert all(c.execution_count for c in student.cells if c.cell_type == "code")

@@ -1,0 +1,86 @@
+"""The setup check says READY on a good install and names the fix for each kind of bad one."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers import setup_check as sc
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_this_environment_is_ready():
+    run = subprocess.run(
+        [sys.executable, "-m", "helpers.setup_check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.rstrip().endswith("READY")
+    assert "FIX" not in run.stdout
+
+
+def test_an_old_python_is_named_with_what_to_install():
+    status, text = sc.check_python((3, 10, 12))
+    assert status == "FIX" and "3.10.12 is too old" in text and "3.11" in text
+    assert sc.check_python((3, 12, 0))[0] == "ok"
+
+
+def test_versions_missing_or_different():
+    pins = {"torch": "2.13.0", "numpy": "2.4.6"}
+    assert sc.check_versions(pins, {"torch": "2.13.0+cpu", "numpy": "2.4.6"}.get)[0] == "ok"
+    status, text = sc.check_versions(pins, {"torch": "2.13.0"}.get)
+    assert status == "FIX" and "numpy" in text and "pip install -r requirements.txt" in text
+    status, text = sc.check_versions(pins, {"torch": "2.12.0", "numpy": "2.4.6"}.get)
+    assert status == "note" and "torch 2.12.0 (tested: 2.13.0)" in text
+    assert sc.pinned_versions()["torch"] == "2.13.0"
+
+
+def test_torch_builds():
+    assert sc.check_torch_build(None, None, False)[0] == "FIX"
+    status, text = sc.check_torch_build("2.13.0", "12.8", False, system="Linux")
+    assert status == "note" and "download.pytorch.org/whl/cpu" in text
+    assert sc.check_torch_build("2.13.0+cpu", None, False) == ("ok", "torch 2.13.0+cpu (CPU build)")
+    assert sc.check_torch_build("2.13.0", "12.8", True)[0] == "ok"
+
+
+def test_lab_extensions(tmp_path):
+    status, text = sc.check_lab_extensions([tmp_path])
+    assert status == "FIX" and "ipywidgets" in text and "plotly" in text
+    for name in sc.LAB_EXTENSIONS:
+        (tmp_path / name).mkdir(parents=True)
+        (tmp_path / name / "package.json").write_text("{}")
+    assert sc.check_lab_extensions([tmp_path])[0] == "ok"
+
+
+def test_jupyter_from_another_environment(tmp_path):
+    status, text = sc.check_jupyter_on_path(lambda _: None)
+    assert status == "note" and "python -m jupyter lab" in text
+    status, text = sc.check_jupyter_on_path(lambda _: "/usr/bin/jupyter", prefix=str(tmp_path))
+    assert status == "note" and "python -m jupyter lab" in text
+
+
+def test_model_files_missing_or_placeholders(tmp_path):
+    status, text = sc.check_model(tmp_path)
+    assert status == "FIX" and "model.safetensors" in text
+    for name in ["config.json", "tokenizer.json", "tokenizer_config.json"]:
+        (tmp_path / name).write_text("{}")
+    (tmp_path / "model.safetensors").write_text("version https://git-lfs.github.com/spec/v1\n")
+    status, text = sc.check_model(tmp_path)
+    assert status == "FIX" and "placeholder" in text
+    assert sc.check_model()[0] in ("ok", "note")
+
+
+def test_memory():
+    assert sc.check_memory(0.5)[0] == "FIX"
+    assert sc.check_memory(8.0)[0] == "ok"
+    assert sc.check_memory(None)[0] == "note"
+
+
+def test_report_says_ready_only_without_fixes():
+    assert sc.report([("ok", "a"), ("note", "b")]).endswith("READY")
+    assert sc.report([("ok", "a"), ("FIX", "b")]).endswith(
+        "NOT READY: fix the 1 line(s) marked FIX"
+    )

@@ -1,0 +1,57 @@
+"""The teacher's guide cites cells that exist and covers every notebook; README shows its times."""
+
+import re
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+GUIDE = ROOT / "notebooks" / "TEACHING.md"
+NOTEBOOKS = {p.name[:2]: p for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))}
+CITATION = re.compile(r"\b(\d\d)#([A-Za-z0-9_-]+)")
+
+
+def cell_ids(nn):
+    return {c.id for c in nbformat.read(NOTEBOOKS[nn], as_version=4).cells}
+
+
+def test_every_cited_cell_exists():
+    citations = CITATION.findall(GUIDE.read_text())
+    assert len(citations) > 50
+    missing = [
+        f"{nn}#{cid}" for nn, cid in citations if nn not in NOTEBOOKS or cid not in cell_ids(nn)
+    ]
+    assert not missing, f"TEACHING.md cites cells that do not exist: {missing}"
+
+
+def test_every_notebook_has_its_section_with_prediction_stops():
+    text = GUIDE.read_text()
+    for nn in NOTEBOOKS:
+        section = text.split(f"\n## {nn} · ")[1].split("\n## ")[0]
+        for part in [
+            "**Goals.**",
+            "**In class**",
+            "**alone**",
+            "**Misconceptions.**",
+            "**If short of time.**",
+            "**Hazards.**",
+        ]:
+            assert part in section, f"notebook {nn}: no {part}"
+        stops = re.findall(rf"^\| {nn}#\w+ \| .+ \| .+ \|$", section, flags=re.M)
+        assert len(stops) >= 2, f"notebook {nn}: fewer than 2 prediction stops"
+
+
+def test_sessions_and_quizzes_with_answer_keys():
+    text = GUIDE.read_text()
+    assert "### Two sessions of 90 minutes" in text and "### Four sessions of 45 minutes" in text
+    quizzes = re.findall(r"^\*\*Quiz \d", text, flags=re.M)
+    assert len(quizzes) == 4 and text.count("*Key.*") == 4
+    assert "How the minutes were measured" in text and "bench_reading.py" in text
+
+
+def test_readme_table_shows_both_times():
+    readme = (ROOT / "README.md").read_text()
+    assert "| notebook | what it shows | in class (min) | alone (min) |" in readme
+    for path in NOTEBOOKS.values():
+        (row,) = [ln for ln in readme.splitlines() if ln.startswith(f"| `{path.stem}` |")]
+        assert re.search(r"\| \d+ \| \d+ \|$", row), row

@@ -44,7 +44,7 @@ def test_environment_yml_mirrors_requirements():
     assert all("==" in r or r == "-e ." for r in req), "every requirement is pinned"
 
 
-TEST_TOOLS = {"pytest", "nbval", "nbclient", "hypothesis", "playwright", "ruff"}
+TEST_TOOLS = {"pytest", "nbval", "nbclient", "hypothesis", "playwright", "ruff", "kaleido"}
 
 
 def test_the_course_install_leaves_the_test_tools_to_requirements_dev():

@@ -126,7 +126,9 @@ def build(out: str | Path = ROOT / "site") -> dict[str, int]:
         "<body><h1>One token at a time: how a GPT generates, and why it trains on everything"
         " at once</h1><p>The course's notebooks with their stored outputs. To run them, open"
         " them in JupyterLab (see the README).</p><table><tr><th>notebook</th>"
-        "<th>what it shows</th><th>minutes</th></tr>" + lesson_table() + "</table></body></html>"
+        "<th>what it shows</th><th>minutes in class</th><th>minutes alone</th></tr>"
+        + lesson_table()
+        + "</table></body></html>"
     )
     (out / "index.html").write_text(index, encoding="utf-8")
     for page in out.glob("*.html"):

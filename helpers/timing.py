@@ -6,9 +6,10 @@ prefill vs decode, measured bandwidth); reused by notebook 03 (section 6, the co
 
 - ``count_positions``: a hook that records the positions of every forward pass of a model
   (``len(seen)`` is the number of passes): the one forward-pass counter.
-- ``time_call`` (min or median of a few runs), ``best_of_rounds`` (interleaved runs of timings
-  that will be compared), ``decode_step_seconds`` (one decoding step at a given length),
-  ``measure_bandwidth`` and ``measure_matmul_flops`` (what the machine can do).
+- ``timed`` (one call: seconds and result), ``time_call`` (min or median of a few runs),
+  ``best_of_rounds`` and ``interleaved_times`` (timings that will be compared, taken in turn),
+  ``decode_step_seconds`` (one decoding step at a given length), ``measure_bandwidth`` and
+  ``measure_matmul_flops`` (what the machine can do).
 """
 
 from __future__ import annotations
@@ -68,12 +69,28 @@ def time_call(fn: Callable[[], object], *, repeats: int = 5, warmup: int = 1,
     check_choice("stat", stat, STATS)
     for _ in range(warmup):
         fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
+    times = [timed(fn)[0] for _ in range(repeats)]
     return min(times) if stat == "min" else statistics.median(times)
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, object]:
+    """``(seconds, result)`` of one call of ``fn()``: for a benchmark that checks what it timed."""
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def interleaved_times(fns: dict, rounds: int) -> dict[str, list[float]]:
+    """Seconds of every zero-argument function of ``fns``, ``rounds`` times each, taken in turn
+    (a, b, c, a, b, c, ...), so that a burst of load elsewhere hits all of them alike."""
+    if not isinstance(fns, dict) or not fns or not all(callable(f) for f in fns.values()):
+        raise TypeError("fns must be a non-empty dict of name -> zero-argument function")
+    check_int("rounds", rounds, 1)
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            times[name].append(timed(fn)[0])
+    return times
 
 
 def best_of_rounds(measurements: dict, rounds: int = 3) -> dict:
@@ -117,7 +134,7 @@ def measure_matmul_flops(n: int = 1024, *, repeats: int = 3) -> float:
     return 2 * n**3 / seconds
 
 
-def _synced(fn: Callable[[], object], device: torch.device) -> Callable[[], object]:
+def synced(fn: Callable[[], object], device) -> Callable[[], object]:
     """``fn`` followed by waiting for the GPU: CUDA calls return before the work is done."""
     if device.type != "cuda":
         return fn
@@ -146,10 +163,10 @@ def decode_step_seconds(model, seq_len: int, *, use_cache: bool, batch_size: int
     ids = torch.randint(0, model.config.vocab_size, (batch_size, seq_len), generator=gen)
     ids = ids.to(model.device)  # (B, T)
     if not use_cache:
-        return time_call(_synced(lambda: model(ids, use_cache=False), ids.device),
+        return time_call(synced(lambda: model(ids, use_cache=False), ids.device),
                          repeats=repeats, stat=stat)  # fmt: skip
     if seq_len == 1:
-        return time_call(_synced(lambda: model(ids, use_cache=True), ids.device),
+        return time_call(synced(lambda: model(ids, use_cache=True), ids.device),
                          repeats=repeats, stat=stat)  # fmt: skip
     cache = model(ids[:, :-1], use_cache=True).cache  # prefill seq_len - 1 positions
 
@@ -157,4 +174,4 @@ def decode_step_seconds(model, seq_len: int, *, use_cache: bool, batch_size: int
         model(ids[:, -1:], cache=cache, use_cache=True)  # (B, 1): only the new position
         cache.crop(-1)  # drop it again, so every repeat sees the same cache length
 
-    return time_call(_synced(one_step, ids.device), repeats=repeats, stat=stat)
+    return time_call(synced(one_step, ids.device), repeats=repeats, stat=stat)

@@ -21,12 +21,12 @@ def _kind(value) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
-def is_int(value) -> bool:
+def _is_int(value) -> bool:
     """True for Python and NumPy integers, False for bool (and everything else)."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def is_number(value) -> bool:
+def _is_number(value) -> bool:
     """True for Python and NumPy real numbers, False for bool (and everything else)."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
@@ -39,7 +39,7 @@ def _range(low, high) -> str:
 
 def check_int(name: str, value, low: int | None = None, high: int | None = None) -> int:
     """``value`` as an int, if it is an integer with ``low <= value <= high`` (None: no bound)."""
-    if not is_int(value):
+    if not _is_int(value):
         allowed = f" {_range(low, high)}" if low is not None else ""
         raise TypeError(f"{name} must be an int{allowed}, got {_kind(value)}")
     value = int(value)
@@ -50,7 +50,7 @@ def check_int(name: str, value, low: int | None = None, high: int | None = None)
 
 def check_positive(name: str, value) -> float:
     """``value`` as a float, if it is a finite number > 0."""
-    if not is_number(value):
+    if not _is_number(value):
         raise TypeError(f"{name} must be a number > 0, got {_kind(value)}")
     x = float(value)
     if math.isnan(x) or not 0 < x < math.inf:
@@ -60,7 +60,7 @@ def check_positive(name: str, value) -> float:
 
 def check_probability(name: str, value) -> float:
     """``value`` as a float, if it is a number in (0, 1]."""
-    if not is_number(value):
+    if not _is_number(value):
         raise TypeError(f"{name} must be a number in (0, 1], got {_kind(value)}")
     x = float(value)
     if math.isnan(x) or not 0 < x <= 1:
@@ -70,7 +70,7 @@ def check_probability(name: str, value) -> float:
 
 def check_seed(seed, name: str = "seed") -> int:
     """``seed`` as an int in 0 <= seed < 2**32 (larger seeds overflow NumPy's and ours)."""
-    if not is_int(seed):
+    if not _is_int(seed):
         raise TypeError(f"{name} must be an int in 0 <= {name} < 2**32, got {_kind(seed)}")
     if not 0 <= seed < SEED_LIMIT:
         raise ValueError(f"{name}={seed} is outside the allowed range 0 <= {name} < 2**32")
@@ -93,7 +93,7 @@ def check_choice(name: str, value, choices) -> object:
 
 def check_token_id(name: str, value, vocab_size: int) -> int:
     """``value`` as an int, if it is a token id: 0 <= value < vocab_size."""
-    if not is_int(value):
+    if not _is_int(value):
         raise TypeError(f"{name} must be an int (a token id), got {_kind(value)}")
     if not 0 <= value < vocab_size:
         raise ValueError(f"{name}={value} is outside the vocabulary 0..{vocab_size - 1}")
@@ -113,7 +113,7 @@ def check_token_ids(name: str, ids, vocab_size: int | None = None) -> list[int]:
     out = list(ids)
     if not out:
         raise ValueError(f"{name} is empty: give at least 1 token id")
-    bad = [t for t in out if not is_int(t) or t < 0 or (vocab_size and t >= vocab_size)]
+    bad = [t for t in out if not _is_int(t) or t < 0 or (vocab_size and t >= vocab_size)]
     if bad:
         upper = f"..{vocab_size - 1}" if vocab_size else " or more"
         raise ValueError(f"{name} must hold token ids 0{upper}; got {bad[0]!r}")

@@ -182,7 +182,7 @@ class Trace:
         return rows
 
 
-def check_forced(forced, vocab_size: int) -> dict[int, int]:
+def _check_forced(forced, vocab_size: int) -> dict[int, int]:
     """``forced`` as a {step: token_id} dict of ints, steps >= 0, ids inside the vocabulary."""
     if forced is None:
         return {}
@@ -224,7 +224,7 @@ def generate_stepwise(
     check_sampling(temperature, top_k, top_p, vocab_size=vocab)
     settings = SamplingSettings(strategy, temperature, top_k, top_p, seed)
     check_int("n_top", n_top, 0, vocab)
-    forced = check_forced(forced, vocab)
+    forced = _check_forced(forced, vocab)
     prompt_ids = encode_prompt(tokenizer, prompt, model)[0].tolist()
     gen = torch.Generator().manual_seed(seed)
 

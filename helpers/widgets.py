@@ -83,16 +83,22 @@ class DecodingStepper:
         self._cands: list[Candidate] = []
         self._syncing = False
         self.status, self.error = "", False
-
         # Widgets with the same look share one Layout / Style model: a saved notebook stores
         # every model of every widget, so fewer models keep it small.
+        self._html_style, self._html_layout = HTMLStyle(), w.Layout(width="100%")
+        self._build_controls(w, prompt, settings, run_n)
+        self._build_views(w, n_candidates)
+        self._wire()
+        self.widget = self._arrange(w)
+        self._render("Press Step: the model picks the next token.")
+
+    def _build_controls(self, w, prompt: str, settings: SamplingSettings, run_n: int) -> None:
+        """The prompt box, the action buttons and the sampling knobs."""
         big = w.ButtonStyle(font_size="16px")
         fixed = w.Layout(width="auto")
-        wrap = w.Layout(flex_flow="row wrap", align_items="center")
-        html_style, html_layout = HTMLStyle(), w.Layout(width="100%")
+        html_layout = self._html_layout
         slider_style = w.SliderStyle(description_width="95px")
         slider_layout = w.Layout(width="300px")
-        # ---- controls
         # the prompt is used when the box loses focus (click outside it)
         self.prompt_box = w.Textarea(value=prompt, description="Prompt", rows=2,
                                      continuous_update=False, layout=html_layout)  # fmt: skip
@@ -127,7 +133,10 @@ class DecodingStepper:
                                    style=slider_style, layout=slider_layout)  # fmt: skip
         self.seed = w.IntText(value=settings.seed, description="seed",
                               layout=w.Layout(width="170px"))  # fmt: skip
-        # ---- views
+
+    def _build_views(self, w, n_candidates: int) -> None:
+        """The HTML panels and one (button, bar) row per candidate."""
+        html_style, html_layout = self._html_style, self._html_layout
         self.status_line, self.text_view, self.ids_view, self.stats_view, self.legend_view = (
             w.HTML(style=html_style, layout=html_layout) for _ in range(5)
         )
@@ -145,6 +154,8 @@ class DecodingStepper:
             rows.append(w.HBox([button, bar], layout=self.row_layout))
         self.candidate_rows = rows
 
+    def _wire(self) -> None:
+        """Every control calls a Python method (so tests can click them)."""
         self.step_button.on_click(lambda _b: self.step())
         self.run_button.on_click(lambda _b: self.run(self.run_n.value))
         self.undo_button.on_click(lambda _b: self.undo())
@@ -155,6 +166,9 @@ class DecodingStepper:
         for name in ("strategy", "temperature", "top_k", "top_p", "seed"):
             getattr(self, name).observe(self._on_setting, "value")
 
+    def _arrange(self, w):
+        """Controls on top, the text (left) and the candidates (right) below."""
+        wrap = w.Layout(flex_flow="row wrap", align_items="center")
         for b in (self.step_button, self.run_button, self.undo_button, self.reset_button):
             b.add_class("dw-action")
         self.step_button.add_class("dw-step")
@@ -164,13 +178,13 @@ class DecodingStepper:
         knobs = w.VBox([w.HBox([self.strategy, self.seed], layout=wrap), sliders])
         left = w.VBox([self.text_view, self.ids_view, self.stats_view],
                       layout=w.Layout(flex="1 1 480px", min_width="320px"))  # fmt: skip
-        right = w.VBox([self.legend_view, *rows],
+        right = w.VBox([self.legend_view, *self.candidate_rows],
                        layout=w.Layout(flex="1 1 420px", min_width="320px"))  # fmt: skip
         panels = w.HBox([left, right], layout=w.Layout(flex_flow="row wrap", grid_gap="18px"))
-        self.widget = w.VBox([self.prompt_box, buttons, knobs, self.status_line, panels],
-                             layout=w.Layout(max_width="1150px"))  # fmt: skip
-        self.widget.add_class("dw-stepper")
-        self._render("Press Step: the model picks the next token.")
+        widget = w.VBox([self.prompt_box, buttons, knobs, self.status_line, panels],
+                        layout=w.Layout(max_width="1150px"))  # fmt: skip
+        widget.add_class("dw-stepper")
+        return widget
 
     # ------------------------------------------------------------------ model
     def logits(self, state: DecodingState | None = None) -> torch.Tensor:

@@ -28,9 +28,11 @@ from helpers.timing import (
     best_of_rounds,
     count_positions,
     decode_step_seconds,
+    interleaved_times,
     measure_bandwidth,
     measure_matmul_flops,
     time_call,
+    timed,
 )
 
 PROMPTS = ["ROMEO:\nBut soft, what light", "模型一次生成一个词元", "The"]
@@ -283,6 +285,17 @@ def test_best_of_rounds_interleaves_and_keeps_the_best():
     best = best_of_rounds({"a": lambda: measure("a"), "b": lambda: measure("b")}, rounds=3)
     assert best == {"a": 1.0, "b": 4.0}
     assert order == ["a", "b"] * 3
+
+
+def test_interleaved_times_take_turns_and_timed_returns_the_result():
+    order = []
+    times = interleaved_times({"a": lambda: order.append("a"), "b": lambda: order.append("b")}, 3)
+    assert order == ["a", "b"] * 3
+    assert set(times) == {"a", "b"} and all(len(t) == 3 and min(t) >= 0 for t in times.values())
+    seconds, out = timed(lambda: 42)
+    assert out == 42 and seconds >= 0
+    with pytest.raises(TypeError, match="fns must be a non-empty dict"):
+        interleaved_times({}, 2)
 
 
 def test_measurements_are_positive_and_finite():

@@ -1,7 +1,7 @@
 """Attention inside the model: its weights, attention by hand, and what one token influences.
 
 Taught in notebook 04 (section 2, where the mask enters: scores + mask -> softmax, by hand;
-section 4, the weights per layer and head; section 5, what breaks without the mask). Running
+section 3, the weights per layer and head; section 5, what breaks without the mask). Running
 the model with hooks lives here; the masks themselves are tensors in ``helpers.masks``.
 
 - ``batch_logits``: logits of a padded batch, with a (B, T) or a 4-D mask;

@@ -1,7 +1,7 @@
 """What inference costs, counted: parameters, FLOPs, bytes, the KV cache.
 
 Taught in notebook 05 (section 1, positions per step; section 2, the cache's size; sections
-3-5, FLOPs and bytes per step and the bandwidth bound); measuring is ``helpers.timing``.
+4-6, FLOPs and bytes per step and the bandwidth bound); measuring is ``helpers.timing``.
 
 - ``positions_per_step``: positions each forward pass of greedy generation processes.
 - The KV cache: ``kv_cache_bytes`` (2 x layers x heads x head_dim x sequence x batch x bytes),

@@ -1,6 +1,6 @@
 """Attention masks: who may look at whom inside one parallel forward pass.
 
-Taught in notebook 04 (section 1, the causal mask; section 3, padding, the padded batch and
+Taught in notebook 04 (section 1, the causal mask; section 4, padding, the padded batch and
 position ids; section 5, the mask removed).
 
 - ``causal_mask(T)``: position i may attend to positions j <= i, never to the future.

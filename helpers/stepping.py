@@ -1,6 +1,7 @@
 """The decoding state the notebook-02 stepper drives: one step of generation at a time.
 
-Taught in notebook 02 (section 1, one step by hand; section 3, the state behind the widget).
+Taught in notebook 02 (section 1, one step by hand; section 3, every button scripted against
+the state behind the widget).
 
 ``DecodingState`` is an immutable value (prompt, chosen tokens, ``SamplingSettings``) with
 ``step`` / ``force`` / ``undo`` / ``reset``: each action returns a new state whose ``history``

@@ -1,7 +1,7 @@
 """Training with shifted labels: the loss, labelled batches and the loop.
 
-Taught in notebook 03: the shifted-label loss built up by hand (sections 2-4), padded batches
-with ignored labels (section 5), one parallel pass == T stepwise passes (section 6), the
+Taught in notebook 03: the shifted-label loss built up by hand (sections 1-3), padded batches
+with ignored labels (section 4), one parallel pass == T stepwise passes (sections 5-6), the
 training loop (section 7: written by hand first, then ``train``); reused by notebook 04's
 tiny models (section 5b) and by ``python -m helpers.build model``.
 

@@ -1,11 +1,10 @@
 """The static rendering of the notebook-02 stepper: HTML and a plotly figure of its state.
 
 Taught in notebook 02 (section 3, the snapshot a static export shows). Python prepares the
-data (``helpers.stepping.DecodingState``, ``helpers.sampling.candidate_table``); these
-functions only draw it, and ``helpers.widgets.DecodingStepper`` reuses them for its live panels.
+data (``helpers.stepping``: the state and its ``token_pieces``; ``helpers.sampling``: the
+candidate table); these functions only draw it, and ``helpers.widgets.DecodingStepper`` reuses
+them for its live panels.
 
-- ``token_pieces``: the generated text split into one highlightable piece per token (a Chinese
-  character spanning several byte tokens stays one piece);
 - ``text_html``, ``ids_html``, ``stats_html``, ``candidates_html``, ``status_html`` and
   ``state_html`` (all of them): the panels as HTML strings;
 - ``candidates_figure``: the candidate panel as a plotly bar chart.
@@ -13,91 +12,18 @@ functions only draw it, and ``helpers.widgets.DecodingStepper`` reuses them for 
 
 from __future__ import annotations
 
-import codecs
 import html
 import math
-from dataclasses import dataclass, replace
 
 import plotly.graph_objects as go
 
 from helpers.plots import FONT, TEMPLATE, rounded, show_token, unique_labels
 from helpers.sampling import Candidate, SamplingSettings
-from helpers.stepping import DecodingState
+from helpers.stepping import DecodingState, Piece, token_pieces
 
 # colours readable on a projector and by most colour-blind viewers:
 # blue = the model, orange = after the filters, grey = cut
 BLUE, ORANGE, GREY = "#1f77b4", "#ff7f0e", "#b0b0b0"
-
-
-# --------------------------------------------------------------------------- text pieces
-@dataclass(frozen=True)
-class Piece:
-    """Generated text as shown: usually one token; several when a character spans tokens."""
-
-    text: str
-    ids: tuple[int, ...]
-    probs: tuple[float, ...]
-    first_step: int  # the step (0-based) that produced ids[0]
-
-
-def _byte_decoder() -> dict[str, int]:
-    """GPT-2's byte-level alphabet, reversed: the character of a token string -> its byte."""
-    keep = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1)]
-    keep += list(range(ord("®"), ord("ÿ") + 1))
-    chars, extra = {}, 0
-    for b in range(256):
-        if b in keep:
-            chars[chr(b)] = b
-        else:
-            chars[chr(256 + extra)] = b
-            extra += 1
-    return chars
-
-
-_BYTES = _byte_decoder()
-
-
-def _token_bytes(tokenizer, token_id: int) -> bytes | None:
-    """The bytes a byte-level BPE token stands for; None if the tokenizer is not byte-level."""
-    if token_id in getattr(tokenizer, "all_special_ids", ()):
-        return tokenizer.decode([token_id]).encode("utf-8")
-    token = tokenizer.convert_ids_to_tokens(token_id)
-    if not isinstance(token, str) or any(ch not in _BYTES for ch in token):
-        return None
-    return bytes(_BYTES[ch] for ch in token)
-
-
-def token_pieces(state: DecodingState, tokenizer, cache: dict | None = None) -> list[Piece]:
-    """Split the generated text into one piece per token, so each can be highlighted.
-
-    A Chinese character is 2-3 byte tokens; a token that ends inside a character has no text
-    of its own, so it joins the next piece. ``"".join(p.text for p in pieces)`` is exactly
-    ``tokenizer.decode(state.generated)``. ``cache`` (token id -> bytes) speeds up re-renders.
-    """
-    cache = {} if cache is None else cache
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    pieces: list[Piece] = []
-    ids: list[int] = []
-    probs: list[float] = []
-    for step, (tid, p) in enumerate(zip(state.generated, state.probs, strict=True)):
-        if tid not in cache:
-            cache[tid] = _token_bytes(tokenizer, tid)
-        raw = cache[tid]
-        if raw is None:  # not byte-level BPE: decode each token on its own
-            text = tokenizer.decode([tid])
-        else:
-            text = decoder.decode(raw)
-        ids.append(tid)
-        probs.append(p)
-        if text:
-            pieces.append(Piece(text, tuple(ids), tuple(probs), step + 1 - len(ids)))
-            ids, probs = [], []
-    tail = decoder.decode(b"", final=True)
-    if ids:  # the text ends inside a character
-        pieces.append(Piece(tail, tuple(ids), tuple(probs), len(state.generated) - len(ids)))
-    elif tail:  # a dangling byte was already counted in the last piece: its text goes there too
-        pieces[-1] = replace(pieces[-1], text=pieces[-1].text + tail)
-    return pieces
 
 
 # --------------------------------------------------------------------------- static HTML

@@ -36,9 +36,8 @@ from helpers.stepper_view import (
     stats_html,
     status_html,
     text_html,
-    token_pieces,
 )
-from helpers.stepping import DecodingState
+from helpers.stepping import DecodingState, token_pieces
 
 N_CANDIDATES = 8  # candidate rows in the panel
 MAX_RUN = 50  # the largest N of "Run N"

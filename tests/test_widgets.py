@@ -24,8 +24,8 @@ from hypothesis.stateful import (
 from helpers.generation import generate_stepwise
 from helpers.plots import show_token
 from helpers.sampling import SamplingSettings, candidate_table, filter_logits
-from helpers.stepper_view import candidates_figure, state_html, token_pieces
-from helpers.stepping import DecodingState
+from helpers.stepper_view import candidates_figure, state_html
+from helpers.stepping import DecodingState, token_pieces
 from helpers.widgets import DecodingStepper
 
 PROMPTS = ["To be, or not to be", "ROMEO:", "我爱你", "The"]

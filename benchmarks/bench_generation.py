@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import torch
 
 from helpers.generation import generate_stepwise
 from helpers.models import load_model
+from helpers.timing import interleaved_times
 
 
 def main(argv=None) -> None:
@@ -56,12 +56,7 @@ def main(argv=None) -> None:
     assert traced().new_ids == expected
 
     # alternate the three, so that a slow moment of a shared machine hits all of them alike
-    times = {"generate": [], "lean": [], "traced": []}
-    for _ in range(a.runs):
-        for name, fn in (("generate", hf), ("lean", lean), ("traced", traced)):
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
+    times = interleaved_times({"generate": hf, "lean": lean, "traced": traced}, a.runs)
     tps = {name: n / statistics.median(ts) for name, ts in times.items()}
 
     name = model.config.name_or_path.split("/")[-1]

@@ -10,33 +10,25 @@ Why 256 new tokens fit a 256-token window: the bundled model sees at most n_posi
 positions. We start from a 1-token prompt. Pass i (0-based) feeds positions 0..i and predicts the
 token at position i + 1; the 256th new token comes out of the pass over positions 0..255 and is
 never fed back. So 256 new tokens need exactly 256 positions: the full window, no crop and no
-stand-in model. (``helpers.generation.generate_stepwise`` stops one token earlier, because it
-refuses to start a step once the text itself is 256 tokens long; ``helpers.cost.greedy_decode``,
-used here, checks prompt + new - 1 <= window instead.) Both loops compute the same thing: the
-uncached one re-runs the whole sequence every step, like the seed article's loop; the cached one
-feeds the prompt once and then one token per pass.
+stand-in model (``helpers.generation.greedy_decode`` would crop only past that). Both loops
+compute the same thing: the uncached one re-runs the whole sequence every step, like the
+article's loop; the cached one feeds the prompt once and then one token per pass.
 """
 
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from helpers.cost import greedy_decode  # noqa: E402
+from helpers.generation import greedy_decode  # noqa: E402
 from helpers.models import load_model  # noqa: E402
+from helpers.timing import interleaved_times, timed  # noqa: E402
 
 NEW_TOKENS = 256
-
-
-def timed(model, ids, use_cache):
-    t0 = time.perf_counter()
-    out = greedy_decode(model, ids, NEW_TOKENS, use_cache=use_cache)
-    return time.perf_counter() - t0, out
 
 
 def main(argv=None):
@@ -47,16 +39,17 @@ def main(argv=None):
         p.error(f"--runs={args.runs} must be >= 1")
     model, tokenizer = load_model(None, "cpu")
     ids = tokenizer("ROMEO", return_tensors="pt")["input_ids"][:, :1]  # (1, 1): one token
-    timed(model, ids, True)  # warm-up: first calls allocate and pick kernels
-    timed(model, ids, False)
-    cached, uncached = [], []
-    for _ in range(args.runs):  # interleaved, so a burst of load hits both alike
-        t, a = timed(model, ids, True)
-        cached.append(t)
-        t, b = timed(model, ids, False)
-        uncached.append(t)
-        assert a.new_ids == b.new_ids, "cached and uncached generation chose different tokens"
-        assert torch.allclose(a.logits, b.logits, atol=1e-4)
+
+    def run(use_cache):
+        return greedy_decode(model, ids, NEW_TOKENS, use_cache=use_cache)
+
+    _, a = timed(lambda: run(True))  # warm-up (first calls allocate and pick kernels) and check
+    _, b = timed(lambda: run(False))
+    assert a.new_ids == b.new_ids, "cached and uncached generation chose different tokens"
+    assert torch.allclose(a.logits, b.logits, atol=1e-4)
+    times = interleaved_times({"cached": lambda: run(True), "uncached": lambda: run(False)},
+                              args.runs)  # fmt: skip
+    cached, uncached = times["cached"], times["uncached"]
     assert len(a.new_ids) == NEW_TOKENS
     assert sum(a.positions) == NEW_TOKENS  # 1 + 255 x 1
     assert sum(b.positions) == NEW_TOKENS * (NEW_TOKENS + 1) // 2  # 1 + 2 + ... + 256

@@ -6,11 +6,12 @@ Prints one line per notebook, `notebook_seconds[NN_name]: X`, then `notebooks_to
 """
 
 import sys
-import time
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from helpers.timing import timed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,11 +21,8 @@ def main(paths):
     total = 0.0
     for path in paths:
         nb = nbformat.read(path, as_version=4)
-        t0 = time.perf_counter()
-        NotebookClient(
-            nb, timeout=600, resources={"metadata": {"path": str(path.parent)}}
-        ).execute()
-        seconds = time.perf_counter() - t0
+        client = NotebookClient(nb, timeout=600, resources={"metadata": {"path": str(path.parent)}})
+        seconds, _ = timed(client.execute)
         total += seconds
         print(f"notebook_seconds[{path.stem}]: {seconds:.1f}", flush=True)
     print(f"notebooks_total_seconds: {total:.1f}")

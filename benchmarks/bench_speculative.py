@@ -19,16 +19,17 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from helpers.drafts import draft_for  # noqa: E402
 from helpers.generation import generate_stepwise  # noqa: E402
 from helpers.models import load_model  # noqa: E402
-from helpers.speculative import draft_for, speculative_greedy  # noqa: E402
+from helpers.speculative import speculative_greedy  # noqa: E402
+from helpers.timing import interleaved_times  # noqa: E402
 
 PROMPTS = [
     "ROMEO:\nBut soft, what light",
@@ -48,12 +49,6 @@ def speculative(model, tokenizer, n, draft, k):
     return [speculative_greedy(model, tokenizer, p, n, draft=draft, k=k) for p in PROMPTS]
 
 
-def timed(fn):
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=7, help="timed runs per setting (median)")
@@ -66,19 +61,18 @@ def main(argv=None):
     draft = draft_for(tokenizer)
     expected = plain(model, tokenizer, a.tokens)  # also warms up
     ks = list(range(1, a.max_k + 1))
-    base_times, spec_times = [], {k: [] for k in ks}
     stats = {}
-    for _ in range(a.runs):  # interleave the settings so that machine noise hits all alike
-        t, out = timed(lambda: plain(model, tokenizer, a.tokens))
-        assert out == expected
-        base_times.append(t)
-        for k in ks:
-            t, results = timed(lambda k=k: speculative(model, tokenizer, a.tokens, draft, k))
-            assert [r.new_ids for r in results] == expected, f"k={k}: not the greedy tokens"
-            spec_times[k].append(t)
-            passes = sum(r.forward_passes for r in results)
-            accepted, proposed = sum(r.accepted for r in results), sum(r.proposed for r in results)
-            stats[k] = (passes / (a.tokens * len(PROMPTS)), accepted / proposed)
+    for k in ks:  # the counts are deterministic: one run each, checked against plain greedy
+        results = speculative(model, tokenizer, a.tokens, draft, k)
+        assert [r.new_ids for r in results] == expected, f"k={k}: not the greedy tokens"
+        passes = sum(r.forward_passes for r in results)
+        accepted, proposed = sum(r.accepted for r in results), sum(r.proposed for r in results)
+        stats[k] = (passes / (a.tokens * len(PROMPTS)), accepted / proposed)
+    # interleave the settings so that machine noise hits all alike
+    fns = {"plain": lambda: plain(model, tokenizer, a.tokens)}
+    fns.update({k: (lambda k=k: speculative(model, tokenizer, a.tokens, draft, k)) for k in ks})
+    times = interleaved_times(fns, a.runs)
+    base_times, spec_times = times["plain"], {k: times[k] for k in ks}
     base = statistics.median(base_times)
     print(f"# {len(PROMPTS)} prompts x {a.tokens} new tokens, {a.runs} runs, "
           f"torch threads {torch.get_num_threads()}")  # fmt: skip

@@ -11,24 +11,16 @@ the best of ``--repeat`` runs, on ``--threads`` CPU threads (default 1, as the n
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
 
-from helpers.cost import count_positions
 from helpers.models import load_model
+from helpers.timing import count_positions, synced, time_call
 from helpers.training import parallel_next_token_logits, stepwise_next_token_logits
 
 
-def best_ms(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        times.append(1000 * (time.perf_counter() - t0))
-    return min(times)
+def best_ms(fn, repeat: int, device) -> float:
+    return 1000 * time_call(synced(fn, device), repeats=repeat, warmup=0)
 
 
 def main(argv=None):
@@ -50,9 +42,9 @@ def main(argv=None):
         x = ids[:, :n]
         parallel_next_token_logits(model, x)  # warm-up
         with count_positions(model) as par:
-            t_par = best_ms(lambda x=x: parallel_next_token_logits(model, x), a.repeat)
+            t_par = best_ms(lambda x=x: parallel_next_token_logits(model, x), a.repeat, x.device)
         with count_positions(model) as step:
-            t_step = best_ms(lambda x=x: stepwise_next_token_logits(model, x), a.repeat)
+            t_step = best_ms(lambda x=x: stepwise_next_token_logits(model, x), a.repeat, x.device)
         pos_ratio = sum(step) / sum(par)  # both ran a.repeat times
         print(f"T={n:4d}  1 pass {t_par:8.2f} ms  {n:4d} passes {t_step:9.2f} ms  "
               f"time ratio {t_step / t_par:7.1f}x  positions ratio {pos_ratio:6.1f}x")  # fmt: skip

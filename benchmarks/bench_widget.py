@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import torch
 
 from helpers.models import load_model
+from helpers.timing import timed
 from helpers.widgets import DecodingStepper
 
 
@@ -33,18 +33,13 @@ def main(steps: int = 60, threads: int | None = None) -> None:
     stepper.run(3)  # warm-up: first calls allocate
     step_times, forward_times, render_times = [], [], []
     for _ in range(steps):
-        t0 = time.perf_counter()
-        stepper.step_button.click()
-        step_times.append(time.perf_counter() - t0)
+        step_times.append(timed(stepper.step_button.click)[0])
         assert not stepper.error, stepper.status
         ids = torch.tensor([stepper.state.ids])  # (1, T)
-        t0 = time.perf_counter()
         with torch.no_grad():
-            model(ids)
-        forward_times.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        stepper._render(stepper.status)  # logits cached now: only the views are redrawn
-        render_times.append(time.perf_counter() - t0)
+            forward_times.append(timed(lambda ids=ids: model(ids))[0])
+        # logits cached now: only the views are redrawn
+        render_times.append(timed(lambda: stepper._render(stepper.status))[0])
     print(f"threads: {torch.get_num_threads()}, steps: {steps}, "
           f"context {len(stepper.state.ids) - steps}..{len(stepper.state.ids)} tokens")  # fmt: skip
     print(f"forward_pass_p50_ms: {median_ms(forward_times):.2f}")

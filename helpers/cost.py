@@ -1,20 +1,15 @@
-"""What inference costs: the KV cache, FLOPs and bytes per step, and measured time.
+"""What inference costs, counted: parameters, FLOPs, bytes, the KV cache.
 
-Notebook 05 writes each idea out by hand and then uses these helpers for the curves.
+Taught in notebook 05 (section 1, positions per step; section 2, the cache's size; sections
+4-6, FLOPs and bytes per step and the bandwidth bound); measuring is ``helpers.timing``.
 
-- Counting work: ``positions_per_step`` (the formula) and ``count_positions`` (a hook that
-  records how many positions each forward pass really processes).
+- ``positions_per_step``: positions each forward pass of greedy generation processes.
 - The KV cache: ``kv_cache_bytes`` (2 x layers x heads x head_dim x sequence x batch x bytes),
   checked against the real tensors with ``cache_tensor_bytes`` / ``cache_shapes``.
 - A cost model from a GPT-2 config: ``parameter_count``, ``matmul_flops_per_token``,
-  ``step_cost`` (FLOPs, bytes moved and their ratio, the arithmetic intensity, of one forward
-  pass), ``gpt2_family_config`` for the published GPT-2 sizes (built locally, no download).
-- Measurement: ``time_call`` (min or median of a few runs), ``best_of_rounds`` (interleaved
-  runs of timings that will be compared), ``measure_bandwidth``,
-  ``measure_matmul_flops``, ``decode_step_seconds`` and ``tokens_per_second_bound``
-  (bandwidth / bytes read per token).
-- ``greedy_decode``: a lean greedy loop with or without the cache, returning every step's logits
-  (no per-step bookkeeping, so that timing it measures the model, not the trace).
+  ``attention_flops``, ``step_cost`` (FLOPs, bytes moved and their ratio, the arithmetic
+  intensity, of one forward pass), ``gpt2_family_config`` for the published GPT-2 sizes.
+- ``tokens_per_second_bound``: bandwidth / bytes read per token.
 
 The cost model counts the multiply-adds of the matrix products (2 FLOPs each), which is what
 ``torch.utils.flop_counter`` counts too; layer norms, GELU and softmax add a few percent and are
@@ -24,14 +19,9 @@ are left out.
 
 from __future__ import annotations
 
-import math
-import statistics
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-import torch
+from helpers._checks import check_bool, check_int, check_positive
 
 #: Bytes per stored number for the common formats.
 BYTES_PER_VALUE = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
@@ -47,31 +37,13 @@ GPT2_FAMILY = {
 
 
 # --------------------------------------------------------------------------- validation
-def _check_int(name: str, value, minimum: int, maximum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < minimum or (maximum is not None and value > maximum):
-        upper = f" and <= {maximum}" if maximum is not None else ""
-        raise ValueError(f"{name}={value} is out of range: it must be >= {minimum}{upper}")
-    return value
-
-
-def _check_positive(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-    if math.isnan(value) or not 0 < value < math.inf:
-        raise ValueError(f"{name}={value} must be a finite number > 0")
-    return float(value)
-
-
 def _bytes_per_value(value) -> int:
     if isinstance(value, str):
         if value not in BYTES_PER_VALUE:
             raise ValueError(f"bytes_per_value={value!r} must be one of {sorted(BYTES_PER_VALUE)}")
         return BYTES_PER_VALUE[value]
     allowed = sorted(set(BYTES_PER_VALUE.values()))
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"bytes_per_value must be an int or a dtype name, got {value!r}")
+    check_int("bytes_per_value", value)
     if value not in allowed:
         raise ValueError(f"bytes_per_value={value} must be one of {allowed} (or a dtype name)")
     return value
@@ -128,38 +100,11 @@ def positions_per_step(prompt_len: int, new_tokens: int, *, use_cache: bool) -> 
     ``prompt_len + i`` positions; with a cache, the first pass runs the prompt (prefill) and
     every later pass only the one new token. (The last new token is never fed back.)
     """
-    _check_int("prompt_len", prompt_len, 1)
-    _check_int("new_tokens", new_tokens, 0)
-    if not isinstance(use_cache, bool):
-        raise TypeError(f"use_cache must be True or False, got {use_cache!r}")
-    if use_cache:
+    check_int("prompt_len", prompt_len, 1)
+    check_int("new_tokens", new_tokens, 0)
+    if check_bool("use_cache", use_cache):
         return [prompt_len if i == 0 else 1 for i in range(new_tokens)]
     return [prompt_len + i for i in range(new_tokens)]
-
-
-@contextmanager
-def count_positions(model) -> Iterator[list[int]]:
-    """Record the sequence length of every forward pass of ``model`` inside the ``with`` block.
-
-    >>> with count_positions(model) as seen:
-    ...     model(ids)
-    >>> seen  # [ids.shape[1]]
-    """
-    if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    seen: list[int] = []
-
-    def hook(module, args, kwargs):
-        ids = kwargs.get("input_ids", args[0] if args else None)
-        if ids is None:
-            raise ValueError("count_positions needs input_ids (got inputs_embeds or nothing)")
-        seen.append(int(ids.shape[-1]))  # (B, T) -> T
-
-    handle = model.register_forward_pre_hook(hook, with_kwargs=True)
-    try:
-        yield seen
-    finally:
-        handle.remove()
 
 
 # --------------------------------------------------------------------------- the KV cache
@@ -170,8 +115,8 @@ def kv_cache_bytes(config, seq_len: int, *, batch_size: int = 1, bytes_per_value
     2 x n_layer x n_head x head_dim x seq_len x batch_size x bytes_per_value.
     """
     s = model_shape(config)
-    _check_int("seq_len", seq_len, 0, s.n_positions)
-    _check_int("batch_size", batch_size, 1)
+    check_int("seq_len", seq_len, 0, s.n_positions)
+    check_int("batch_size", batch_size, 1)
     b = _bytes_per_value(bytes_per_value)
     return 2 * s.n_layer * s.n_head * s.head_dim * seq_len * batch_size * b
 
@@ -227,8 +172,8 @@ def attention_flops(config, new_tokens: int, past_len: int = 0) -> int:
     computed too, as PyTorch's kernels on the CPU do): 2 products x 2 FLOPs x d per pair.
     """
     s = model_shape(config)
-    _check_int("new_tokens", new_tokens, 1, s.n_positions)
-    _check_int("past_len", past_len, 0, s.n_positions - new_tokens)
+    check_int("new_tokens", new_tokens, 1, s.n_positions)
+    check_int("past_len", past_len, 0, s.n_positions - new_tokens)
     return 4 * s.n_layer * s.n_embd * new_tokens * (past_len + new_tokens)
 
 
@@ -256,7 +201,7 @@ def weight_bytes_read(config, new_tokens: int = 1, bytes_per_value=4) -> int:
     """Bytes of weights one forward pass reads: all of them, but only the position-table rows
     it uses (the token table is read whole anyway, as the tied output head)."""
     s = model_shape(config)
-    _check_int("new_tokens", new_tokens, 1, s.n_positions)
+    check_int("new_tokens", new_tokens, 1, s.n_positions)
     b = _bytes_per_value(bytes_per_value)
     unused_rows = s.n_positions - new_tokens
     return (parameter_count(config) - unused_rows * s.n_embd) * b
@@ -270,9 +215,9 @@ def step_cost(config, *, new_tokens: int = 1, past_len: int = 0, batch_size: int
     Prefill, or the forward pass of training: ``new_tokens=T, past_len=0``.
     """
     s = model_shape(config)
-    _check_int("new_tokens", new_tokens, 1, s.n_positions)
-    _check_int("past_len", past_len, 0, s.n_positions - new_tokens)
-    _check_int("batch_size", batch_size, 1)
+    check_int("new_tokens", new_tokens, 1, s.n_positions)
+    check_int("past_len", past_len, 0, s.n_positions - new_tokens)
+    check_int("batch_size", batch_size, 1)
     b = _bytes_per_value(bytes_per_value)
     flops = batch_size * (
         new_tokens * matmul_flops_per_token(config) + attention_flops(config, new_tokens, past_len)
@@ -291,177 +236,6 @@ def step_cost(config, *, new_tokens: int = 1, past_len: int = 0, batch_size: int
 def tokens_per_second_bound(bandwidth: float, bytes_per_token: float) -> float:
     """The most tokens per second a memory system of ``bandwidth`` bytes/s can feed, when each
     token needs ``bytes_per_token`` bytes read: bandwidth / bytes_per_token."""
-    return _check_positive("bandwidth", bandwidth) / _check_positive(
+    return check_positive("bandwidth", bandwidth) / check_positive(
         "bytes_per_token", bytes_per_token
     )
-
-
-# --------------------------------------------------------------------------- measuring
-STATS = ("min", "median")
-
-
-def time_call(fn: Callable[[], object], *, repeats: int = 5, warmup: int = 1,
-              stat: str = "min") -> float:  # fmt: skip
-    """Wall-clock seconds of ``fn()``: the minimum (default) or median of ``repeats`` runs,
-    after ``warmup`` untimed runs.
-
-    Other programs on the machine can only slow a run down, never speed it up, so the minimum
-    is the steadiest estimate of what the code itself costs; the median shows a typical run.
-    """
-    if not callable(fn):
-        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-    _check_int("repeats", repeats, 1)
-    _check_int("warmup", warmup, 0)
-    if stat not in STATS:
-        raise ValueError(f"stat={stat!r} must be one of {STATS}")
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times) if stat == "min" else statistics.median(times)
-
-
-def best_of_rounds(measurements: dict, rounds: int = 3) -> dict:
-    """Run every zero-argument function of ``measurements`` (each returns seconds) ``rounds``
-    times, interleaved, and keep each one's best. Timings that will be compared with each other
-    are then taken side by side, so a burst of load elsewhere cannot favour one of them."""
-    if not isinstance(measurements, dict) or not measurements:
-        raise TypeError(
-            "measurements must be a non-empty dict of name -> function returning seconds"
-        )
-    if not all(callable(f) for f in measurements.values()):
-        raise TypeError("every value of measurements must be callable")
-    _check_int("rounds", rounds, 1)
-    best = dict.fromkeys(measurements, math.inf)
-    for _ in range(rounds):
-        for name, measure in measurements.items():
-            best[name] = min(best[name], measure())
-    return best
-
-
-def measure_bandwidth(n_bytes: int = 2**27, *, repeats: int = 5) -> float:
-    """Memory bandwidth in bytes/s: copy an ``n_bytes`` float32 tensor into another.
-
-    A copy reads ``n_bytes`` and writes ``n_bytes``; the tensor must be much larger than the
-    CPU's caches (the default, 128 MiB, is) or the figure measures the cache instead.
-    """
-    _check_int("n_bytes", n_bytes, 2**20, 2**32)
-    src = torch.ones(n_bytes // 4)  # float32
-    dst = torch.empty_like(src)
-    seconds = time_call(lambda: dst.copy_(src), repeats=repeats)
-    return 2 * src.numel() * 4 / seconds
-
-
-def measure_matmul_flops(n: int = 1024, *, repeats: int = 3) -> float:
-    """Arithmetic throughput in FLOP/s: an (n x n) @ (n x n) float32 product, 2 n^3 FLOPs."""
-    _check_int("n", n, 16, 8192)
-    gen = torch.Generator().manual_seed(0)
-    a = torch.randn(n, n, generator=gen)
-    b = torch.randn(n, n, generator=gen)
-    seconds = time_call(lambda: a @ b, repeats=repeats)
-    return 2 * n**3 / seconds
-
-
-def _window(model) -> int:
-    from helpers.generation import context_window
-
-    return context_window(model)
-
-
-def _synced(fn: Callable[[], object], device: torch.device) -> Callable[[], object]:
-    """``fn`` followed by waiting for the GPU: CUDA calls return before the work is done."""
-    if device.type != "cuda":
-        return fn
-
-    def run():
-        fn()
-        torch.cuda.synchronize(device)
-
-    return run
-
-
-@torch.no_grad()
-def decode_step_seconds(model, seq_len: int, *, use_cache: bool, batch_size: int = 1,
-                        repeats: int = 5, stat: str = "min") -> float:  # fmt: skip
-    """Seconds to compute the next token when the sequence is ``seq_len`` tokens long.
-
-    use_cache=True: ``seq_len - 1`` positions are already in the cache (filled beforehand, not
-    timed) and the pass processes one new position per sequence. use_cache=False: the pass
-    processes all ``seq_len`` positions. The token ids are random: time does not depend on them.
-    ``repeats`` and ``stat`` are those of ``time_call``.
-    """
-    _check_int("seq_len", seq_len, 1, _window(model))
-    _check_int("batch_size", batch_size, 1)
-    if not isinstance(use_cache, bool):
-        raise TypeError(f"use_cache must be True or False, got {use_cache!r}")
-    gen = torch.Generator().manual_seed(0)
-    ids = torch.randint(0, model.config.vocab_size, (batch_size, seq_len), generator=gen)
-    ids = ids.to(model.device)  # (B, T)
-    if not use_cache:
-        return time_call(_synced(lambda: model(ids, use_cache=False), ids.device),
-                         repeats=repeats, stat=stat)  # fmt: skip
-    if seq_len == 1:
-        return time_call(_synced(lambda: model(ids, use_cache=True), ids.device),
-                         repeats=repeats, stat=stat)  # fmt: skip
-    cache = model(ids[:, :-1], use_cache=True).cache  # prefill seq_len - 1 positions
-
-    def one_step():
-        model(ids[:, -1:], cache=cache, use_cache=True)  # (B, 1): only the new position
-        cache.crop(-1)  # drop it again, so every repeat sees the same cache length
-
-    return time_call(_synced(one_step, ids.device), repeats=repeats, stat=stat)
-
-
-@dataclass(frozen=True)
-class Decoded:
-    """The result of ``greedy_decode``."""
-
-    new_ids: list[int]
-    logits: torch.Tensor  # (new tokens, V): the scores each token was chosen from
-    positions: list[int]  # positions processed by each forward pass
-
-
-@torch.no_grad()
-def greedy_decode(model, ids: torch.Tensor, max_new_tokens: int, *,
-                  use_cache: bool = True) -> Decoded:  # fmt: skip
-    """Greedy generation from ``ids`` (1, T), with or without the KV cache.
-
-    The last new token is chosen but never fed back, so the model sees at most
-    ``T + max_new_tokens - 1`` positions, which must fit its context window.
-    """
-    if not isinstance(ids, torch.Tensor) or ids.dim() != 2 or ids.size(0) != 1:
-        shape = tuple(ids.shape) if isinstance(ids, torch.Tensor) else type(ids).__name__
-        raise ValueError(f"ids must be a (1, T) tensor of token ids, got {shape}")
-    if ids.size(1) < 1:
-        raise ValueError("ids is empty: give at least one token")
-    _check_int("max_new_tokens", max_new_tokens, 0)
-    if not isinstance(use_cache, bool):
-        raise TypeError(f"use_cache must be True or False, got {use_cache!r}")
-    window = _window(model)
-    if ids.size(1) + max_new_tokens - 1 > window:
-        raise ValueError(
-            f"a {ids.size(1)}-token prompt plus max_new_tokens={max_new_tokens} needs "
-            f"{ids.size(1) + max_new_tokens - 1} positions; the context window is {window}: "
-            f"use max_new_tokens <= {window - ids.size(1) + 1}"
-        )
-    seq, cache = ids, None
-    new_ids, logits_seen, positions = [], [], []
-    for _ in range(max_new_tokens):
-        if cache is None:  # uncached: the whole sequence; cached: the prompt once (prefill)
-            fed = seq
-        else:
-            fed = seq[:, -1:]  # (1, 1): only the token chosen last
-        out = model(fed, cache=cache, use_cache=use_cache)
-        cache = out.cache if use_cache else None
-        positions.append(fed.size(1))
-        logits = out.logits[0, -1].float()  # (V,)
-        token = int(torch.argmax(logits))
-        new_ids.append(token)
-        logits_seen.append(logits)
-        seq = torch.cat([seq, seq.new_tensor([[token]])], dim=1)  # (1, T+1)
-    vocab = model.config.vocab_size
-    stacked = torch.stack(logits_seen) if logits_seen else torch.empty(0, vocab)
-    return Decoded(new_ids, stacked, positions)

@@ -1,4 +1,4 @@
-"""Load the course's model and make runs repeatable.
+"""Load the course's model and make runs repeatable (notebook 00, section "Load the model").
 
 - ``load_model()`` returns the tiny GPT-2 bundled in ``models/``: offline, in eval mode.
 - ``load_model("gpt2")`` (or the environment variable ``GPT_COURSE_MODEL=gpt2``) loads a model
@@ -8,6 +8,8 @@
 - ``seed_everything`` fixes Python's, NumPy's and torch's random streams.
 - ``bundled_claim`` states what the bundled model learned: asserted for it, and for any other
   model printed as an observation.
+- ``BUNDLED_CONFIG`` / ``tiny_gpt2_config``: the bundled model's architecture, written here
+  once; ``python -m helpers.build model`` trains it, notebooks 03-06 build small variants.
 """
 
 from __future__ import annotations
@@ -20,14 +22,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from helpers._checks import check_seed
+
 #: The environment variable that switches every notebook to another model.
 MODEL_ENV_VAR = "GPT_COURSE_MODEL"
 #: The environment variable that picks the device when ``device=None`` (default "cpu").
 DEVICE_ENV_VAR = "GPT_COURSE_DEVICE"
-#: The bundled model: trained by ``python -m helpers.training`` (see its model card).
+#: The bundled model: trained by ``python -m helpers.build model`` (see its model card).
 BUNDLED_MODEL_NAME = "tiny-shakespeare-gpt2"
 BUNDLED_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / BUNDLED_MODEL_NAME
 ATTN_IMPLEMENTATIONS = ("eager", "sdpa")
+#: The bundled model's architecture (its config.json says the same; tests check that).
+BUNDLED_CONFIG = {"vocab_size": 4096, "n_layer": 4, "n_head": 4, "n_embd": 192, "n_positions": 256}
 
 
 def quiet_transformers() -> None:
@@ -46,14 +52,31 @@ def seed_everything(seed: int = 0) -> torch.Generator:
     On the CPU with the same thread count this makes runs bit-identical; across machines,
     floats may differ in the last bits, so notebooks print rounded values and token ids.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__} {seed!r}")
-    if not 0 <= seed < 2**32:
-        raise ValueError(f"seed={seed} is outside the allowed range 0 <= seed < 2**32")
+    seed = check_seed(seed)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
+
+
+def tiny_gpt2_config(vocab_size: int | None = None, *, dropout: float = 0.0, **sizes):
+    """A GPT-2 config of the bundled model's shape (``BUNDLED_CONFIG``), dropout off unless
+    asked; ``sizes`` (n_layer=1, n_embd=64, ...) override the shape for smaller variants.
+    bos/eos/pad are token 0, the tokenizer's ``<|endoftext|>``."""
+    from transformers import GPT2Config
+
+    shape = {**BUNDLED_CONFIG, **sizes}
+    if vocab_size is not None:
+        shape["vocab_size"] = vocab_size
+    return GPT2Config(
+        **shape,
+        resid_pdrop=dropout,  # dropout acts only in train mode; eval is deterministic
+        embd_pdrop=dropout,
+        attn_pdrop=dropout,
+        bos_token_id=0,
+        eos_token_id=0,
+        pad_token_id=0,
+    )
 
 
 #: Devices that can run the course's models.

@@ -1,4 +1,4 @@
-"""Plotly figure builders shared by the notebooks.
+"""Plotly figure builders shared by the notebooks (used by every notebook, 00 to 06).
 
 Every builder returns a ``plotly.graph_objects.Figure``. Numbers are rounded and passed as
 plain Python lists, so that a figure's stored JSON is the same on every machine (nbval compares

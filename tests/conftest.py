@@ -23,7 +23,7 @@ def tiny(bundled):
     """A randomly initialised 2-layer GPT-2 with the bundled tokenizer and a 32-token window."""
     from transformers import GPT2LMHeadModel
 
-    from helpers.training import tiny_gpt2_config
+    from helpers.models import tiny_gpt2_config
 
     _, tokenizer = bundled
     torch.manual_seed(0)

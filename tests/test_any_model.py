@@ -30,7 +30,7 @@ def gpt2_like_tokenizer(vocab_size: int = 2000):
     from tokenizers import ByteLevelBPETokenizer
     from transformers import PreTrainedTokenizerFast
 
-    from helpers.training import load_play
+    from helpers.corpus import load_play
 
     text = load_play("hamlet") + load_play("macbeth")
     bpe = ByteLevelBPETokenizer()

@@ -26,25 +26,26 @@ from transformers.generation.logits_process import (
 )
 
 from helpers.generation import (
-    DecodingState,
-    Settings,
     Step,
     Trace,
-    apply_temperature,
-    check_max_new_tokens,
     check_prompt,
-    check_sampling,
-    choose_token,
     context_window,
     encode_prompt,
-    filter_logits,
     generate_stepwise,
     next_token_logits,
     next_token_probs,
+)
+from helpers.sampling import (
+    SamplingSettings,
+    apply_temperature,
+    check_sampling,
+    choose_token,
+    filter_logits,
     top_candidates,
     top_k_filter,
     top_p_filter,
 )
+from helpers.stepping import DecodingState
 
 PROMPTS = ["and", "To be, or not to be", "ROMEO:\n", "我爱你", "Good morrow, my lord. What news"]
 N_NEW = 20
@@ -390,8 +391,10 @@ def test_the_loop_stops_at_the_context_window(tiny):
     prompt = words(28)
     trace = generate_stepwise(model, tokenizer, prompt, 10)
     assert trace.stop_reason == "context_window"
-    assert len(trace.new_ids) == trace.forward_passes == 4 and len(trace.ids) == window
-    full = generate_stepwise(model, tokenizer, prompt, 4)
+    # a 32-token text still predicts token 33: the loop stops one past the window
+    assert len(trace.new_ids) == trace.forward_passes == 5 and len(trace.ids) == window + 1
+    assert max(s.context_len for s in trace.steps) == window
+    full = generate_stepwise(model, tokenizer, prompt, 5)
     assert full.stop_reason == "max_new_tokens"
 
 
@@ -403,29 +406,30 @@ def test_crop_slides_the_window_and_forgets_the_start(tiny, use_cache):
     trace = generate_stepwise(model, tokenizer, prompt, 10, crop=True, use_cache=use_cache)
     assert trace.stop_reason == "max_new_tokens" and len(trace.new_ids) == 10
     stopped = generate_stepwise(model, tokenizer, prompt, 10)
-    assert trace.new_ids[:4] == stopped.new_ids  # the same until the window is full
+    assert trace.new_ids[:5] == stopped.new_ids  # the same until the text outgrows the window
     ids = trace.prompt_ids
     for s in trace.steps:
-        context = ids[-(window - 1) :] if len(ids) >= window else ids
+        context = ids[-window:]  # the last n_positions tokens, as nanoGPT crops
         assert s.context_len == len(context)
         assert s.token_id == int(next_token_logits(model, torch.tensor([context])).argmax())
-        if len(ids) >= window:  # sliding: every kept token moved, so all are fed again
-            assert s.context_len == s.tokens_fed == window - 1
+        if len(ids) > window:  # sliding: every kept token moved, so all are fed again
+            assert s.context_len == s.tokens_fed == window
         ids = ids + [s.token_id]
     # change the first prompt token, replay the same continuation: only pre-slide steps notice
     other = generate_stepwise(model, tokenizer, words(28, first="but"), 10,
                               crop=True, use_cache=use_cache,
                               forced=dict(enumerate(trace.new_ids)))  # fmt: skip
     for j, (a, b) in enumerate(zip(trace.steps, other.steps, strict=True)):
-        sees_the_start = len(trace.prompt_ids) + j < window
+        sees_the_start = len(trace.prompt_ids) + j <= window
         assert (a.top != b.top) == sees_the_start, j
 
 
-def test_a_full_window_prompt_makes_no_token_and_a_longer_one_is_refused(tiny):
+def test_a_full_window_prompt_makes_one_token_and_a_longer_one_is_refused(tiny):
     model, tokenizer = tiny
     full = words(32)
-    trace = generate_stepwise(model, tokenizer, full, 5)
-    assert trace.new_ids == [] and trace.stop_reason == "context_window"
+    trace = generate_stepwise(model, tokenizer, full, 5)  # 32 tokens predict token 33
+    assert len(trace.new_ids) == 1 and trace.stop_reason == "context_window"
+    assert trace.steps[0].context_len == 32
     too_long = words(33)
     with pytest.raises(ValueError, match=r"the prompt is 33 tokens long.*window is 32 tokens"):
         generate_stepwise(model, tokenizer, too_long, 5)
@@ -452,7 +456,7 @@ ACTIONS = st.lists(
 @given(ACTIONS, st.integers(0, 1000))
 def test_decoding_state_invariants(tiny, actions, seed):
     model, tokenizer = tiny
-    start = DecodingState.start(tokenizer, "KING:", Settings(seed=seed), model)
+    start = DecodingState.start(tokenizer, "KING:", SamplingSettings(seed=seed), model)
     state = start
     for action in actions:
         before = state
@@ -488,7 +492,7 @@ def test_decoding_state_invariants(tiny, actions, seed):
 def test_sampled_steps_repeat_after_undo(tiny):
     model, tokenizer = tiny
     state = DecodingState.start(
-        tokenizer, "and", Settings("sample", 1.5, None, 0.95, seed=3), model
+        tokenizer, "and", SamplingSettings("sample", 1.5, None, 0.95, seed=3), model
     )
     run = state
     for _ in range(6):
@@ -502,8 +506,9 @@ def test_sampled_steps_repeat_after_undo(tiny):
 def test_decoding_state_refuses_a_full_window(tiny):
     model, tokenizer = tiny
     state = DecodingState.start(tokenizer, words(31), model=model)
-    state = state.step(model)  # 31 -> 32 tokens
-    with pytest.raises(ValueError, match=r"context window is full \(32 of 32 tokens\)"):
+    state = state.step(model).step(model)  # 31 -> 33 tokens: 32 still predict one more
+    assert len(state.ids) == 33
+    with pytest.raises(ValueError, match=r"context window is full: the text is 33 tokens"):
         state.step(model)
 
 
@@ -537,15 +542,19 @@ def test_bad_prompt(bundled, bad, exc, match):
         ({"temperature": float("nan")}, ValueError, r"temperature=nan must be a finite number > 0"),
         ({"temperature": float("inf")}, ValueError, r"temperature=inf .*temperature < inf"),
         ({"temperature": "hot"}, TypeError, r"temperature must be a number > 0, got str 'hot'"),
-        ({"top_k": 0}, ValueError, r"top_k=0 must be >= 1 and <= the vocabulary size 4096"),
-        ({"top_k": -3}, ValueError, r"top_k=-3 must be >= 1"),
-        ({"top_k": 4097}, ValueError, r"top_k=4097 must be >= 1 and <= the vocabulary size 4096"),
-        ({"top_k": 2.5}, TypeError, r"top_k must be an int >= 1 or None, got float 2.5"),
+        ({"top_k": 0}, ValueError, r"top_k=0 is out of range: it must be in the range 1..4096"),
+        ({"top_k": -3}, ValueError, r"top_k=-3 is out of range: it must be in the range 1"),
+        (
+            {"top_k": 4097},
+            ValueError,
+            r"top_k=4097 is out of range: it must be in the range 1..4096",
+        ),
+        ({"top_k": 2.5}, TypeError, r"top_k must be an int .*, got float 2.5"),
         ({"top_p": 0}, ValueError, r"top_p=0 must be in the range \(0, 1\]"),
         ({"top_p": -0.1}, ValueError, r"top_p=-0.1 must be in the range \(0, 1\]"),
         ({"top_p": 1.5}, ValueError, r"top_p=1.5 must be in the range \(0, 1\]"),
         ({"top_p": float("nan")}, ValueError, r"top_p=nan must be in the range \(0, 1\]"),
-        ({"top_p": "0.9"}, TypeError, r"top_p must be a number in \(0, 1\] or None, got str"),
+        ({"top_p": "0.9"}, TypeError, r"top_p must be a number in \(0, 1\], got str"),
     ],
 )
 def test_bad_sampling_settings(bundled, kwargs, exc, match):
@@ -563,30 +572,30 @@ def test_bad_sampling_settings(bundled, kwargs, exc, match):
 
 def test_bad_sampling_settings_in_the_single_filters():
     logits = torch.zeros(10)
-    with pytest.raises(ValueError, match=r"top_k=11 must be >= 1 and <= the vocabulary size 10"):
+    with pytest.raises(
+        ValueError, match=r"top_k=11 is out of range: it must be in the range 1..10"
+    ):
         top_k_filter(logits, 11)
     with pytest.raises(ValueError, match=r"top_p=0 must be in the range \(0, 1\]"):
         top_p_filter(logits, 0)
     with pytest.raises(ValueError, match=r"temperature=0 must be a finite number > 0"):
         apply_temperature(logits, 0)
     with pytest.raises(ValueError, match=r"temperature=0 must be a finite number > 0"):
-        Settings(temperature=0)
+        SamplingSettings(temperature=0)
     with pytest.raises(ValueError, match=r"top_p=2 must be in the range \(0, 1\]"):
-        Settings(top_p=2)
+        SamplingSettings(top_p=2)
 
 
 @pytest.mark.parametrize(
     "bad,exc,match",
     [
-        (-1, ValueError, r"max_new_tokens=-1 must be >= 0"),
+        (-1, ValueError, r"max_new_tokens=-1 is out of range: it must be >= 0"),
         (2.5, TypeError, r"max_new_tokens must be an int >= 0, got float 2.5"),
         (True, TypeError, r"max_new_tokens must be an int >= 0, got bool"),
     ],
 )
 def test_bad_max_new_tokens(bundled, bad, exc, match):
     model, tokenizer = bundled
-    with pytest.raises(exc, match=match):
-        check_max_new_tokens(bad)
     with pytest.raises(exc, match=match):
         generate_stepwise(model, tokenizer, "and", bad)
 
@@ -617,15 +626,19 @@ def test_prompt_longer_than_the_window(bundled):
             ValueError,
             r"strategy='beam' must be one of \('greedy', 'sample'\)",
         ),
-        ({"n_top": -1}, ValueError, r"n_top=-1 must be an int in the range 0..4096"),
+        ({"n_top": -1}, ValueError, r"n_top=-1 is out of range: it must be in the range 0..4096"),
         ({"forced": [1, 2]}, TypeError, r"forced must be a dict"),
         (
             {"forced": {0: 5000}},
             ValueError,
             r"forced token_id=5000 is outside the vocabulary 0..4095",
         ),
-        ({"forced": {-1: 5}}, ValueError, r"forced step=-1 must be >= 0"),
-        ({"forced": {0: "a"}}, TypeError, r"forced token_id must be an int, got 'a'"),
+        ({"forced": {-1: 5}}, ValueError, r"forced step=-1 is out of range: it must be >= 0"),
+        (
+            {"forced": {0: "a"}},
+            TypeError,
+            r"forced token_id must be an int \(a token id\), got str 'a'",
+        ),
     ],
 )
 def test_bad_loop_options(bundled, kwargs, exc, match):
@@ -639,7 +652,7 @@ def test_force_refuses_ids_outside_the_vocabulary(tiny):
     state = DecodingState.start(tokenizer, "and", model=model)
     with pytest.raises(ValueError, match=r"token_id=4096 is outside the vocabulary 0..4095"):
         state.force(model, 4096)
-    with pytest.raises(TypeError, match=r"token_id must be an int, got str"):
+    with pytest.raises(TypeError, match=r"token_id must be an int \(a token id\), got str"):
         state.force(model, "7")
 
 
@@ -659,4 +672,4 @@ class _FakeTok:
 @pytest.mark.parametrize("bad,exc", [(-1, ValueError), (2**32, ValueError), ("3", TypeError)])
 def test_settings_seed_range(bad, exc):
     with pytest.raises(exc, match=r"seed.*0 <= seed < 2\*\*32"):
-        Settings(seed=bad)
+        SamplingSettings(seed=bad)

@@ -11,26 +11,29 @@ from transformers import GPT2LMHeadModel
 
 from helpers.cost import (
     GPT2_FAMILY,
-    best_of_rounds,
     cache_shapes,
     cache_tensor_bytes,
-    count_positions,
-    decode_step_seconds,
     gpt2_family_config,
-    greedy_decode,
     kv_cache_bytes,
     matmul_flops_per_token,
-    measure_bandwidth,
-    measure_matmul_flops,
     model_shape,
     parameter_count,
     positions_per_step,
     step_cost,
-    time_call,
     tokens_per_second_bound,
     weight_bytes_read,
 )
-from helpers.generation import context_window, generate_stepwise
+from helpers.generation import context_window, generate_stepwise, greedy_decode
+from helpers.timing import (
+    best_of_rounds,
+    count_positions,
+    decode_step_seconds,
+    interleaved_times,
+    measure_bandwidth,
+    measure_matmul_flops,
+    time_call,
+    timed,
+)
 
 PROMPTS = ["ROMEO:\nBut soft, what light", "模型一次生成一个词元", "The"]
 SPEECH = "KING:\nNow is the winter of our discontent, and all the clouds that lowered.\n"
@@ -88,8 +91,11 @@ def test_prompt_that_fills_the_context_window(bundled):
     ref = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=1,
                          do_sample=False, pad_token_id=tok.eos_token_id)  # fmt: skip
     assert ref[0, -1:].tolist() == cached.new_ids
-    with pytest.raises(ValueError, match=r"max_new_tokens=2 .*context window is 256"):
-        greedy_decode(model, ids, 2)
+    # a longer text is cropped to its last 256 tokens, as nanoGPT does
+    two = greedy_decode(model, ids, 2, use_cache=False)
+    assert two.new_ids[:1] == cached.new_ids and two.positions == [256, 256]
+    crop = model(torch.cat([ids, torch.tensor([cached.new_ids])], dim=1)[:, -256:]).logits
+    assert two.new_ids[1] == int(crop[0, -1].argmax())
 
 
 def test_near_the_window_cached_and_uncached_fill_it_the_same_way(bundled):
@@ -104,7 +110,7 @@ def test_near_the_window_cached_and_uncached_fill_it_the_same_way(bundled):
     b = generate_stepwise(model, tok, prompt, 20, use_cache=False)
     assert a.new_ids == b.new_ids
     assert a.stop_reason == b.stop_reason == "context_window"
-    assert len(a.ids) == 256
+    assert len(a.ids) == 257  # a 256-token text still predicts token 257
 
 
 @given(
@@ -281,6 +287,17 @@ def test_best_of_rounds_interleaves_and_keeps_the_best():
     assert order == ["a", "b"] * 3
 
 
+def test_interleaved_times_take_turns_and_timed_returns_the_result():
+    order = []
+    times = interleaved_times({"a": lambda: order.append("a"), "b": lambda: order.append("b")}, 3)
+    assert order == ["a", "b"] * 3
+    assert set(times) == {"a", "b"} and all(len(t) == 3 and min(t) >= 0 for t in times.values())
+    seconds, out = timed(lambda: 42)
+    assert out == 42 and seconds >= 0
+    with pytest.raises(TypeError, match="fns must be a non-empty dict"):
+        interleaved_times({}, 2)
+
+
 def test_measurements_are_positive_and_finite():
     calls = []
     assert time_call(lambda: calls.append(1), repeats=3, warmup=2) >= 0
@@ -297,9 +314,9 @@ def test_measurements_are_positive_and_finite():
 def test_bad_input_raises_clear_errors(bundled):
     model, _ = bundled
     cfg = model.config
-    with pytest.raises(ValueError, match=r"seq_len=-1 .* >= 0 and <= 256"):
+    with pytest.raises(ValueError, match=r"seq_len=-1 .* in the range 0\.\.256"):
         kv_cache_bytes(cfg, -1)
-    with pytest.raises(ValueError, match=r"seq_len=257 .* <= 256"):
+    with pytest.raises(ValueError, match=r"seq_len=257 .* 0\.\.256"):
         kv_cache_bytes(cfg, 257)
     with pytest.raises(TypeError, match="seq_len must be an int"):
         kv_cache_bytes(cfg, 2.5)
@@ -313,9 +330,9 @@ def test_bad_input_raises_clear_errors(bundled):
         parameter_count("gpt2")
     with pytest.raises(ValueError, match="name='gpt5' must be one of"):
         gpt2_family_config("gpt5")
-    with pytest.raises(ValueError, match=r"past_len=256 .* <= 255"):
+    with pytest.raises(ValueError, match=r"past_len=256 .* 0\.\.255"):
         step_cost(cfg, new_tokens=1, past_len=256)
-    with pytest.raises(ValueError, match=r"new_tokens=0 .* >= 1"):
+    with pytest.raises(ValueError, match=r"new_tokens=0 .* 1\.\.256"):
         weight_bytes_read(cfg, 0)
     with pytest.raises(ValueError, match=r"bandwidth=0 must be a finite number > 0"):
         tokens_per_second_bound(0, 10)
@@ -333,15 +350,17 @@ def test_bad_input_raises_clear_errors(bundled):
         best_of_rounds({"a": 1.0})
     with pytest.raises(TypeError, match="fn must be callable"):
         time_call(3)
-    with pytest.raises(ValueError, match=r"n_bytes=10 .* >= 1048576"):
+    with pytest.raises(ValueError, match=r"n_bytes=10 .* 1048576\.\."):
         measure_bandwidth(10)
     with pytest.raises(ValueError, match=r"prompt_len=0 .* >= 1"):
         positions_per_step(0, 5, use_cache=True)
     with pytest.raises(TypeError, match="use_cache must be True or False"):
         positions_per_step(3, 5, use_cache="yes")
-    with pytest.raises(ValueError, match=r"seq_len=300 .* <= 256"):
+    with pytest.raises(ValueError, match=r"seq_len=300 .* 1\.\.256"):
         decode_step_seconds(model, 300, use_cache=True)
-    with pytest.raises(ValueError, match=r"ids must be a \(1, T\) tensor.*\(2, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"ids must be one sequence \(T,\) or \(1, T\); got \(2, 3\)"
+    ):
         greedy_decode(model, torch.zeros(2, 3, dtype=torch.long), 4)
     with pytest.raises(ValueError, match=r"max_new_tokens=-1 .* >= 0"):
         greedy_decode(model, torch.zeros(1, 3, dtype=torch.long), -1)

@@ -5,19 +5,21 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers.masks import (
-    additive_mask,
+from helpers.attention import (
     attention_figure,
     attention_weights,
     batch_logits,
-    causal_mask,
-    check_batch,
-    combined_mask,
     hand_attention,
     influence,
     model_attention_mask,
+)
+from helpers.masks import (
+    additive_mask,
+    causal_mask,
+    check_batch,
+    combined_mask,
     no_causal_mask,
-    pad_batch,
+    pad_prompts,
     padding_mask,
     position_ids_from_mask,
 )
@@ -123,7 +125,7 @@ def test_additive_causal_mask_reproduces_the_model_and_a_bool_one_does_not_in_ea
 
 def test_combined_4d_mask_equals_the_2d_attention_mask(eager):
     model, tok = eager
-    batch = pad_batch(tok, PROMPT_SETS[0])
+    batch = pad_prompts(tok, PROMPT_SETS[0])
     am = batch["attention_mask"]
     pos = position_ids_from_mask(am)
     two_d = batch_logits(model, batch["input_ids"], am, pos)
@@ -154,7 +156,7 @@ def test_hand_attention_matches_the_model(eager, prompt):
 @pytest.mark.parametrize("impl", ["eager", "sdpa"])
 def test_left_padded_batch_equals_unbatched_runs(bundled, eager, prompts, impl):
     model, tok = eager if impl == "eager" else bundled
-    batch = pad_batch(tok, prompts, "left")
+    batch = pad_prompts(tok, prompts, "left")
     am = batch["attention_mask"]
     logits = batch_logits(model, batch["input_ids"], am, position_ids_from_mask(am))
     for row, prompt in enumerate(prompts):
@@ -166,7 +168,7 @@ def test_left_padded_batch_equals_unbatched_runs(bundled, eager, prompts, impl):
 def test_left_padding_breaks_without_position_ids_or_attention_mask(eager):
     model, tok = eager
     prompts = PROMPT_SETS[0]
-    batch = pad_batch(tok, prompts, "left")
+    batch = pad_prompts(tok, prompts, "left")
     ids, am = batch["input_ids"], batch["attention_mask"]
     short = 1  # "My lord": padded on the left
     n = int(am[short].sum())
@@ -180,7 +182,7 @@ def test_left_padding_breaks_without_position_ids_or_attention_mask(eager):
 def test_right_padding_reads_the_next_token_after_the_pads(eager):
     model, tok = eager
     prompts = PROMPT_SETS[0]
-    batch = pad_batch(tok, prompts, "right")
+    batch = pad_prompts(tok, prompts, "right")
     am = batch["attention_mask"]
     logits = batch_logits(model, batch["input_ids"], am)
     lengths = am.sum(-1)
@@ -232,7 +234,7 @@ def test_attention_figure_has_one_heatmap_per_layer_and_head(eager):
 
 # --------------------------------------------------------------------------- bad input
 def test_bad_lengths():
-    with pytest.raises(ValueError, match=r"T=0 must be >= 1"):
+    with pytest.raises(ValueError, match=r"T=0 is out of range: it must be >= 1"):
         causal_mask(0)
     with pytest.raises(TypeError, match="must be an int"):
         causal_mask(3.0)
@@ -250,7 +252,7 @@ def test_mask_and_input_of_different_lengths():
 def test_empty_batch(bundled):
     _, tok = bundled
     with pytest.raises(ValueError, match="empty list"):
-        pad_batch(tok, [])
+        pad_prompts(tok, [])
     with pytest.raises(ValueError, match=r"batch is empty.*\(0, 3\)"):
         check_batch(torch.zeros(0, 3, dtype=torch.long))
     with pytest.raises(ValueError, match="batch is empty"):
@@ -260,7 +262,7 @@ def test_empty_batch(bundled):
 def test_a_prompt_that_is_all_padding(bundled):
     _, tok = bundled
     with pytest.raises(ValueError, match=r"row\(s\) \[1\] .* all padding"):
-        pad_batch(tok, ["To be", ""])
+        pad_prompts(tok, ["To be", ""])
     with pytest.raises(ValueError, match=r"row\(s\) \[0\] .* all padding"):
         position_ids_from_mask(torch.tensor([[0, 0], [1, 1]]))
 
@@ -268,9 +270,9 @@ def test_a_prompt_that_is_all_padding(bundled):
 def test_other_bad_input(bundled, eager):
     model, tok = bundled
     with pytest.raises(TypeError, match="list of str"):
-        pad_batch(tok, "To be")
+        pad_prompts(tok, "To be")
     with pytest.raises(ValueError, match=r"side='middle' must be one of \('left', 'right'\)"):
-        pad_batch(tok, ["To be"], side="middle")
+        pad_prompts(tok, ["To be"], side="middle")
     with pytest.raises(ValueError, match="only 1 .* and 0"):
         padding_mask(torch.tensor([[1, 2]]))
     with pytest.raises(TypeError, match="bool tensor"):
@@ -278,9 +280,13 @@ def test_other_bad_input(bundled, eager):
     ids = tok("To be", return_tensors="pt")["input_ids"]
     with pytest.raises(ValueError, match='attn_implementation="eager"'):
         attention_weights(model, ids)
-    with pytest.raises(ValueError, match=r"layer=4 must be an int in the range 0\.\.3"):
+    with pytest.raises(
+        ValueError, match=r"layer=4 is out of range: it must be in the range 0\.\.3"
+    ):
         hand_attention(eager[0], ids, 4)
-    with pytest.raises(ValueError, match=r"replacement_id=4096 must be in the range 0\.\.4095"):
+    with pytest.raises(
+        ValueError, match=r"replacement_id=4096 is outside the vocabulary 0\.\.4095"
+    ):
         influence(model, ids, 4096)
     with pytest.raises(ValueError, match="token labels for T="):
         attention_figure(torch.zeros(1, 1, 3, 3), ["a", "b"])
@@ -290,7 +296,7 @@ def test_the_model_builds_the_same_combined_mask(bundled, eager):
     for (model, _), additive in [(eager, True), (bundled, False)]:
         _, tok = bundled
         for prompts in PROMPT_SETS[:3]:
-            batch = pad_batch(tok, prompts)
+            batch = pad_prompts(tok, prompts)
             am = batch["attention_mask"]
             built = model_attention_mask(model, batch["input_ids"], am)
             ours = combined_mask(am)

@@ -6,7 +6,25 @@ import pytest
 import torch
 
 from helpers import models
-from helpers.models import BUNDLED_MODEL_DIR, load_model, resolve_device, seed_everything
+from helpers.models import (
+    BUNDLED_CONFIG,
+    BUNDLED_MODEL_DIR,
+    load_model,
+    resolve_device,
+    seed_everything,
+    tiny_gpt2_config,
+)
+
+
+def test_the_bundled_configuration_is_written_once_and_true(bundled):
+    model, _ = bundled
+    for name, value in BUNDLED_CONFIG.items():  # what models/.../config.json says
+        assert getattr(model.config, name) == value, name
+    config = tiny_gpt2_config()
+    assert {name: getattr(config, name) for name in BUNDLED_CONFIG} == BUNDLED_CONFIG
+    small = tiny_gpt2_config(100, n_layer=1, n_embd=64)
+    assert (small.vocab_size, small.n_layer, small.n_embd, small.n_head) == (100, 1, 64, 4)
+    assert small.resid_pdrop == small.attn_pdrop == small.embd_pdrop == 0.0
 
 
 def test_bundled_model_loads_in_eval_mode(bundled):
@@ -172,7 +190,7 @@ def test_another_architecture_gets_a_short_message(tmp_path, bundled):
 
 
 def test_the_ngram_draft_is_not_a_model():
-    from helpers.speculative import BUNDLED_DRAFT_DIR
+    from helpers.drafts import BUNDLED_DRAFT_DIR
 
     with pytest.raises(ValueError, match="n-gram draft"):
         load_model(BUNDLED_DRAFT_DIR)

@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
 
@@ -106,11 +108,22 @@ def test_store_outputs_refuses_another_model_or_device(tmp_path):
         assert var in run.stderr and "Unset it" in run.stderr
 
 
-def test_the_draft_build_never_overwrites_shipped_files_unless_told():
-    draft = MODELS / "tiny-shakespeare-ngram"
-    before = {p.name: p.stat().st_mtime_ns for p in draft.iterdir()}
-    no_out = run_python("-m", "helpers.speculative")
+@pytest.mark.parametrize(
+    "what,folder", [("draft", "tiny-shakespeare-ngram"), ("model", "tiny-shakespeare-gpt2")]
+)
+def test_a_build_never_overwrites_shipped_files_unless_told(what, folder):
+    shipped_dir = MODELS / folder
+    before = {p.name: p.stat().st_mtime_ns for p in shipped_dir.iterdir()}
+    no_what = run_python("-m", "helpers.build")
+    assert no_what.returncode == 2 and "model" in no_what.stderr and "draft" in no_what.stderr
+    no_out = run_python("-m", "helpers.build", what)
     assert no_out.returncode == 2 and "--out" in no_out.stderr
-    shipped = run_python("-m", "helpers.speculative", "--out", str(draft))
+    shipped = run_python("-m", "helpers.build", what, "--out", str(shipped_dir))
     assert shipped.returncode == 2 and "--overwrite" in shipped.stderr
-    assert {p.name: p.stat().st_mtime_ns for p in draft.iterdir()} == before
+    assert {p.name: p.stat().st_mtime_ns for p in shipped_dir.iterdir()} == before
+
+
+def test_model_cards_give_the_build_command():
+    for what, folder in [("model", "tiny-shakespeare-gpt2"), ("draft", "tiny-shakespeare-ngram")]:
+        card = (MODELS / folder / "README.md").read_text(encoding="utf-8")
+        assert f"python -m helpers.build {what} --out models/{folder} --overwrite" in card

@@ -15,21 +15,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from transformers import GPT2LMHeadModel
 
-from helpers import training
-from helpers.cost import count_positions
+from helpers import corpus, training
+from helpers.corpus import HELD_OUT_PLAY, clean_play, load_play, split_corpus
+from helpers.models import tiny_gpt2_config
+from helpers.timing import count_positions
 from helpers.training import (
-    HELD_OUT_PLAY,
     IGNORE_INDEX,
-    clean_play,
-    load_play,
-    pad_batch,
+    labelled_batch,
     parallel_next_token_logits,
     per_sequence_loss,
     shift_in_data,
     shifted_label_loss,
-    split_corpus,
     stepwise_next_token_logits,
-    tiny_gpt2_config,
     train,
 )
 
@@ -152,7 +149,7 @@ SEQUENCES = [PROMPTS[0], PROMPTS[1], "Good night, sweet prince.", "Exit, pursued
 def test_padded_batch_losses_equal_unpadded(bundled, n):
     model, tokenizer = bundled
     seqs = [encode(tokenizer, s)[0].tolist() for s in SEQUENCES[:n]]
-    batch = pad_batch(seqs, tokenizer.pad_token_id)
+    batch = labelled_batch(seqs, tokenizer.pad_token_id)
     assert batch["input_ids"].shape == (n, max(len(s) for s in seqs))
     assert (batch["labels"] == IGNORE_INDEX).sum() == (batch["attention_mask"] == 0).sum()
     with torch.no_grad():
@@ -170,7 +167,7 @@ def test_padded_batch_losses_equal_unpadded(bundled, n):
 def test_without_ignore_index_padding_changes_the_loss(bundled):
     model, tokenizer = bundled
     seqs = [encode(tokenizer, s)[0].tolist() for s in SEQUENCES[:2]]
-    batch = pad_batch(seqs, tokenizer.pad_token_id)
+    batch = labelled_batch(seqs, tokenizer.pad_token_id)
     with torch.no_grad():
         logits = model(batch["input_ids"], attention_mask=batch["attention_mask"]).logits
     right = shifted_label_loss(logits, batch["labels"])
@@ -179,7 +176,7 @@ def test_without_ignore_index_padding_changes_the_loss(bundled):
 
 
 def test_pad_batch_layout():
-    batch = pad_batch([[5, 6, 7], [8]], pad_id=0)
+    batch = labelled_batch([[5, 6, 7], [8]], pad_id=0)
     assert batch["input_ids"].tolist() == [[5, 6, 7], [8, 0, 0]]
     assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
     assert batch["labels"].tolist() == [[5, 6, 7], [8, IGNORE_INDEX, IGNORE_INDEX]]
@@ -294,7 +291,7 @@ def test_load_play_names_the_choices():
 
 def test_split_corpus_holds_the_play_out(monkeypatch):
     plays = {"a": "alpha text\n", "b": "beta text\n", "c": "gamma text\n"}
-    monkeypatch.setattr(training, "load_plays", lambda: plays)
+    monkeypatch.setattr(corpus, "load_plays", lambda: plays)
     train_text, held = split_corpus("b")
     assert held == "beta text\n"
     assert train_text == "alpha text\n\n\ngamma text\n"
@@ -329,7 +326,7 @@ def test_train_reduces_the_loss_in_a_few_steps(tiny):
 
 def test_train_rejects_zero_steps(tiny):
     model, _ = tiny
-    with pytest.raises(ValueError, match="steps=0 must be >= 1"):
+    with pytest.raises(ValueError, match="steps=0 is out of range: it must be >= 1"):
         train(model, torch.arange(100), steps=0)
 
 
@@ -366,16 +363,16 @@ def test_per_sequence_loss_names_rows_with_nothing_to_count():
 def test_bad_sequences_and_batches():
     with pytest.raises(ValueError, match="sequence length 1 has no"):
         shift_in_data(torch.zeros(3, 1, dtype=torch.long))
-    with pytest.raises(ValueError, match=r"ids must be \(batch, seq\); got shape \(4,\)"):
+    with pytest.raises(ValueError, match=r"ids must have 2 dimensions; got shape \(4,\)"):
         shift_in_data(torch.zeros(4, dtype=torch.long))
     with pytest.raises(ValueError, match="sequences is empty"):
-        pad_batch([], pad_id=0)
+        labelled_batch([], pad_id=0)
     with pytest.raises(ValueError, match="sequence 1 is empty"):
-        pad_batch([[1], []], pad_id=0)
-    with pytest.raises(ValueError, match=r"sequence 0 must hold token ids \(ints >= 0\)"):
-        pad_batch([[1, -2]], pad_id=0)
-    with pytest.raises(ValueError, match="pad_id=-1 must be an int >= 0"):
-        pad_batch([[1]], pad_id=-1)
+        labelled_batch([[1], []], pad_id=0)
+    with pytest.raises(ValueError, match=r"sequence 0 must hold token ids 0 or more; got -2"):
+        labelled_batch([[1, -2]], pad_id=0)
+    with pytest.raises(ValueError, match="pad_id=-1 is out of range: it must be >= 0"):
+        labelled_batch([[1]], pad_id=-1)
 
 
 def test_teacher_forcing_helpers_need_one_sequence(tiny):
@@ -392,11 +389,12 @@ def test_a_model_trained_without_the_causal_mask_cheats(bundled):
     """Notebook 04, section 5b: the facts it asserts, which hold with a wide margin on any CPU.
 
     The same set-up as the notebook, narrower (width 32) to keep the suite fast."""
-    from helpers.masks import attention_weights, no_causal_mask
+    from helpers.attention import attention_weights
+    from helpers.masks import no_causal_mask
 
     _, tok = bundled
-    train_ids = torch.tensor(tok(training.load_play("hamlet"))["input_ids"])
-    test_ids = torch.tensor(tok(training.load_play(training.HELD_OUT_PLAY))["input_ids"])
+    train_ids = torch.tensor(tok(corpus.load_play("hamlet"))["input_ids"])
+    test_ids = torch.tensor(tok(corpus.load_play(corpus.HELD_OUT_PLAY))["input_ids"])
     block = 8
     config = tiny_gpt2_config(len(tok), n_layer=1, n_head=4, n_embd=32, n_positions=block,
                               attn_implementation="eager")  # fmt: skip

@@ -21,16 +21,12 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from helpers.generation import DecodingState, Settings, filter_logits, generate_stepwise
+from helpers.generation import generate_stepwise
 from helpers.plots import show_token
-from helpers.widgets import (
-    MAX_SEED,
-    DecodingStepper,
-    candidate_table,
-    candidates_figure,
-    state_html,
-    token_pieces,
-)
+from helpers.sampling import SamplingSettings, candidate_table, filter_logits
+from helpers.stepper_view import candidates_figure, state_html
+from helpers.stepping import DecodingState, token_pieces
+from helpers.widgets import DecodingStepper
 
 PROMPTS = ["To be, or not to be", "ROMEO:", "我爱你", "The"]
 
@@ -48,10 +44,10 @@ def shown_steps(stepper) -> int:
 @pytest.mark.parametrize(
     "s",
     [
-        Settings(),
-        Settings("sample", temperature=0.7, top_k=3),
-        Settings("sample", temperature=1.5, top_p=0.3),
-        Settings("sample", top_k=5, top_p=0.5),
+        SamplingSettings(),
+        SamplingSettings("sample", temperature=0.7, top_k=3),
+        SamplingSettings("sample", temperature=1.5, top_p=0.3),
+        SamplingSettings("sample", top_k=5, top_p=0.5),
     ],
 )
 def test_candidate_table_matches_filter_logits(bundled, s):
@@ -78,7 +74,7 @@ def test_top_p_cut_is_named(bundled):
     model, tok = bundled
     logits = DecodingState.start(tok, "ROMEO:").logits(model)
     top = logits.softmax(-1).topk(2).values.tolist()
-    s = Settings("sample", top_p=top[0] + top[1] / 2)  # reached by the second token
+    s = SamplingSettings("sample", top_p=top[0] + top[1] / 2)  # reached by the second token
     cands = candidate_table(logits, tok, s)
     assert [c.cut for c in cands] == ["", ""] + ["top-p"] * 6
 
@@ -86,10 +82,10 @@ def test_top_p_cut_is_named(bundled):
 def test_candidate_table_rejects_bad_n(bundled):
     model, tok = bundled
     logits = DecodingState.start(tok, "ROMEO:").logits(model)
-    with pytest.raises(ValueError, match=r"n=0 must be in the range 1\.\.4096"):
-        candidate_table(logits, tok, Settings(), n=0)
+    with pytest.raises(ValueError, match=r"n=0 is out of range: it must be in the range 1\.\.4096"):
+        candidate_table(logits, tok, SamplingSettings(), n=0)
     with pytest.raises(TypeError, match="n must be an int"):
-        candidate_table(logits, tok, Settings(), n=2.5)
+        candidate_table(logits, tok, SamplingSettings(), n=2.5)
 
 
 # --------------------------------------------------------------------------- text pieces
@@ -193,16 +189,16 @@ def test_settings_controls_reach_the_state_and_undo_reverts_them(stepper):
     stepper.top_k.value = 3
     stepper.top_p.value = 0.9
     stepper.seed.value = 7
-    assert stepper.state.settings == Settings("sample", 0.7, 3, 0.9, 7)
+    assert stepper.state.settings == SamplingSettings("sample", 0.7, 3, 0.9, 7)
     assert [c.cut for c in stepper.candidates()][3:] == ["top-k"] * 5
     assert [b.button_style for b in stepper.candidate_buttons][3:] == [""] * 5
     assert "cut by top-k" in stepper.candidate_bars[3].value
     stepper.top_k.value = 0  # 0 = off
     stepper.top_p.value = 1.0  # 1 = off
-    assert stepper.state.settings == Settings("sample", 0.7, None, None, 7)
+    assert stepper.state.settings == SamplingSettings("sample", 0.7, None, None, 7)
     for _ in range(3):
         stepper.undo_button.click()
-    assert stepper.state.settings == Settings("sample", 0.7, 3, 0.9, 0)
+    assert stepper.state.settings == SamplingSettings("sample", 0.7, 3, 0.9, 0)
     assert (stepper.top_k.value, stepper.top_p.value, stepper.seed.value) == (3, 0.9, 0)
 
 
@@ -221,7 +217,9 @@ def test_sampling_is_seeded_per_step(stepper):
 def test_top_k_one_sampling_is_greedy(bundled):
     model, tok = bundled
     greedy = DecodingStepper(model, tok, "ROMEO:")
-    sampled = DecodingStepper(model, tok, "ROMEO:", settings=Settings("sample", top_k=1, seed=5))
+    sampled = DecodingStepper(
+        model, tok, "ROMEO:", settings=SamplingSettings("sample", top_k=1, seed=5)
+    )
     for s in (greedy, sampled):
         s.run(10)
     assert greedy.state.generated == sampled.state.generated
@@ -299,17 +297,20 @@ def test_bad_prompts_keep_the_state_and_say_why(stepper):
     assert shown_steps(stepper) == 1
 
 
-def test_a_prompt_that_fills_the_window_is_refused(bundled):
+def test_a_prompt_that_fills_the_window_still_predicts_one_token(bundled):
     model, tok = bundled
     text = "fie " * 300
     ids = tok(text)["input_ids"][:256]
     prompt = tok.decode(ids)
     assert len(tok(prompt)["input_ids"]) == 256
     stepper = DecodingStepper(model, tok, "ROMEO:")
-    before = stepper.state
     stepper.prompt_box.value = prompt
-    assert stepper.error and "fills the 256-token context window" in stepper.status
-    assert stepper.state is before
+    assert not stepper.error and len(stepper.state.ids) == 256 and stepper.candidates()
+    stepper.step_button.click()  # 256 tokens predict token 257
+    assert not stepper.error and len(stepper.state.ids) == 257
+    assert "256 / 256 tokens (full: the text is 257 tokens" in stepper.stats_view.value
+    stepper.step_button.click()
+    assert stepper.error and "context window is full" in stepper.status
 
 
 def test_invalid_settings_snap_back_with_a_message(stepper):
@@ -321,8 +322,8 @@ def test_invalid_settings_snap_back_with_a_message(stepper):
     assert "top_p=0.0 must be in the range (0, 1]" in stepper.status
     assert stepper.top_p.value == 1.0 and stepper.state is before
     stepper.seed.value = -1
-    assert "seed=-1 must be in the range 0..4294967295" in stepper.status
-    stepper.seed.value = MAX_SEED + 1
+    assert "seed=-1 is outside the allowed range 0 <= seed < 2**32" in stepper.status
+    stepper.seed.value = 2**32
     assert "seed=4294967296" in stepper.status and stepper.seed.value == 0
     assert stepper.state is before and stepper.error
 
@@ -337,13 +338,13 @@ def test_nothing_to_undo_or_reset(stepper):
 def test_full_context_window(tiny):
     model, tok = tiny  # a 32-token window
     stepper = DecodingStepper(model, tok, "To be, or not to be")
-    room = 32 - len(stepper.state.ids)
+    room = 33 - len(stepper.state.ids)  # 32 tokens still predict token 33
     stepper.run_n.value = 40
     stepper.run_button.click()
     assert stepper.error and f"stopped after {room} of 40 tokens" in stepper.status
     full = stepper.state
-    assert len(full.ids) == 32
-    assert "32 / 32 tokens (full" in stepper.stats_view.value
+    assert len(full.ids) == 33
+    assert "32 / 32 tokens (full: the text is 33 tokens" in stepper.stats_view.value
     for click in (stepper.step_button.click, stepper.candidate_buttons[0].click):
         click()
         assert stepper.state is full and stepper.error
@@ -352,7 +353,7 @@ def test_full_context_window(tiny):
     with pytest.raises(ValueError, match="context window is full"):
         stepper.figure()
     stepper.undo_button.click()
-    assert len(stepper.state.ids) == 31 and stepper.candidates()
+    assert len(stepper.state.ids) == 32 and stepper.candidates()
 
 
 def test_constructor_rejects_bad_arguments(bundled):
@@ -361,9 +362,13 @@ def test_constructor_rejects_bad_arguments(bundled):
         DecodingStepper(model, tok, "")
     with pytest.raises(TypeError, match="prompt must be a str"):
         DecodingStepper(model, tok, 42)
-    with pytest.raises(ValueError, match=r"n_candidates=0 must be in the range 1\.\.20"):
+    with pytest.raises(
+        ValueError, match=r"n_candidates=0 is out of range: it must be in the range 1\.\.20"
+    ):
         DecodingStepper(model, tok, "ROMEO:", n_candidates=0)
-    with pytest.raises(ValueError, match=r"run_n=51 must be in the range 1\.\.50"):
+    with pytest.raises(
+        ValueError, match=r"run_n=51 is out of range: it must be in the range 1\.\.50"
+    ):
         DecodingStepper(model, tok, "ROMEO:", run_n=51)
     with pytest.raises(TypeError, match="settings must be"):
         DecodingStepper(model, tok, "ROMEO:", settings={"strategy": "greedy"})
@@ -420,7 +425,7 @@ def test_random_action_sequences_keep_the_invariants(tiny):
         @rule()
         def step(self):
             old = self.w.state
-            full = len(old.ids) >= 32
+            full = len(old.ids) > 32  # 32 tokens still predict token 33
             self.w.step_button.click()
             self._did(old, not full)
             if not full and old.settings.strategy == "greedy":
@@ -432,7 +437,7 @@ def test_random_action_sequences_keep_the_invariants(tiny):
             self.w.run_n.value = n
             self.w.run_button.click()
             added = self.w.state.n_steps - old.n_steps
-            assert added == min(n, 32 - len(old.ids))
+            assert added == min(n, 33 - len(old.ids))
             chain, s = [], self.w.state
             for _ in range(added):  # each token of the run is its own undo step
                 s = s.history[-1]
@@ -515,7 +520,7 @@ def test_random_action_sequences_keep_the_invariants(tiny):
             assert w.text == s.prompt + tok.decode(list(s.generated))
             assert plain(w.text_view.value).replace("↵\n", "\n") == w.text
             assert shown_steps(w) == s.n_steps
-            assert f"{len(s.ids)} / 32 tokens" in w.stats_view.value
+            assert f"{min(len(s.ids), 32)} / 32 tokens" in w.stats_view.value
             assert f"{s.log_prob:.4f}" in w.stats_view.value
             assert w.strategy.value == s.settings.strategy
             assert w.temperature.value == s.settings.temperature

@@ -1,0 +1,129 @@
+"""Argument checks shared by every helper module (private: not part of any lesson).
+
+Each check returns the value it accepted and raises a ``TypeError`` (wrong kind) or a
+``ValueError`` (out of range) whose message names the argument, the bad value and what is
+allowed. NumPy scalars count as numbers (``np.int64(5)``, ``np.float32(0.7)``); ``bool`` never
+does, although Python makes it an ``int``. ``tests/test_checks.py`` tests every message once.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import torch
+
+#: Seeds accepted everywhere: what ``torch.Generator.manual_seed`` and NumPy both take.
+SEED_LIMIT = 2**32
+
+
+def _kind(value) -> str:
+    return f"{type(value).__name__} {value!r}"
+
+
+def _is_int(value) -> bool:
+    """True for Python and NumPy integers, False for bool (and everything else)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    """True for Python and NumPy real numbers, False for bool (and everything else)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _range(low, high) -> str:
+    if high is None:
+        return f">= {low}"
+    return f"in the range {low}..{high}"
+
+
+def check_int(name: str, value, low: int | None = None, high: int | None = None) -> int:
+    """``value`` as an int, if it is an integer with ``low <= value <= high`` (None: no bound)."""
+    if not _is_int(value):
+        allowed = f" {_range(low, high)}" if low is not None else ""
+        raise TypeError(f"{name} must be an int{allowed}, got {_kind(value)}")
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name}={value} is out of range: it must be {_range(low, high)}")
+    return value
+
+
+def check_positive(name: str, value) -> float:
+    """``value`` as a float, if it is a finite number > 0."""
+    if not _is_number(value):
+        raise TypeError(f"{name} must be a number > 0, got {_kind(value)}")
+    x = float(value)
+    if math.isnan(x) or not 0 < x < math.inf:
+        raise ValueError(f"{name}={value} must be a finite number > 0 (0 < {name} < inf)")
+    return x
+
+
+def check_probability(name: str, value) -> float:
+    """``value`` as a float, if it is a number in (0, 1]."""
+    if not _is_number(value):
+        raise TypeError(f"{name} must be a number in (0, 1], got {_kind(value)}")
+    x = float(value)
+    if math.isnan(x) or not 0 < x <= 1:
+        raise ValueError(f"{name}={value} must be in the range (0, 1]")
+    return x
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """``seed`` as an int in 0 <= seed < 2**32 (larger seeds overflow NumPy's and ours)."""
+    if not _is_int(seed):
+        raise TypeError(f"{name} must be an int in 0 <= {name} < 2**32, got {_kind(seed)}")
+    if not 0 <= seed < SEED_LIMIT:
+        raise ValueError(f"{name}={seed} is outside the allowed range 0 <= {name} < 2**32")
+    return int(seed)
+
+
+def check_bool(name: str, value) -> bool:
+    """``value`` if it is True or False (not 1, 0 or None)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {_kind(value)}")
+    return value
+
+
+def check_choice(name: str, value, choices) -> object:
+    """``value`` if it is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{name}={value!r} must be one of {tuple(choices)}")
+    return value
+
+
+def check_token_id(name: str, value, vocab_size: int) -> int:
+    """``value`` as an int, if it is a token id: 0 <= value < vocab_size."""
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an int (a token id), got {_kind(value)}")
+    if not 0 <= value < vocab_size:
+        raise ValueError(f"{name}={value} is outside the vocabulary 0..{vocab_size - 1}")
+    return int(value)
+
+
+def check_token_ids(name: str, ids, vocab_size: int | None = None) -> list[int]:
+    """``ids`` (a non-empty sequence or 1-D / (1, T) tensor) as a list of token-id ints."""
+    if isinstance(ids, torch.Tensor):
+        if ids.dim() == 2 and ids.size(0) == 1:
+            ids = ids[0]
+        if ids.dim() != 1:
+            raise ValueError(f"{name} must be one sequence (T,) or (1, T); got {tuple(ids.shape)}")
+        ids = ids.tolist()
+    if isinstance(ids, (str, bytes)) or not hasattr(ids, "__len__"):
+        raise TypeError(f"{name} must be a list of token ids, got {_kind(ids)}")
+    out = list(ids)
+    if not out:
+        raise ValueError(f"{name} is empty: give at least 1 token id")
+    bad = [t for t in out if not _is_int(t) or t < 0 or (vocab_size and t >= vocab_size)]
+    if bad:
+        upper = f"..{vocab_size - 1}" if vocab_size else " or more"
+        raise ValueError(f"{name} must hold token ids 0{upper}; got {bad[0]!r}")
+    return [int(t) for t in out]
+
+
+def check_tensor(name: str, value, dims: int | None = None) -> torch.Tensor:
+    """``value`` if it is a torch tensor (with ``dims`` dimensions, when given)."""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch tensor, got {type(value).__name__}")
+    if dims is not None and value.dim() != dims:
+        raise ValueError(f"{name} must have {dims} dimensions; got shape {tuple(value.shape)}")
+    return value

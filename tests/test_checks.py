@@ -1,0 +1,141 @@
+"""helpers._checks: every argument check of the helpers, its messages tested once.
+
+Every module's bad-input tests only check that the right check runs (the argument is named);
+the wording of each message, NumPy scalars and the bool exclusion are tested here.
+"""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from helpers._checks import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_positive,
+    check_probability,
+    check_seed,
+    check_tensor,
+    check_token_id,
+    check_token_ids,
+)
+
+
+@pytest.mark.parametrize("value", [5, np.int64(5), np.int32(5), torch.tensor(5).item()])
+def test_ints_from_python_and_numpy_are_accepted(value):
+    out = check_int("n", value, 1, 10)
+    assert out == 5 and type(out) is int
+
+
+@pytest.mark.parametrize(
+    "value,low,high,exc,match",
+    [
+        (0, 1, 10, ValueError, r"^n=0 is out of range: it must be in the range 1\.\.10$"),
+        (11, 1, 10, ValueError, r"^n=11 is out of range: it must be in the range 1\.\.10$"),
+        (-1, 0, None, ValueError, r"^n=-1 is out of range: it must be >= 0$"),
+        (2.5, 1, 10, TypeError, r"^n must be an int in the range 1\.\.10, got float 2\.5$"),
+        (True, 0, None, TypeError, r"^n must be an int >= 0, got bool True$"),
+        (np.bool_(True), 0, None, TypeError, r"^n must be an int >= 0, got bool"),
+        ("3", None, None, TypeError, r"^n must be an int, got str '3'$"),
+    ],
+)
+def test_check_int_messages(value, low, high, exc, match):
+    with pytest.raises(exc, match=match):
+        check_int("n", value, low, high)
+
+
+@pytest.mark.parametrize("value", [0.7, 2, np.float32(0.7), np.float64(0.7), np.int64(2)])
+def test_numbers_from_python_and_numpy_are_accepted(value):
+    assert check_positive("temperature", value) == pytest.approx(float(value))
+    assert type(check_positive("temperature", value)) is float
+
+
+@pytest.mark.parametrize(
+    "value,exc,match",
+    [
+        (0, ValueError, r"^temperature=0 must be a finite number > 0 \(0 < temperature < inf\)$"),
+        (-1.5, ValueError, r"^temperature=-1\.5 must be a finite number > 0"),
+        (math.nan, ValueError, r"^temperature=nan must be a finite number > 0"),
+        (math.inf, ValueError, r"^temperature=inf must be a finite number > 0"),
+        ("hot", TypeError, r"^temperature must be a number > 0, got str 'hot'$"),
+        (True, TypeError, r"^temperature must be a number > 0, got bool True$"),
+    ],
+)
+def test_check_positive_messages(value, exc, match):
+    with pytest.raises(exc, match=match):
+        check_positive("temperature", value)
+
+
+@pytest.mark.parametrize(
+    "value,exc,match",
+    [
+        (0, ValueError, r"^top_p=0 must be in the range \(0, 1\]$"),
+        (1.5, ValueError, r"^top_p=1\.5 must be in the range \(0, 1\]$"),
+        (math.nan, ValueError, r"^top_p=nan must be in the range \(0, 1\]$"),
+        ("0.9", TypeError, r"^top_p must be a number in \(0, 1\], got str '0\.9'$"),
+        (False, TypeError, r"^top_p must be a number in \(0, 1\], got bool False$"),
+    ],
+)
+def test_check_probability_messages(value, exc, match):
+    with pytest.raises(exc, match=match):
+        check_probability("top_p", value)
+    assert check_probability("top_p", np.float32(0.5)) == 0.5
+
+
+def test_check_seed():
+    assert check_seed(0) == 0 and check_seed(2**32 - 1) == 2**32 - 1
+    assert check_seed(np.uint32(7)) == 7
+    with pytest.raises(
+        ValueError, match=r"^seed=-1 is outside the allowed range 0 <= seed < 2\*\*32$"
+    ):
+        check_seed(-1)
+    with pytest.raises(ValueError, match=r"^seed=4294967296 is outside the allowed range"):
+        check_seed(2**32)
+    with pytest.raises(
+        TypeError, match=r"^seed must be an int in 0 <= seed < 2\*\*32, got float 1\.0$"
+    ):
+        check_seed(1.0)
+    with pytest.raises(TypeError, match=r"got bool True"):
+        check_seed(True)
+
+
+def test_check_bool_and_choice():
+    assert check_bool("use_cache", False) is False
+    with pytest.raises(TypeError, match=r"^use_cache must be True or False, got int 1$"):
+        check_bool("use_cache", 1)
+    assert check_choice("side", "left", ("left", "right")) == "left"
+    with pytest.raises(ValueError, match=r"^side='middle' must be one of \('left', 'right'\)$"):
+        check_choice("side", "middle", ("left", "right"))
+
+
+def test_check_token_id_and_ids():
+    assert check_token_id("token_id", np.int64(3), 10) == 3
+    with pytest.raises(ValueError, match=r"^token_id=10 is outside the vocabulary 0\.\.9$"):
+        check_token_id("token_id", 10, 10)
+    with pytest.raises(TypeError, match=r"^token_id must be an int \(a token id\), got str '7'$"):
+        check_token_id("token_id", "7", 10)
+    assert check_token_ids("ids", torch.tensor([[1, 2, 3]])) == [1, 2, 3]
+    assert check_token_ids("ids", (np.int64(4), 5), 10) == [4, 5]
+    with pytest.raises(ValueError, match=r"^ids is empty: give at least 1 token id$"):
+        check_token_ids("ids", [])
+    with pytest.raises(ValueError, match=r"^ids must hold token ids 0\.\.9; got 12$"):
+        check_token_ids("ids", [1, 12], 10)
+    with pytest.raises(ValueError, match=r"^ids must hold token ids 0 or more; got True$"):
+        check_token_ids("ids", [1, True])
+    with pytest.raises(
+        ValueError, match=r"^ids must be one sequence \(T,\) or \(1, T\); got \(2, 3\)$"
+    ):
+        check_token_ids("ids", torch.zeros(2, 3, dtype=torch.long))
+    with pytest.raises(TypeError, match=r"^ids must be a list of token ids, got str 'abc'$"):
+        check_token_ids("ids", "abc")
+
+
+def test_check_tensor():
+    t = torch.zeros(2, 3)
+    assert check_tensor("ids", t, dims=2) is t
+    with pytest.raises(TypeError, match=r"^ids must be a torch tensor, got list$"):
+        check_tensor("ids", [1, 2])
+    with pytest.raises(ValueError, match=r"^ids must have 2 dimensions; got shape \(2, 3, 1\)$"):
+        check_tensor("ids", torch.zeros(2, 3, 1), dims=2)

@@ -127,3 +127,44 @@ def check_tensor(name: str, value, dims: int | None = None) -> torch.Tensor:
     if dims is not None and value.dim() != dims:
         raise ValueError(f"{name} must have {dims} dimensions; got shape {tuple(value.shape)}")
     return value
+
+
+def check_model(model, name: str = "model"):
+    """``model`` if it is a causal language model (a torch module with a GPT-2-like config)."""
+    config = getattr(model, "config", None)
+    if not isinstance(model, torch.nn.Module) or not hasattr(config, "vocab_size"):
+        hint = " (model and tokenizer swapped?)" if hasattr(model, "decode") else ""
+        raise TypeError(
+            f"{name} must be a language model such as load_model() returns, "
+            f"got {type(model).__name__}{hint}"
+        )
+    return model
+
+
+def check_tokenizer(tokenizer, name: str = "tokenizer"):
+    """``tokenizer`` if it can encode and decode text (a transformers tokenizer)."""
+    if isinstance(tokenizer, torch.nn.Module) or not (
+        callable(tokenizer) and hasattr(tokenizer, "decode")
+    ):
+        hint = " (model and tokenizer swapped?)" if isinstance(tokenizer, torch.nn.Module) else ""
+        raise TypeError(
+            f"{name} must be a tokenizer such as load_model() returns, "
+            f"got {type(tokenizer).__name__}{hint}"
+        )
+    return tokenizer
+
+
+def check_id_tensor(name: str, ids, vocab_size: int, max_len: int | None = None) -> torch.Tensor:
+    """``ids`` if it is an integer tensor of token ids 0..vocab_size-1, at most ``max_len`` long
+    in its last dimension (the model's context window)."""
+    check_tensor(name, ids)
+    if ids.dtype.is_floating_point or ids.dtype.is_complex or ids.dtype == torch.bool:
+        raise TypeError(f"{name} must hold integer token ids, got a {ids.dtype} tensor")
+    if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= vocab_size):
+        bad = int(ids.min()) if int(ids.min()) < 0 else int(ids.max())
+        raise ValueError(f"{name} holds token id {bad}, outside the vocabulary 0..{vocab_size - 1}")
+    if max_len is not None and ids.dim() and ids.size(-1) > max_len:
+        raise ValueError(
+            f"{name} is {ids.size(-1)} tokens long; the model's context window is {max_len} tokens"
+        )
+    return ids

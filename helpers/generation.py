@@ -22,8 +22,19 @@ from dataclasses import dataclass
 
 import torch
 
-from helpers._checks import check_bool, check_int, check_token_id, check_token_ids
+from helpers._checks import (
+    check_bool,
+    check_int,
+    check_model,
+    check_token_id,
+    check_token_ids,
+    check_tokenizer,
+)
 from helpers.sampling import SamplingSettings, check_sampling, filter_logits, top_candidates
+
+#: The most tokens one call generates: a lesson needs far fewer, and with ``crop=True`` a loop
+#: never stops by itself (10,000 steps already take minutes on a laptop).
+MAX_NEW_TOKENS = 10_000
 
 
 def check_prompt(prompt) -> str:
@@ -43,6 +54,9 @@ def context_window(model) -> int:
 
 def encode_prompt(tokenizer, prompt: str, model=None) -> torch.Tensor:
     """Token ids of ``prompt`` as a (1, T) tensor, checked against the context window."""
+    check_tokenizer(tokenizer)
+    if model is not None:
+        check_model(model)
     check_prompt(prompt)
     ids = tokenizer(prompt, return_tensors="pt")["input_ids"]  # (1, T)
     if model is not None:
@@ -122,8 +136,8 @@ class Decoded:
 
 def greedy_decode(model, ids, max_new_tokens: int, *, use_cache: bool = True) -> Decoded:
     """Greedy generation after ``ids`` ((1, T) tensor or list), with or without the KV cache."""
-    ids = check_token_ids("ids", ids, model.config.vocab_size)
-    check_int("max_new_tokens", max_new_tokens, 0)
+    ids = check_token_ids("ids", ids, check_model(model).config.vocab_size)
+    check_int("max_new_tokens", max_new_tokens, 0, MAX_NEW_TOKENS)
     steps = list(
         decode_loop(model, ids, max_new_tokens, use_cache=check_bool("use_cache", use_cache))
     )
@@ -182,14 +196,17 @@ class Trace:
         return rows
 
 
-def _check_forced(forced, vocab_size: int) -> dict[int, int]:
-    """``forced`` as a {step: token_id} dict of ints, steps >= 0, ids inside the vocabulary."""
+def _check_forced(forced, vocab_size: int, max_new_tokens: int) -> dict[int, int]:
+    """``forced`` as a {step: token_id} dict of ints: steps that will run, ids in the vocabulary."""
     if forced is None:
         return {}
     if not isinstance(forced, dict):
         raise TypeError(f"forced must be a dict {{step: token_id}} or None, got {forced!r}")
-    return {check_int("forced step", step, 0): check_token_id("forced token_id", tid, vocab_size)
-            for step, tid in forced.items()}  # fmt: skip
+    last = max(max_new_tokens - 1, 0)  # a step beyond it would be silently ignored
+    return {
+        check_int("forced step", step, 0, last): check_token_id("forced token_id", tid, vocab_size)
+        for step, tid in forced.items()
+    }
 
 
 def generate_stepwise(
@@ -219,14 +236,16 @@ def generate_stepwise(
     record_steps: False skips the per-step ``Step`` records (``steps`` stays empty).
     seed: seeds the ``torch.Generator`` of the sampled draws (one draw per sampled step).
     """
-    check_int("max_new_tokens", max_new_tokens, 0)
+    check_model(model)
+    check_tokenizer(tokenizer)
+    check_int("max_new_tokens", max_new_tokens, 0, MAX_NEW_TOKENS)
     vocab = model.config.vocab_size
     check_sampling(temperature, top_k, top_p, vocab_size=vocab)
     settings = SamplingSettings(strategy, temperature, top_k, top_p, seed)
     check_int("n_top", n_top, 0, vocab)
-    forced = _check_forced(forced, vocab)
+    forced = _check_forced(forced, vocab, max_new_tokens)
     prompt_ids = encode_prompt(tokenizer, prompt, model)[0].tolist()
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(settings.seed)  # a plain int, also from np.int64
 
     def choose(step, logits):  # New: forced tokens and seeded sampling
         return forced[step] if step in forced else settings.choose(logits, gen)

@@ -113,7 +113,14 @@ class SamplingSettings:
     def __post_init__(self):
         check_choice("strategy", self.strategy, STRATEGIES)
         check_sampling(self.temperature, self.top_k, self.top_p)
-        check_seed(self.seed)  # larger seeds overflow the per-step generator seed
+        plain = {  # NumPy scalars (np.float32(0.7), np.int64(5)) become plain Python numbers
+            "temperature": float(self.temperature),
+            "top_k": None if self.top_k is None else int(self.top_k),
+            "top_p": None if self.top_p is None else float(self.top_p),
+            "seed": check_seed(self.seed),  # larger seeds overflow the per-step generator seed
+        }
+        for name, value in plain.items():
+            object.__setattr__(self, name, value)
 
     def choose(self, logits: torch.Tensor, generator: torch.Generator | None = None) -> int:
         """``choose_token`` with these settings."""

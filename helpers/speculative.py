@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import torch
 
-from helpers._checks import check_int
+from helpers._checks import check_int, check_model, check_token_id, check_token_ids
 from helpers.drafts import check_draft
 from helpers.generation import context_window, encode_prompt
 
@@ -49,9 +49,8 @@ def crop_cache(cache, keep: int) -> None:
 
     In transformers 5, ``DynamicCache.crop(n)`` takes a *negative* n: the number of positions to
     remove (a positive n raises)."""
+    keep = check_int("keep", keep, 0, cache.get_seq_length())  # -1 would silently empty it
     extra = cache.get_seq_length() - keep
-    if extra < 0:
-        raise ValueError(f"keep={keep} is more than the {cache.get_seq_length()} cached positions")
     if extra:
         cache.crop(-extra)
 
@@ -66,6 +65,15 @@ def verify_greedy(model, ids: list[int], proposed: list[int], cache=None):
     of the first wrong guess, or a bonus token when all k were right), and the cache now holds
     ``ids + proposed[:n_accepted]``.
     """
+    check_model(model)
+    vocab, window = model.config.vocab_size, context_window(model)
+    ids = check_token_ids("ids", ids, vocab)
+    proposed = [check_token_id("proposed token", t, vocab) for t in proposed]  # may be empty
+    if len(ids) + len(proposed) > window:
+        raise ValueError(
+            f"ids and proposed hold {len(ids) + len(proposed)} tokens; the model's context "
+            f"window is {window} tokens"
+        )
     k = len(proposed)
     done = 0 if cache is None else cache.get_seq_length()
     x = torch.tensor([ids[done:] + proposed], device=model.device)  # (1, new + k)
@@ -228,6 +236,7 @@ def rule_distribution(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
 def accept_or_resample(p: torch.Tensor, q: torch.Tensor, x: int, generator: torch.Generator):
     """The rule for one proposed token ``x`` (drawn from q): returns ``(token, accepted)``."""
     a = acceptance_probs(p, q)
+    x = check_token_id("x", x, a.numel())  # -1 would read the last token's probability
     if float(torch.rand((), generator=generator, dtype=torch.float64)) < float(a[x]):
         return x, True
     r = residual(p, q)

@@ -17,7 +17,15 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from helpers._checks import check_int, check_tensor, check_token_ids
+from helpers._checks import (
+    check_id_tensor,
+    check_int,
+    check_model,
+    check_positive,
+    check_seed,
+    check_tensor,
+    check_token_ids,
+)
 
 #: The id every label position that must not count in the loss carries (PyTorch's default).
 IGNORE_INDEX = -100
@@ -48,6 +56,8 @@ def shifted_label_loss(
         raise ValueError(
             f"sequence length {labels.shape[1]} has no (input, next token) pair; need >= 2"
         )
+    counted = labels[labels != ignore_index]
+    check_id_tensor("labels", counted, logits.size(-1))  # ignore_index aside: token ids
     shift_logits = logits[:, :-1, :]  # (B, T-1, V): predictions for positions 1..T-1
     shift_labels = labels[:, 1:]  # (B, T-1): the tokens that actually came next
     if not (shift_labels != ignore_index).any():
@@ -100,19 +110,26 @@ def per_sequence_loss(
 
 
 def labelled_batch(
-    sequences, pad_id: int, ignore_index: int = IGNORE_INDEX
+    sequences, pad_id: int, ignore_index: int = IGNORE_INDEX, *, model=None
 ) -> dict[str, torch.Tensor]:
     """Right-pad token-id lists into a training batch: input_ids, attention_mask and labels.
 
     ``labels`` are the input ids with every padded position set to ``ignore_index``, so the
-    loss skips them; ``attention_mask`` is 1 on real tokens, 0 on padding.
+    loss skips them; ``attention_mask`` is 1 on real tokens, 0 on padding. Given the ``model``,
+    ids and lengths are checked against its vocabulary and context window.
     """
     pad_id = check_int("pad_id", pad_id, 0)
     seqs = list(sequences)
     if not seqs:
         raise ValueError("sequences is empty; pass at least one list of token ids")
-    seqs = [check_token_ids(f"sequence {i}", s) for i, s in enumerate(seqs)]
+    vocab = check_model(model).config.vocab_size if model is not None else None
+    seqs = [check_token_ids(f"sequence {i}", s, vocab) for i, s in enumerate(seqs)]
     longest = max(len(s) for s in seqs)
+    if model is not None and longest > model.config.n_positions:
+        raise ValueError(
+            f"the longest sequence is {longest} tokens; the model's context window is "
+            f"{model.config.n_positions} tokens"
+        )
     ids = torch.full((len(seqs), longest), pad_id, dtype=torch.long)  # (B, T)
     mask = torch.zeros((len(seqs), longest), dtype=torch.long)  # (B, T)
     for i, s in enumerate(seqs):
@@ -123,8 +140,10 @@ def labelled_batch(
 
 
 # --------------------------------------------------------------------------- teacher forcing
-def _check_one_sequence(ids) -> torch.Tensor:
+def _check_one_sequence(ids, model) -> torch.Tensor:
+    check_model(model)
     check_tensor("ids", ids)
+    check_id_tensor("ids", ids, model.config.vocab_size, model.config.n_positions)
     if ids.dim() == 1:
         ids = ids.unsqueeze(0)
     if ids.dim() != 2 or ids.size(0) != 1 or ids.size(1) < 1:
@@ -140,7 +159,7 @@ def parallel_next_token_logits(model, ids: torch.Tensor) -> torch.Tensor:
 
     Row t predicts the token after ``ids[0, :t+1]``: what training scores at every position.
     """
-    ids = _check_one_sequence(ids)
+    ids = _check_one_sequence(ids, model)
     return model(ids).logits[0].float()  # (T, V)
 
 
@@ -150,7 +169,7 @@ def stepwise_next_token_logits(model, ids: torch.Tensor) -> torch.Tensor:
 
     What generation would compute if it had these tokens one at a time (no cache). (T, V)
     """
-    ids = _check_one_sequence(ids)
+    ids = _check_one_sequence(ids, model)
     rows = [model(ids[:, : t + 1]).logits[0, -1].float() for t in range(ids.size(1))]
     return torch.stack(rows)  # (T, V)
 
@@ -160,8 +179,14 @@ def random_batch(
     ids: torch.Tensor, batch_size: int, block_size: int, generator: torch.Generator
 ) -> torch.Tensor:
     """``batch_size`` random windows of ``block_size`` tokens from the 1-D tensor ``ids``."""
+    check_int("batch_size", batch_size, 1)
+    check_int("block_size", block_size, 2)
+    check_tensor("ids", ids)
     if ids.dim() != 1 or ids.numel() <= block_size:
-        raise ValueError(f"need a 1-D token tensor longer than block_size={block_size}")
+        raise ValueError(
+            f"block_size={block_size} is out of range: ids holds {ids.numel()} tokens, so it must "
+            f"be at most {ids.numel() - 1} (ids must be one 1-D token tensor)"
+        )
     starts = torch.randint(0, ids.numel() - block_size, (batch_size,), generator=generator)
     return torch.stack([ids[s : s + block_size] for s in starts.tolist()])  # (B, T)
 
@@ -185,7 +210,15 @@ def train(
     with the shifted-label loss at every position. Returns the loss of each step; calls
     ``callback(step, loss)`` after each one (notebook 03 draws its live curve with it).
     """
+    # every argument is checked before the model is touched: a refused call changes nothing
+    check_model(model)
     check_int("steps", steps, 1)
+    check_int("warmup", warmup, 0)
+    check_positive("lr", lr)
+    seed = check_seed(seed)
+    check_id_tensor("ids", ids, model.config.vocab_size)
+    check_int("block_size", block_size, 2, model.config.n_positions)
+    random_batch(ids, batch_size, block_size, torch.Generator())  # the data fits the blocks
     loss_fn = loss_fn or (lambda m, x: shifted_label_loss(m(x).logits, x))
     gen = torch.Generator().manual_seed(seed)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
@@ -205,18 +238,20 @@ def train(
     sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
     model.train()
     losses = []
-    for step in range(steps):
-        x = random_batch(ids, batch_size, block_size, gen)  # (B, T)
-        loss = loss_fn(model, x)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        sched.step()
-        losses.append(loss.item())
-        if callback is not None:
-            callback(step, losses[-1])
-    model.eval()
+    try:  # finally: back in eval mode even after an error or an interrupt (dropout off)
+        for step in range(steps):
+            x = random_batch(ids, batch_size, block_size, gen)  # (B, T)
+            loss = loss_fn(model, x)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            sched.step()
+            losses.append(loss.item())
+            if callback is not None:
+                callback(step, losses[-1])
+    finally:
+        model.eval()
     return losses
 
 
@@ -228,7 +263,11 @@ def evaluate(model, ids: torch.Tensor, block_size: int = 256) -> tuple[float, in
     every token but the first is a label exactly once, with up to ``block_size - 1`` tokens of
     context.
     """
-    check_int("block_size", block_size, 2)
+    check_model(model)
+    check_int("block_size", block_size, 2, model.config.n_positions)
+    check_id_tensor("ids", ids, model.config.vocab_size)
+    if ids.dim() != 1:
+        raise ValueError(f"ids must be one 1-D token tensor; got shape {tuple(ids.shape)}")
     model.eval()
     total, count = 0.0, 0
     for start in range(0, ids.numel() - 1, block_size - 1):

@@ -22,10 +22,16 @@ from dataclasses import replace
 import plotly.graph_objects as go
 import torch
 
-from helpers._checks import check_int
+from helpers._checks import check_int, check_model, check_tokenizer
 from helpers.generation import context_window
 from helpers.plots import show_token
-from helpers.sampling import STRATEGIES, Candidate, SamplingSettings, candidate_table
+from helpers.sampling import (
+    STRATEGIES,
+    Candidate,
+    SamplingSettings,
+    candidate_table,
+    check_sampling,
+)
 from helpers.stepper_view import (
     _scale,
     bar_html,
@@ -70,7 +76,7 @@ class DecodingStepper:
         import ipywidgets as w
         from ipywidgets.widgets.widget_string import HTMLStyle
 
-        self.model, self.tokenizer = model, tokenizer
+        self.model, self.tokenizer = check_model(model), check_tokenizer(tokenizer)
         self.window = context_window(model)
         check_int("n_candidates", n_candidates, 1, min(20, model.config.vocab_size))
         check_int("run_n", run_n, 1, MAX_RUN)
@@ -314,6 +320,7 @@ class DecodingStepper:
 
         def action():
             new = self.state.with_settings(**changes)
+            check_sampling(top_k=new.settings.top_k, vocab_size=self.model.config.vocab_size)
             shown = ", ".join(f"{k}={v}" for k, v in changes.items())
             return new, f"settings: {shown} (Undo reverts)"
 

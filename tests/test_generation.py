@@ -589,9 +589,9 @@ def test_bad_sampling_settings_in_the_single_filters():
 @pytest.mark.parametrize(
     "bad,exc,match",
     [
-        (-1, ValueError, r"max_new_tokens=-1 is out of range: it must be >= 0"),
-        (2.5, TypeError, r"max_new_tokens must be an int >= 0, got float 2.5"),
-        (True, TypeError, r"max_new_tokens must be an int >= 0, got bool"),
+        (-1, ValueError, r"max_new_tokens=-1 is out of range: it must be in the range 0..10000"),
+        (2.5, TypeError, r"max_new_tokens must be an int in the range 0..10000, got float 2.5"),
+        (True, TypeError, r"max_new_tokens must be an int in the range 0..10000, got bool"),
     ],
 )
 def test_bad_max_new_tokens(bundled, bad, exc, match):
@@ -633,7 +633,11 @@ def test_prompt_longer_than_the_window(bundled):
             ValueError,
             r"forced token_id=5000 is outside the vocabulary 0..4095",
         ),
-        ({"forced": {-1: 5}}, ValueError, r"forced step=-1 is out of range: it must be >= 0"),
+        (
+            {"forced": {-1: 5}},
+            ValueError,
+            r"forced step=-1 is out of range: it must be in the range 0..4",
+        ),
         (
             {"forced": {0: "a"}},
             TypeError,

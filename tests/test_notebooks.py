@@ -80,3 +80,22 @@ def test_readme_lists_every_notebook():
     readme = (ROOT / "README.md").read_text()
     for path in NOTEBOOKS:
         assert f"`{path.stem}`" in readme, f"{path.name} missing from README's table"
+
+
+def test_every_figure_has_a_png_beside_it(nb):
+    """GitHub's preview, nbviewer and nbconvert show only the PNG (tests/store_outputs.py)."""
+    for cell in code_cells(nb):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "application/vnd.plotly.v1+json" in data:
+                assert "image/png" in data, f"a figure without its PNG in: {cell.source[:80]}"
+
+
+def test_solutions_are_tagged_and_hidden_until_asked_for(nb):
+    """Cells after '### Solutions' are tagged `solution` and collapsed in JupyterLab."""
+    start = next(i for i, c in enumerate(nb.cells) if "### Solutions" in c.source)
+    solutions = [c for c in nb.cells[start + 1 :] if c.cell_type == "code"]
+    assert solutions, "no worked solution after '### Solutions'"
+    for cell in solutions:
+        assert "solution" in cell.metadata.get("tags", []), cell.source[:60]
+        assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, cell.source[:60]

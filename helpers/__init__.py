@@ -19,6 +19,7 @@
 | ``stepper_view``| the static HTML / figure rendering of the stepper                | 02       |
 | ``widgets``     | the ``DecodingStepper`` controller                               | 02       |
 | ``build``       | ``python -m helpers.build model|draft``: rebuilds models/        | -        |
+| ``exercises``   | ``check("01.1", answer)``: self-checking exercises, with hints   | all      |
 | ``site``        | ``python -m helpers.site``: the offline course site              | -        |
 | ``handouts``    | ``python -m helpers.handouts``: student copies, solutions out    | -        |
 | ``setup_check`` | ``python -m helpers.setup_check``: READY or what to fix          | -        |

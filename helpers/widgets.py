@@ -107,9 +107,11 @@ class DecodingStepper:
         html_layout = self._html_layout
         slider_style = w.SliderStyle(description_width="95px")
         slider_layout = w.Layout(width="300px")
-        # the prompt is used when the box loses focus (click outside it)
+        # the prompt is used when the box loses focus, or with the Apply button beside it
         self.prompt_box = w.Textarea(value=prompt, description="Prompt", rows=2,
                                      continuous_update=False, layout=html_layout)  # fmt: skip
+        self.apply_button = w.Button(description="Apply prompt", style=big, layout=fixed,
+                                     tooltip="start again from the text in the box")  # fmt: skip
         self.step_button = w.Button(description="Step", button_style="primary", style=big,
                                     layout=fixed, tooltip="choose one more token")  # fmt: skip
         self.run_button = w.Button(description=f"Run {run_n}", style=big, layout=fixed,
@@ -171,6 +173,7 @@ class DecodingStepper:
         self.run_n.observe(lambda ch: setattr(self.run_button, "description", f"Run {ch.new}"),
                            "value")  # fmt: skip
         self.prompt_box.observe(self._on_prompt, "value")
+        self.apply_button.on_click(lambda _b: self.apply_prompt())
         for name in ("strategy", "temperature", "top_k", "top_p", "seed"):
             getattr(self, name).observe(self._on_setting, "value")
 
@@ -189,7 +192,8 @@ class DecodingStepper:
         right = w.VBox([self.legend_view, *self.candidate_rows],
                        layout=w.Layout(flex="1 1 420px", min_width="320px"))  # fmt: skip
         panels = w.HBox([left, right], layout=w.Layout(flex_flow="row wrap", grid_gap="18px"))
-        widget = w.VBox([self.prompt_box, buttons, knobs, self.status_line, panels],
+        prompt_row = w.HBox([self.prompt_box, self.apply_button], layout=wrap)
+        widget = w.VBox([prompt_row, buttons, knobs, self.status_line, panels],
                         layout=w.Layout(max_width="1150px"))  # fmt: skip
         widget.add_class("dw-stepper")
         return widget
@@ -342,6 +346,15 @@ class DecodingStepper:
             return new, f"new prompt: {len(fresh.ids)} tokens (Undo goes back)"
 
         return self._act(action, keep_prompt=True)
+
+    def apply_prompt(self) -> bool:
+        """The Apply button: use the text in the prompt box (clicking it also ends the editing,
+        which may already have applied the new text; then it says which prompt is in use)."""
+        if self.prompt_box.value == self.state.prompt:
+            n = len(self.state.prompt_ids)
+            self._render(f"the prompt in use: {n} tokens (edit the box, then Apply)")
+            return True
+        return self.set_prompt(self.prompt_box.value)
 
     def set_settings(self, **changes) -> bool:
         """Change strategy / temperature / top_k / top_p / seed; undoable like a step."""

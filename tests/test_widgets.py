@@ -551,3 +551,18 @@ def test_random_action_sequences_keep_the_invariants(tiny):
     run_state_machine_as_test(
         Machine, settings=settings(max_examples=20, stateful_step_count=20, deadline=None)
     )
+
+
+def test_the_apply_button_uses_the_prompt_in_the_box(bundled):
+    model, tok = bundled
+    stepper = DecodingStepper(model, tok, "ROMEO:")
+    stepper.apply_button.click()  # nothing edited: it says which prompt is in use
+    assert stepper.status.startswith("the prompt in use: ") and not stepper.error
+    stepper.prompt_box.value = "JULIET:"  # the box syncs (focus leaves it) ...
+    assert stepper.state.prompt == "JULIET:"
+    stepper.apply_button.click()  # ... and Apply then confirms it
+    assert stepper.state.prompt == "JULIET:" and "prompt in use" in stepper.status
+    stepper.prompt_box.unobserve_all("value")  # a box that has not synced yet: Apply applies it
+    stepper.prompt_box.value = "KING:"
+    stepper.apply_button.click()
+    assert stepper.state.prompt == "KING:" and stepper.status.startswith("new prompt: ")

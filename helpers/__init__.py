@@ -72,6 +72,9 @@ def setup_notebook(seed: int = 0):
     quiet_transformers()
     # one application/vnd.plotly.v1+json output per figure: no random div ids, no CDN script;
     # JupyterLab draws it with the extension inside the plotly package, offline.
+    from helpers.plots import TEMPLATE
+
+    pio.templates.default = TEMPLATE  # one colour-blind-safe palette in every figure
     renderer = figure_renderer()
     if renderer is not None:
         pio.renderers.default = renderer

@@ -11,10 +11,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 DIGITS = 4
-TEMPLATE = "plotly_white"
 FONT = {"size": 15}
+#: One colour-blind-safe palette for every figure (Okabe and Ito): blue, orange, bluish green,
+#: vermillion, sky blue, reddish purple, yellow, black. Plotly's default puts red beside green.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
+pio.templates["course"] = go.layout.Template(layout={"colorway": PALETTE, "font": FONT})
+#: The template of every figure; ``setup_notebook`` makes it the default, so figures a notebook
+#: builds itself (``go.Figure(...)``) use the palette too.
+TEMPLATE = "plotly_white+course"
 
 
 def rounded(values, digits: int = DIGITS):
@@ -45,6 +52,18 @@ def unique_labels(labels: Sequence[str]) -> list[str]:
         seen[label] = n + 1
         out.append(label if n == 0 else f"{label} ({n + 1})")
     return out
+
+
+def log_ticks(low: float, high: float) -> list[float]:
+    """Explicit 1-2-5 ticks covering ``low..high`` for a log axis (plotly's own labels on log
+    axes skip values or turn into bare digits on a projector)."""
+    import math
+
+    ticks, decade = [], 10 ** math.floor(math.log10(low))
+    while decade <= high * 10:
+        ticks += [m * decade for m in (1, 2, 5) if low / 2 <= m * decade <= high * 2]
+        decade *= 10
+    return [round(t, 12) for t in ticks]
 
 
 def _layout(fig: go.Figure, title: str, height: int, **kw) -> go.Figure:
@@ -101,5 +120,8 @@ def lines(x, series: dict, *, title="", xaxis="", yaxis="", height=420, mode="li
         fig.add_trace(go.Scatter(x=rounded(x, digits), y=rounded(ys, digits), mode=mode, name=name))
     fig = _layout(fig, title, height, xaxis_title=xaxis, yaxis_title=yaxis)
     if log_y:
-        fig.update_yaxes(type="log")
+        values = [v for ys in series.values() for v in rounded(ys, digits) if v and v > 0]
+        fig.update_yaxes(
+            type="log", tickvals=log_ticks(min(values), max(values)) if values else None
+        )
     return fig

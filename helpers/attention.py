@@ -20,7 +20,7 @@ import torch
 
 from helpers._checks import check_int, check_token_id
 from helpers.masks import causal_mask, check_batch, check_model_mask
-from helpers.plots import FONT, TEMPLATE, rounded, show_token, unique_labels
+from helpers.plots import FONT, TEMPLATE, all_ticks, rounded, show_token, unique_labels
 
 
 @torch.no_grad()
@@ -171,7 +171,7 @@ def attention_figure(weights: torch.Tensor, tokens, *, digits: int = 3, title: s
                                  zmin=0, zmax=1, colorscale="Blues", visible=first,
                                  name=f"layer {layer}, head {head}"))  # fmt: skip
     steps = [  # step i shows trace i only, and names it in the title
-        {"label": f"L{layer} H{head}", "method": "update",
+        {"label": f"{layer}.{head}", "method": "update",  # short: 16 labels must all fit
          "args": [{"visible": [j == i for j in range(len(pairs))]},
                   {"title.text": f"{title} layer {layer}, head {head}".strip()}]}
         for i, (layer, head) in enumerate(pairs)
@@ -179,8 +179,10 @@ def attention_figure(weights: torch.Tensor, tokens, *, digits: int = 3, title: s
     fig.update_layout(
         title=f"{title} layer 0, head 0".strip(), template=TEMPLATE, font=FONT, height=620,
         xaxis_title="key: the token looked at", yaxis_title="query: the token looking",
-        sliders=[{"steps": steps, "currentvalue": {"prefix": "showing "}, "pad": {"t": 60}}],
+        sliders=[{"steps": steps, "currentvalue": {"prefix": "showing layer.head "},
+                  "pad": {"t": 60}, "font": {"size": 12}}],
         margin={"l": 60, "r": 20, "t": 60, "b": 50},
     )  # fmt: skip
+    fig.update_xaxes(**all_ticks(labels)).update_yaxes(**all_ticks(labels))
     fig.update_yaxes(autorange="reversed")
     return fig

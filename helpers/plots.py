@@ -66,6 +66,20 @@ def log_ticks(low: float, high: float) -> list[float]:
     return [round(t, 12) for t in ticks]
 
 
+def all_ticks(labels: Sequence[str]) -> dict:
+    """Axis settings that show EVERY category label (plotly hides some when they crowd), turned
+    upright when there are many."""
+    labels = list(labels)
+    many = len(labels) > 15
+    return {
+        "tickmode": "array",
+        "tickvals": labels,
+        "ticktext": labels,
+        "tickangle": -90 if many else None,
+        "tickfont": {"size": 12} if many else None,
+    }
+
+
 def _layout(fig: go.Figure, title: str, height: int, **kw) -> go.Figure:
     fig.update_layout(title=title, template=TEMPLATE, font=FONT, height=height,
                       margin={"l": 60, "r": 20, "t": 60, "b": 50}, **kw)  # fmt: skip
@@ -76,9 +90,10 @@ def bar(labels, values, *, title="", xaxis="", yaxis="probability", colors=None,
         height=420, digits=DIGITS) -> go.Figure:  # fmt: skip
     """A vertical bar chart of ``values`` per label (e.g. the top next-token candidates)."""
     vals = rounded(values, digits)
+    x = unique_labels(list(labels))
     fig = go.Figure(
         go.Bar(
-            x=unique_labels(list(labels)),
+            x=x,
             y=vals,
             marker_color=colors,
             text=[f"{v:.{min(digits, 3)}f}" for v in vals],
@@ -87,7 +102,8 @@ def bar(labels, values, *, title="", xaxis="", yaxis="probability", colors=None,
             hoverinfo="text" if hover else None,
         )  # fmt: skip
     )
-    return _layout(fig, title, height, xaxis_title=xaxis, yaxis_title=yaxis)
+    fig = _layout(fig, title, height, xaxis_title=xaxis, yaxis_title=yaxis)
+    return fig.update_xaxes(**all_ticks(x))
 
 
 def heatmap(z, *, x=None, y=None, title="", xaxis="", yaxis="", colorscale="Blues",
@@ -107,6 +123,10 @@ def heatmap(z, *, x=None, y=None, title="", xaxis="", yaxis="", colorscale="Blue
         )  # fmt: skip
     )
     fig = _layout(fig, title, height, xaxis_title=xaxis, yaxis_title=yaxis)
+    if x:
+        fig.update_xaxes(**all_ticks(unique_labels(x)))
+    if y:
+        fig.update_yaxes(**all_ticks(unique_labels(y)))
     if reversed_y:
         fig.update_yaxes(autorange="reversed")  # row 0 at the top, like a matrix
     return fig

@@ -205,6 +205,14 @@ def load_model(
     return model.to(dev).eval(), tokenizer
 
 
+def _download_failed(name: str, err: Exception, hint: str) -> OSError:
+    return OSError(
+        f"could not load model {name!r}: it is not a local folder, not in the Hugging Face "
+        f"cache, and downloading it failed ({type(err).__name__}: {str(err)[:200]}). "
+        f"Check the spelling and your network. {hint}"
+    )
+
+
 def _load_from_hub(name: str, kwargs: dict):
     """Load a Hub id from the local cache, or download it; explain what to do when both fail."""
     from transformers import AutoModelForCausalLM, AutoTokenizer, PretrainedConfig
@@ -235,11 +243,7 @@ def _load_from_hub(name: str, kwargs: dict):
     try:
         config, _ = PretrainedConfig.get_config_dict(name)
     except Exception as err:  # network errors come in many classes; the advice is the same
-        raise OSError(
-            f"could not load model {name!r}: it is not a local folder, not in the Hugging Face "
-            f"cache, and downloading it failed ({type(err).__name__}: {str(err)[:200]}). "
-            f"Check the spelling and your network. {hint}"
-        ) from None
+        raise _download_failed(name, err, hint) from None
     check_model_config(config, name)
     try:
         return (
@@ -247,8 +251,4 @@ def _load_from_hub(name: str, kwargs: dict):
             AutoTokenizer.from_pretrained(name, trust_remote_code=False),
         )
     except Exception as err:  # network errors come in many classes; the advice is the same
-        raise OSError(
-            f"could not load model {name!r}: it is not a local folder, not in the Hugging Face "
-            f"cache, and downloading it failed ({type(err).__name__}: {str(err)[:200]}). "
-            f"Check the spelling and your network. {hint}"
-        ) from None
+        raise _download_failed(name, err, hint) from None

@@ -93,7 +93,10 @@ class DecodingStepper:
         self.status, self.error = "", False
         # Widgets with the same look share one Layout / Style model: a saved notebook stores
         # every model of every widget, so fewer models keep it small.
-        self._html_style, self._html_layout = HTMLStyle(), w.Layout(width="100%")
+        self._html_style, self._html_layout = (
+            HTMLStyle(),
+            w.Layout(width="100%", margin="2px 0"),  # no side margin: nothing sticks out
+        )
         self._build_controls(w, prompt, settings, run_n)
         self._build_views(w, n_candidates)
         self._wire()
@@ -105,11 +108,12 @@ class DecodingStepper:
         big = w.ButtonStyle(font_size="16px")
         fixed = w.Layout(width="auto")
         html_layout = self._html_layout
-        slider_style = w.SliderStyle(description_width="95px")
-        slider_layout = w.Layout(width="300px")
+        slider_style = w.SliderStyle(description_width="88px")
+        slider_layout = w.Layout(width="270px")  # three in one row on a 1024x768 projector
         # the prompt is used when the box loses focus, or with the Apply button beside it
         self.prompt_box = w.Textarea(value=prompt, description="Prompt", rows=2,
-                                     continuous_update=False, layout=html_layout)  # fmt: skip
+                                     continuous_update=False,
+                                     layout=w.Layout(flex="1 1 auto", width="auto"))  # fmt: skip
         self.apply_button = w.Button(description="Apply prompt", style=big, layout=fixed,
                                      tooltip="start again from the text in the box")  # fmt: skip
         self.step_button = w.Button(description="Step", button_style="primary", style=big,
@@ -117,7 +121,7 @@ class DecodingStepper:
         self.run_button = w.Button(description=f"Run {run_n}", style=big, layout=fixed,
                                    tooltip="press Step N times")  # fmt: skip
         self.run_n = w.BoundedIntText(value=run_n, min=1, max=MAX_RUN, description="N",
-                                      layout=w.Layout(width="110px"),
+                                      layout=w.Layout(width="90px"),
                                       style={"description_width": "20px"})  # fmt: skip
         self.undo_button = w.Button(description="Undo", style=big, layout=fixed,
                                     tooltip="go back one action")  # fmt: skip
@@ -127,7 +131,7 @@ class DecodingStepper:
         self.strategy = w.ToggleButtons(options=list(STRATEGIES), value=settings.strategy,
                                         tooltips=["always the top candidate",
                                                   "a seeded draw from the filtered distribution"],
-                                        style={"button_width": "90px"})  # fmt: skip
+                                        style={"button_width": "80px"})  # fmt: skip
         self.temperature = w.FloatSlider(value=settings.temperature, min=0.0,
                                          max=max(2.0, settings.temperature), step=0.05,
                                          description="temperature", readout_format=".2f",
@@ -142,7 +146,8 @@ class DecodingStepper:
                                    readout_format=".2f", continuous_update=False,
                                    style=slider_style, layout=slider_layout)  # fmt: skip
         self.seed = w.IntText(value=settings.seed, description="seed",
-                              layout=w.Layout(width="170px"))  # fmt: skip
+                              style={"description_width": "40px"},
+                              layout=w.Layout(width="130px"))  # fmt: skip
 
     def _build_views(self, w, n_candidates: int) -> None:
         """The HTML panels and one (button, bar) row per candidate."""
@@ -150,15 +155,16 @@ class DecodingStepper:
         self.status_line, self.text_view, self.ids_view, self.stats_view, self.legend_view = (
             w.HTML(style=html_style, layout=html_layout) for _ in range(5)
         )
-        cand_style = w.ButtonStyle(font_size="17px", font_family="monospace")
-        cand_layout = w.Layout(width="150px", height="34px")
+        cand_style = w.ButtonStyle(font_size="16px", font_family="monospace")
+        cand_layout = w.Layout(width="140px", height="28px", margin="1px 2px")
         self.row_layout = w.Layout(align_items="center")  # shared: rows hide all at once
+        bar_layout = w.Layout(flex="1 1 auto", width="auto")  # the row's width minus the button
         self.candidate_buttons, self.candidate_bars, rows = [], [], []
         for i in range(n_candidates):
             button = w.Button(style=cand_style, layout=cand_layout)
             button.add_class("dw-cand")
             button.on_click(lambda _b, i=i: self.force_candidate(i))
-            bar = w.HTML(style=html_style, layout=html_layout)
+            bar = w.HTML(style=html_style, layout=bar_layout)
             self.candidate_buttons.append(button)
             self.candidate_bars.append(bar)
             rows.append(w.HBox([button, bar], layout=self.row_layout))
@@ -183,17 +189,20 @@ class DecodingStepper:
         for b in (self.step_button, self.run_button, self.undo_button, self.reset_button):
             b.add_class("dw-action")
         self.step_button.add_class("dw-step")
-        buttons = w.HBox([self.step_button, self.run_button, self.run_n, self.undo_button,
-                          self.reset_button], layout=wrap)  # fmt: skip
+        # Sized for a 1024x768 projector (JupyterLab's side bar closed) and for 1280x800 with
+        # the file browser open: every row fits ~800 px, the text and the candidates side by
+        # side, the whole widget under ~600 px tall (tests/test_browser.py measures it).
+        actions = w.HBox([self.step_button, self.run_button, self.run_n, self.undo_button,
+                          self.reset_button, self.strategy, self.seed], layout=wrap)  # fmt: skip
         sliders = w.HBox([self.temperature, self.top_k, self.top_p], layout=wrap)
-        knobs = w.VBox([w.HBox([self.strategy, self.seed], layout=wrap), sliders])
         left = w.VBox([self.text_view, self.ids_view, self.stats_view],
-                      layout=w.Layout(flex="1 1 480px", min_width="320px"))  # fmt: skip
+                      layout=w.Layout(flex="1 1 380px", min_width="300px"))  # fmt: skip
         right = w.VBox([self.legend_view, *self.candidate_rows],
-                       layout=w.Layout(flex="1 1 420px", min_width="320px"))  # fmt: skip
-        panels = w.HBox([left, right], layout=w.Layout(flex_flow="row wrap", grid_gap="18px"))
-        prompt_row = w.HBox([self.prompt_box, self.apply_button], layout=wrap)
-        widget = w.VBox([prompt_row, buttons, knobs, self.status_line, panels],
+                       layout=w.Layout(flex="1 1 360px", min_width="300px"))  # fmt: skip
+        panels = w.HBox([left, right], layout=w.Layout(flex_flow="row wrap", grid_gap="14px"))
+        prompt_row = w.HBox([self.prompt_box, self.apply_button],
+                            layout=w.Layout(align_items="center"))  # fmt: skip
+        widget = w.VBox([prompt_row, actions, sliders, self.status_line, panels],
                         layout=w.Layout(max_width="1150px"))  # fmt: skip
         widget.add_class("dw-stepper")
         return widget

@@ -197,6 +197,35 @@ def test_step_in_jupyterlab(lab, browser_path):
             assert plots.count() >= 2
             assert page.locator(".dw-static").count() >= 2
 
+            # a projector: 1024x768 with the side bar closed, and 1280x800 with the file
+            # browser open; the whole stepper (every candidate row) fits on screen once its
+            # top is scrolled to the top of the notebook, and nothing sticks out sideways
+            # greedy, then sampling (two bars per candidate: the tallest rows)
+            for size, left_open, mode in (((1024, 768), False, "greedy"),
+                                          ((1280, 800), True, "greedy"),
+                                          ((1024, 768), False, "sample")):  # fmt: skip
+                if mode == "sample":
+                    stepper.get_by_role("button", name="sample", exact=True).click()
+                    expect(stepper.locator(".dw-status")).to_contain_text("sample", timeout=30_000)
+                page.set_viewport_size({"width": size[0], "height": size[1]})
+                page.evaluate("open => open ? window.jupyterapp.shell.activateById('filebrowser')"
+                              " : window.jupyterapp.shell.collapseLeft()", left_open)  # fmt: skip
+                page.wait_for_timeout(500)  # the layout settles
+                stepper.evaluate("e => e.scrollIntoView({block: 'start'})")
+                box = stepper.bounding_box()
+                last_row = stepper.locator("button.dw-cand").last.bounding_box()
+                sideways = stepper.evaluate("e => e.scrollWidth - e.clientWidth")
+                where = f"{mode} at {size[0]}x{size[1]}, file browser {'open' if left_open else 'closed'}"
+                page.screenshot(path=str(ARTIFACTS / f"02_stepper_{mode}_{size[0]}x{size[1]}.png"))
+                # the notebook's visible area ends above JupyterLab's status bar
+                bottom = page.evaluate("() => window.jupyterapp.shell.currentWidget"
+                                       ".content.node.getBoundingClientRect().bottom")  # fmt: skip
+                assert 0.8 * size[1] < bottom <= size[1], (where, bottom)
+                assert last_row["y"] + last_row["height"] <= bottom, (where, box, last_row)
+                assert box["y"] + box["height"] <= bottom, (where, box, bottom)
+                assert box["x"] + box["width"] <= size[0] and sideways <= 0, (where, box, sideways)
+            page.set_viewport_size({"width": 1366, "height": 900})
+
             sampling_figure = plots.nth(plots.count() - 1)  # the scripted sampling step
             sampling_figure.scroll_into_view_if_needed()
             sampling_figure.screenshot(path=str(ARTIFACTS / "02_decoding_widget_figure.png"))

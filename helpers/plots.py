@@ -145,3 +145,66 @@ def lines(x, series: dict, *, title="", xaxis="", yaxis="", height=420, mode="li
             type="log", tickvals=log_ticks(min(values), max(values)) if values else None
         )
     return fig
+
+
+_KINDS = {"bar": "bar chart", "heatmap": "heat map", "scatter": "line chart", "table": "table"}
+
+
+def _plain(text) -> str:
+    """A title or axis label without plotly's HTML (<br>, <b>, <sup>...)."""
+    import re
+
+    text = text.get("text", "") if isinstance(text, dict) else (text or "")
+    text = re.sub(r"<[^>]+>", "", re.sub(r"<br\s*/?>", " ", str(text)))
+    return " ".join(text.replace("&nbsp;", " ").split())
+
+
+def figure_alt(figure) -> str:
+    """Alt text for a figure's static image: its title and what it shows.
+
+    Built from the figure itself (title, kinds of trace, their names, axis titles, panel
+    titles; for a diagram drawn with shapes, its labels), so that it says what the picture
+    holds to a reader who cannot see it. ``tests/store_outputs.py`` stores it beside each
+    figure's PNG (nbconvert's classic template writes it as the image's alt); the offline site
+    uses it too.
+    """
+    if not isinstance(figure, go.Figure | dict):
+        raise TypeError(f"figure must be a plotly Figure or its dict, got {type(figure).__name__}")
+    fig = figure.to_dict() if isinstance(figure, go.Figure) else figure
+    layout, traces = fig.get("layout", {}), fig.get("data", [])
+    title = _plain(layout.get("title", "")) or "Figure"
+    kinds = []
+    for t in traces:
+        kind = _KINDS.get(t.get("type", "scatter"), f"{t.get('type')} plot")
+        if kind == "line chart" and t.get("mode") == "markers":
+            kind = "scatter plot"
+        if kind not in kinds:
+            kinds.append(kind)
+    names = list(dict.fromkeys(_plain(t["name"]) for t in traces if t.get("name")))
+    labels = [_plain(a.get("text", "")) for a in layout.get("annotations", [])]
+    if kinds:
+        what = " and ".join(kinds)
+        if len(names) > 4:
+            what += f" of {len(names)} series ({', '.join(names[:3])}, ...)"
+        elif names:
+            what += " of " + ", ".join(names)
+    else:
+        long = list(dict.fromkeys(x for x in labels if len(x) > 12))
+        what = "diagram" + (": " + "; ".join(long[:8]) if long else "")
+    axes = []
+    for key in sorted(k for k in layout if k.startswith(("xaxis", "yaxis"))):
+        axis_title = _plain(layout[key].get("title", "")) if isinstance(layout[key], dict) else ""
+        if axis_title and f"{key[0]}: {axis_title}" not in axes:
+            axes.append(f"{key[0]}: {axis_title}")
+    text = title if title[-1] in ".?!:" else title + "."
+    text += f" A{'n' if what[0] in 'aeiou' else ''} {what}"
+    if axes:
+        text += " (" + "; ".join(axes) + ")"
+    panels = [_plain(a.get("text", "")) for a in layout.get("annotations", [])
+              if a.get("xref") == a.get("yref") == "paper" and a.get("text")]  # fmt: skip
+    if kinds and len(panels) > 1:
+        text += ", in panels: " + "; ".join(panels)
+    if layout.get("sliders"):
+        steps = len(layout["sliders"][0].get("steps", []))
+        text += f", with a slider over {steps} views"
+    return text + "."

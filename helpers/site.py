@@ -22,6 +22,8 @@ from pathlib import Path
 
 import nbformat
 
+from helpers.plots import figure_alt
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS_DIR = ROOT / "notebooks"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
@@ -44,11 +46,9 @@ _CDN_TAG = re.compile(
 
 def _figure_html(figure: dict, png: str | None, n: int) -> str:
     """A div that plotly.js draws into, and the PNG for browsers without scripts."""
+    alt = html.escape(figure_alt(figure))
     fallback = (
-        f'<noscript><img alt="{html.escape(_title(figure))}" src="data:image/png;base64,{png}">'
-        "</noscript>"
-        if png
-        else ""
+        f'<noscript><img alt="{alt}" src="data:image/png;base64,{png}"></noscript>' if png else ""
     )
     spec = json.dumps({"data": figure.get("data", []), "layout": figure.get("layout", {})})
     spec = spec.replace("</", "<\\/")  # a "</script>" inside a string must not end the script
@@ -57,11 +57,6 @@ def _figure_html(figure: dict, png: str | None, n: int) -> str:
         f"<script>(function () {{ var s = {spec};"
         f" Plotly.newPlot('figure-{n}', s.data, s.layout, {{responsive: true}}); }})();</script>"
     )
-
-
-def _title(figure: dict) -> str:
-    title = figure.get("layout", {}).get("title", "")
-    return (title.get("text", "") if isinstance(title, dict) else str(title)) or "figure"
 
 
 def prepare(nb) -> tuple[object, int]:

@@ -17,13 +17,13 @@ import math
 
 import plotly.graph_objects as go
 
-from helpers.plots import FONT, TEMPLATE, rounded, show_token, unique_labels
+from helpers.plots import FONT, PALETTE, TEMPLATE, rounded, show_token, unique_labels
 from helpers.sampling import Candidate, SamplingSettings
 from helpers.stepping import DecodingState, Piece, token_pieces
 
 # colours readable on a projector and by most colour-blind viewers:
 # blue = the model, orange = after the filters, grey = cut
-BLUE, ORANGE, GREY = "#1f77b4", "#ff7f0e", "#b0b0b0"
+BLUE, ORANGE, GREY = PALETTE[0], PALETTE[1], "#b0b0b0"  # the course palette (Okabe-Ito)
 
 
 # --------------------------------------------------------------------------- static HTML

@@ -107,7 +107,6 @@ class DecodingStepper:
         """The prompt box, the action buttons and the sampling knobs."""
         big = w.ButtonStyle(font_size="16px")
         fixed = w.Layout(width="auto")
-        html_layout = self._html_layout
         slider_style = w.SliderStyle(description_width="88px")
         slider_layout = w.Layout(width="270px")  # three in one row on a 1024x768 projector
         # the prompt is used when the box loses focus, or with the Apply button beside it

@@ -1,10 +1,12 @@
 """Execute notebooks top to bottom in a fresh kernel and store their outputs, cleanly.
 
     python tests/store_outputs.py notebooks/NN_name.ipynb [...]     # or no argument: all
+    python tests/store_outputs.py --alt-only [notebooks...]        # only the PNGs' alt texts
 
 Like `jupyter nbconvert --execute --inplace`, but it drops the per-cell execution timestamps
 (they change on every run and mean nothing to a reader), stores a PNG beside every figure
-(kaleido drives Debian's Chromium; nbval does not compare images) and prints each notebook's run
+(kaleido drives Debian's Chromium; nbval does not compare images) with its alt text (the
+figure's title and what it shows, ``helpers.plots.figure_alt``), and prints each notebook's run
 time.
 """
 
@@ -16,7 +18,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from helpers.plots import figure_alt
+
 ROOT = Path(__file__).resolve().parent.parent
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
 
 def store(path: Path) -> float:
@@ -28,8 +33,21 @@ def store(path: Path) -> float:
     seconds = time.perf_counter() - t0
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)
+    add_alt_text(nb)
     nbformat.write(nb, path)
     return seconds
+
+
+def add_alt_text(nb) -> int:
+    """Store each figure's alt text beside its PNG; return how many figures have one."""
+    n = 0
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if PLOTLY_MIME in data and "image/png" in data:
+                out.setdefault("metadata", {})["image/png"] = {"alt": figure_alt(data[PLOTLY_MIME])}
+                n += 1
+    return n
 
 
 def refuse_other_setups() -> None:
@@ -48,5 +66,13 @@ if __name__ == "__main__":
     paths = [Path(p) for p in sys.argv[1:]] or sorted(
         (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
     )
+    if "--alt-only" in sys.argv:  # only (re)write the alt texts, from the stored figures
+        paths.remove(Path("--alt-only"))
+        paths = paths or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+        for p in paths:
+            nb = nbformat.read(p, as_version=4)
+            print(f"{p.name}: alt text for {add_alt_text(nb)} figures", flush=True)
+            nbformat.write(nb, p)
+        sys.exit(0)
     for p in paths:
         print(f"{p.name}: executed and stored in {store(p):.1f} s", flush=True)

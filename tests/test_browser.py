@@ -215,7 +215,8 @@ def test_step_in_jupyterlab(lab, browser_path):
                 box = stepper.bounding_box()
                 last_row = stepper.locator("button.dw-cand").last.bounding_box()
                 sideways = stepper.evaluate("e => e.scrollWidth - e.clientWidth")
-                where = f"{mode} at {size[0]}x{size[1]}, file browser {'open' if left_open else 'closed'}"
+                shown = "open" if left_open else "closed"
+                where = f"{mode} at {size[0]}x{size[1]}, file browser {shown}"
                 page.screenshot(path=str(ARTIFACTS / f"02_stepper_{mode}_{size[0]}x{size[1]}.png"))
                 # the notebook's visible area ends above JupyterLab's status bar
                 bottom = page.evaluate("() => window.jupyterapp.shell.currentWidget"

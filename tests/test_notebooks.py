@@ -6,6 +6,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers.plots import figure_alt
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
@@ -89,6 +91,12 @@ def test_every_figure_has_a_png_beside_it(nb):
             data = out.get("data", {})
             if "application/vnd.plotly.v1+json" in data:
                 assert "image/png" in data, f"a figure without its PNG in: {cell.source[:80]}"
+                # its alt text: the figure's title and what it shows (tests/store_outputs.py)
+                alt = out.get("metadata", {}).get("image/png", {}).get("alt", "")
+                assert alt == figure_alt(data["application/vnd.plotly.v1+json"]), cell.source[:80]
+                assert not alt.startswith("Figure."), (
+                    f"a figure without a title: {cell.source[:80]}"
+                )
 
 
 def test_solutions_are_tagged_and_hidden_until_asked_for(nb):

@@ -1,5 +1,6 @@
 """The offline course site: every page, every figure and table, nothing loaded from outside."""
 
+import html
 import re
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import nbformat
 import pytest
 
 from helpers import site
+from helpers.plots import figure_alt
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -41,6 +43,9 @@ def test_every_figure_and_table_is_on_the_page(built, path):
     assert len(re.findall(r"Plotly\.newPlot\('figure-\d+'", page)) == len(figures)
     pngs = sum(1 for o in outputs(path, "image/png"))
     assert page.count('<noscript><img alt="') >= min(pngs, len(figures))
+    # each figure's title and what it shows, for a screen reader
+    labels = [html.unescape(a) for a in re.findall(r'<noscript><img alt="([^"]*)"', page)]
+    assert labels == [figure_alt(figure) for figure in figures]
     tables = [h for h in outputs(path, "text/html") if "<table" in h]
     assert page.count("<table") >= len(tables)
     for table in tables:  # each stored table's first data cell is on the page

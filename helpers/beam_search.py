@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import torch
 
-from helpers._checks import check_int, check_model, check_token_ids, _is_number
+from helpers._checks import _is_number, check_int, check_model, check_token_ids
 from helpers.generation import MAX_NEW_TOKENS, context_window
 
 EARLY_STOPPING = (True, False, "never")
@@ -100,7 +100,9 @@ def beam_search(model, ids, num_beams: int = 4, max_new_tokens: int = 20, *,
         cache.reorder_cache(beam[pick])  # each new beam continues its parent's keys and values
         seqs = torch.cat([seqs[beam[pick]], token[pick, None]], dim=1)  # (n, T + step + 1)
         scores, fed = top[pick], token[pick, None]
-        steps.append([(s[len(prompt) :].tolist(), float(v)) for s, v in zip(seqs, scores, strict=True)])
+        steps.append(
+            [(s[len(prompt) :].tolist(), float(v)) for s, v in zip(seqs, scores, strict=True)]
+        )
         grow = max_new_tokens if early_stopping == "never" and length_penalty > 0 else step + 1
         worst = finished[-1][0] if len(finished) == n else -1e9
         open_ = open_ and float(scores[0] / grow**length_penalty) > worst

@@ -10,7 +10,7 @@ adds min-p and the repetition penalty.
   transformers applies them in, written once (``candidate_table`` reads its stages);
 - ``min_p_filter``: keep the tokens at least ``min_p`` times as likely as the top one;
 - ``repetition_penalty``: make every token already in the text less likely (divide a positive
-  logit by the penalty, multiply a negative one), transformers' ``RepetitionPenaltyLogitsProcessor``;
+  logit by the penalty, multiply a negative one), as ``RepetitionPenaltyLogitsProcessor`` does;
 - ``choose_token``: greedy argmax or a seeded draw; ``SamplingSettings`` holds the knobs;
 - ``top_candidates`` / ``candidate_table``: the most likely next tokens, before and after the
   filters (the stepper's candidate panel).
@@ -29,6 +29,7 @@ from helpers._checks import (
     check_positive,
     check_probability,
     check_seed,
+    check_token_ids,
 )
 
 STRATEGIES = ("greedy", "sample")
@@ -84,7 +85,8 @@ def repetition_penalty(logits: torch.Tensor, ids, penalty: float) -> torch.Tenso
     """Make every token of ``ids`` (the text so far) less likely: logit / penalty if positive,
     logit x penalty if negative (penalty > 1 penalises, < 1 encourages repeats). (V,) -> (V,)"""
     penalty = check_positive("penalty", penalty)
-    seen = torch.tensor(sorted({int(t) for t in ids}), dtype=torch.long, device=logits.device)
+    ids = check_token_ids("ids", ids, logits.size(-1))
+    seen = torch.tensor(sorted(set(ids)), dtype=torch.long, device=logits.device)
     out = logits.clone()
     old = out[..., seen]  # each seen token once, however often it occurred
     out[..., seen] = torch.where(old < 0, old * penalty, old / penalty)

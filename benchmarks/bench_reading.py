@@ -27,9 +27,19 @@ READ_WPM, SPEAK_WPM = 150, 130
 READ_CODE_S, SHOW_CODE_S = 6, 3
 WRITE_CODE_S = 60
 PREDICTION_STOP_S = 120  # a question, guesses on the board, the cell run, the answer discussed
-PREDICTION_STOPS = {"00": 2, "01": 3, "02": 3, "03": 3, "04": 3, "05": 3, "06": 3, "07": 2}
+PREDICTION_STOPS = {"00": 2, "01": 3, "02": 3, "03": 3, "04": 3, "05": 3, "06": 3, "07": 2, "08": 3}
 # wall seconds to run each notebook top to bottom (bench_memory.py, 2-core course machine)
-RUN_SECONDS = {"00": 12, "01": 18, "02": 9, "03": 18, "04": 25, "05": 22, "06": 22, "07": 13}
+RUN_SECONDS = {
+    "00": 12,
+    "01": 18,
+    "02": 9,
+    "03": 18,
+    "04": 25,
+    "05": 22,
+    "06": 22,
+    "07": 13,
+    "08": 16,
+}
 
 
 def words(text: str) -> int:

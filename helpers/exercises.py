@@ -126,6 +126,20 @@ EXERCISES: dict[str, Exercise] = {
         lambda c: 1,
         "in training the whole text is known before the pass starts",
     ),
+    "08.1": Exercise(
+        "Predict: pad = eos, and the labels are masked with labels[labels == pad] = -100. Two "
+        "texts, each ending with EOS: how many EOS labels does the loss still score?",
+        lambda c: 0,
+        "when the pad id is the EOS id, a mask by id cannot tell a pad from a real EOS",
+    ),
+    "08.2": Exercise(
+        "Predict: decoded one token at a time, how many replacement characters '\\ufffd' does "
+        "the Chinese character '模' print?",
+        lambda c: sum(
+            c["tokenizer"].decode([t]).count("\ufffd") for t in c["tokenizer"]("模")["input_ids"]
+        ),
+        "count the UTF-8 bytes of the character: each lone byte decodes to one '\\ufffd'",
+    ),
 }
 
 

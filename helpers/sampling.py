@@ -1,12 +1,16 @@
 """Choosing the next token: greedy, or a draw from a reshaped distribution.
 
 Taught in notebook 01 (section 3, temperature / top-k / top-p written by hand and checked
-against transformers' warpers) and shown live by the notebook-02 stepper.
+against transformers' warpers), shown live by the notebook-02 stepper; notebook 08 (section 3)
+adds min-p and the repetition penalty.
 
 - ``apply_temperature``, ``top_k_filter``, ``top_p_filter``: reshape or cut a distribution
   (filtered logits are ``-inf``, so softmax gives them probability 0);
 - ``filter_stages`` / ``filter_logits``: the chain temperature -> top-k -> top-p, the order
   transformers applies them in, written once (``candidate_table`` reads its stages);
+- ``min_p_filter``: keep the tokens at least ``min_p`` times as likely as the top one;
+- ``repetition_penalty``: make every token already in the text less likely (divide a positive
+  logit by the penalty, multiply a negative one), as ``RepetitionPenaltyLogitsProcessor`` does;
 - ``choose_token``: greedy argmax or a seeded draw; ``SamplingSettings`` holds the knobs;
 - ``top_candidates`` / ``candidate_table``: the most likely next tokens, before and after the
   filters (the stepper's candidate panel).
@@ -25,6 +29,7 @@ from helpers._checks import (
     check_positive,
     check_probability,
     check_seed,
+    check_token_ids,
 )
 
 STRATEGIES = ("greedy", "sample")
@@ -63,6 +68,29 @@ def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
     drop_sorted = before >= p
     drop = drop_sorted.scatter(-1, order, drop_sorted)
     return logits.masked_fill(drop, -math.inf)
+
+
+def min_p_filter(logits: torch.Tensor, min_p: float) -> torch.Tensor:
+    """Keep the tokens whose probability is >= ``min_p`` x the top token's; set the rest to -inf.
+
+    The cut follows the model's confidence: a sure model keeps few tokens, an unsure one many.
+    """
+    min_p = check_probability("min_p", min_p)
+    probs = logits.softmax(dim=-1)
+    top = probs.amax(dim=-1, keepdim=True)  # (..., 1) the most likely token's probability
+    return logits.masked_fill(probs < min_p * top, -math.inf)  # the top token always stays
+
+
+def repetition_penalty(logits: torch.Tensor, ids, penalty: float) -> torch.Tensor:
+    """Make every token of ``ids`` (the text so far) less likely: logit / penalty if positive,
+    logit x penalty if negative (penalty > 1 penalises, < 1 encourages repeats). (V,) -> (V,)"""
+    penalty = check_positive("penalty", penalty)
+    ids = check_token_ids("ids", ids, logits.size(-1))
+    seen = torch.tensor(sorted(set(ids)), dtype=torch.long, device=logits.device)
+    out = logits.clone()
+    old = out[..., seen]  # each seen token once, however often it occurred
+    out[..., seen] = torch.where(old < 0, old * penalty, old / penalty)
+    return out
 
 
 def filter_stages(logits, temperature=1.0, top_k=None, top_p=None) -> dict[str, torch.Tensor]:

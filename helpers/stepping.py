@@ -7,7 +7,8 @@ the state behind the widget).
 ``step`` / ``force`` / ``undo`` / ``reset``: each action returns a new state whose ``history``
 holds the previous one, so undo is exact. The model is passed to the actions that need it.
 ``token_pieces`` splits its generated text into one highlightable piece per token (a Chinese
-character spanning several byte tokens stays one piece), for ``helpers.stepper_view``.
+character spanning several byte tokens stays one piece, with ``helpers.streaming``'s
+``token_bytes``), for ``helpers.stepper_view``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import torch
 from helpers._checks import check_token_id
 from helpers.generation import context_window, encode_prompt, next_token_logits
 from helpers.sampling import SamplingSettings
+from helpers.streaming import token_bytes
 
 
 @dataclass(frozen=True)
@@ -114,33 +116,6 @@ class Piece:
     first_step: int  # the step (0-based) that produced ids[0]
 
 
-def _byte_decoder() -> dict[str, int]:
-    """GPT-2's byte-level alphabet, reversed: the character of a token string -> its byte."""
-    keep = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1)]
-    keep += list(range(ord("®"), ord("ÿ") + 1))
-    chars, extra = {}, 0
-    for b in range(256):
-        if b in keep:
-            chars[chr(b)] = b
-        else:
-            chars[chr(256 + extra)] = b
-            extra += 1
-    return chars
-
-
-_BYTES = _byte_decoder()
-
-
-def _token_bytes(tokenizer, token_id: int) -> bytes | None:
-    """The bytes a byte-level BPE token stands for; None if the tokenizer is not byte-level."""
-    if token_id in getattr(tokenizer, "all_special_ids", ()):
-        return tokenizer.decode([token_id]).encode("utf-8")
-    token = tokenizer.convert_ids_to_tokens(token_id)
-    if not isinstance(token, str) or any(ch not in _BYTES for ch in token):
-        return None
-    return bytes(_BYTES[ch] for ch in token)
-
-
 def token_pieces(state: DecodingState, tokenizer, cache: dict | None = None) -> list[Piece]:
     """Split the generated text into one piece per token, so each can be highlighted.
 
@@ -155,7 +130,7 @@ def token_pieces(state: DecodingState, tokenizer, cache: dict | None = None) -> 
     probs: list[float] = []
     for step, (tid, p) in enumerate(zip(state.generated, state.probs, strict=True)):
         if tid not in cache:
-            cache[tid] = _token_bytes(tokenizer, tid)
+            cache[tid] = token_bytes(tokenizer, tid)
         raw = cache[tid]
         if raw is None:  # not byte-level BPE: decode each token on its own
             text = tokenizer.decode([tid])

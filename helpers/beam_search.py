@@ -1,0 +1,124 @@
+"""Beam search: keep the ``num_beams`` most likely partial texts instead of one.
+
+Taught in notebook 08 (section 2, beam search by hand == ``model.generate(num_beams=...)``,
+and why the likelier text is the duller one).
+
+Greedy decoding keeps one text and appends its single most likely next token. Beam search keeps
+``num_beams`` texts ("beams"); each step scores every (beam, next token) pair by the beam's summed
+log-probability plus the token's, and keeps the best. It follows transformers 5's rules exactly:
+
+- each step looks at the ``2 * num_beams`` best pairs (so that enough are left when some end);
+- a pair that ends (its token is EOS, or the text reached ``max_new_tokens``) goes to a list of
+  ``num_beams`` **finished** texts, scored ``sum of log-probs / new_tokens ** length_penalty``,
+  but only if it is among the ``num_beams`` best pairs of this step;
+- the best ``num_beams`` pairs that did not end become the next step's beams;
+- ``early_stopping=True`` stops when ``num_beams`` texts are finished; ``False`` (the default)
+  stops once the best running beam, at its current length, can no longer beat the worst finished
+  text; ``"never"`` (with ``length_penalty > 0``) assumes it could still grow to the full length.
+
+The KV cache follows the beams: when beam 2 continues beam 0's text, it needs beam 0's keys and
+values (``cache.reorder_cache``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from helpers._checks import _is_number, check_int, check_model, check_token_ids
+from helpers.generation import MAX_NEW_TOKENS, context_window
+
+EARLY_STOPPING = (True, False, "never")
+
+
+@dataclass(frozen=True)
+class BeamResult:
+    """The best finished text of ``beam_search`` and what the search went through."""
+
+    new_ids: list[int]  # the best finished text's new tokens (EOS included if it ended there)
+    score: float  # its sum of log-probabilities / len(new_ids) ** length_penalty
+    log_prob: float  # its sum of log-probabilities (the score without the length penalty)
+    finished: list[tuple[float, list[int]]]  # every kept finished text, best first
+    steps: list[list[tuple[list[int], float]]]  # per step: the running beams (new ids, log-prob)
+
+
+def _check_args(num_beams, max_new_tokens, length_penalty, early_stopping):
+    check_int("num_beams", num_beams, 1)
+    check_int("max_new_tokens", max_new_tokens, 1, MAX_NEW_TOKENS)
+    if not _is_number(length_penalty):
+        raise TypeError(f"length_penalty must be a number, got {length_penalty!r}")
+    if not any(early_stopping is choice for choice in EARLY_STOPPING):
+        raise ValueError(f"early_stopping={early_stopping!r} must be one of {EARLY_STOPPING}")
+
+
+@torch.no_grad()
+def beam_search(model, ids, num_beams: int = 4, max_new_tokens: int = 20, *,
+                eos_token_id: int | None = None, length_penalty: float = 1.0,
+                early_stopping: bool | str = False) -> BeamResult:  # fmt: skip
+    """Beam search after ``ids`` (a list or (1, T) tensor), the way ``model.generate`` does it.
+
+    ``eos_token_id`` None: texts end only at ``max_new_tokens``. Scores are float32 sums, as in
+    transformers, so that ties and near-ties fall the same way.
+    """
+    check_model(model)
+    vocab = model.config.vocab_size
+    prompt = check_token_ids("ids", ids, vocab)
+    _check_args(num_beams, max_new_tokens, length_penalty, early_stopping)
+    if len(prompt) + max_new_tokens > context_window(model):
+        raise ValueError(f"{len(prompt)} prompt tokens + max_new_tokens={max_new_tokens} do not "
+                         f"fit the context window of {context_window(model)} tokens")  # fmt: skip
+    if eos_token_id is not None:
+        check_int("eos_token_id", eos_token_id, 0, vocab - 1)
+    dev, n, keep = model.device, num_beams, 2 * num_beams
+    seqs = torch.tensor([prompt] * n, device=dev)  # (n, T): n copies of the prompt
+    scores = torch.full((n,), -1e9, device=dev)  # (n,) summed log-probs; only beam 0 is real yet
+    scores[0] = 0.0
+    finished: list[tuple[float, list[int], float]] = []  # (score, new ids, sum of log-probs)
+    fed, cache, open_, steps = seqs, None, True, []
+    for step in range(max_new_tokens):
+        out = model(fed, cache=cache, use_cache=True)
+        cache = out.cache
+        logp = out.logits[:, -1, :].float().log_softmax(-1)  # (n, V)
+        total = (logp + scores[:, None]).reshape(-1)  # (n * V,): every (beam, token) pair
+        top, index = torch.topk(total, keep)  # (2n,) best pairs, best first
+        beam, token = index // vocab, index % vocab
+        last = step + 1 == max_new_tokens
+        ends = [last or int(t) == eos_token_id for t in token]
+        full = len(finished) == n
+        if open_ and not (full and early_stopping is True):
+            for j in range(n):  # only the n best pairs may finish
+                if ends[j]:
+                    new = seqs[beam[j], len(prompt) :].tolist() + [int(token[j])]
+                    norm = float(top[j] / (step + 1) ** length_penalty)
+                    finished.append((norm, new, float(top[j])))
+            finished = sorted(finished, key=lambda f: -f[0])[:n]
+        go_on = [j for j in range(keep) if not ends[j]][:n]  # the best n pairs that did not end
+        if len(go_on) < n:  # every pair ended: the search is over
+            break
+        pick = torch.tensor(go_on, device=dev)
+        cache.reorder_cache(beam[pick])  # each new beam continues its parent's keys and values
+        seqs = torch.cat([seqs[beam[pick]], token[pick, None]], dim=1)  # (n, T + step + 1)
+        scores, fed = top[pick], token[pick, None]
+        steps.append(
+            [(s[len(prompt) :].tolist(), float(v)) for s, v in zip(seqs, scores, strict=True)]
+        )
+        grow = max_new_tokens if early_stopping == "never" and length_penalty > 0 else step + 1
+        worst = finished[-1][0] if len(finished) == n else -1e9
+        open_ = open_ and float(scores[0] / grow**length_penalty) > worst
+        if not open_ or (len(finished) == n and early_stopping is True):
+            break
+    best = finished[0]
+    return BeamResult(best[1], best[0], best[2], [(f[0], f[1]) for f in finished], steps)
+
+
+@torch.no_grad()
+def sequence_log_prob(model, ids, new_ids) -> float:
+    """The summed log-probability the model gives ``new_ids`` after ``ids``: one parallel pass."""
+    check_model(model)
+    vocab = model.config.vocab_size
+    prompt = check_token_ids("ids", ids, vocab)
+    new = check_token_ids("new_ids", new_ids, vocab)
+    x = torch.tensor([prompt + new], device=model.device)  # (1, T + N)
+    logp = model(x).logits[0, len(prompt) - 1 : -1].float().log_softmax(-1)  # (N, V)
+    return float(logp.gather(-1, torch.tensor(new, device=model.device)[:, None]).sum())

@@ -1,0 +1,85 @@
+"""helpers.beam_search == model.generate(num_beams=...), on the bundled and a tiny random GPT-2."""
+
+import pytest
+import torch
+
+from helpers.beam_search import beam_search, sequence_log_prob
+from helpers.generation import generate_stepwise
+
+PROMPTS = ["ROMEO:\nBut soft, what light", "KING:\nMy", "模型", "O"]
+SETTINGS = [(2, 1.0, False), (4, 1.0, False), (4, 0.0, "never"), (3, 2.0, True), (3, -1.0, False)]
+
+
+def library(model, ids, n, **kw):
+    out = model.generate(torch.tensor([ids]), max_new_tokens=n, do_sample=False, **kw)
+    return out[0, len(ids) :].tolist()
+
+
+@pytest.mark.parametrize("prompt", PROMPTS)
+@pytest.mark.parametrize(("num_beams", "length_penalty", "early_stopping"), SETTINGS)
+def test_beam_search_equals_generate(bundled, prompt, num_beams, length_penalty, early_stopping):
+    model, tok = bundled
+    ids = tok(prompt)["input_ids"]
+    kw = {"length_penalty": length_penalty, "early_stopping": early_stopping}
+    for eos in (tok.eos_token_id, tok("\n")["input_ids"][-1]):  # the newline: texts do end
+        mine = beam_search(model, ids, num_beams, 20, eos_token_id=eos, **kw)
+        assert mine.new_ids == library(model, ids, 20, num_beams=num_beams, eos_token_id=eos, **kw)
+
+
+@pytest.mark.parametrize("num_beams", [2, 3])
+def test_beam_search_equals_generate_on_a_random_model_that_ends_texts(tiny, num_beams):
+    model, tok = tiny
+    ids = tok("To be, or not")["input_ids"]
+    common = generate_stepwise(model, tok, "To be, or not", 6).new_ids[2]  # a token it writes
+    mine = beam_search(model, ids, num_beams, 12, eos_token_id=common)
+    assert mine.new_ids == library(model, ids, 12, num_beams=num_beams, eos_token_id=common)
+    assert mine.finished and len(mine.finished) <= num_beams
+
+
+def test_one_beam_is_greedy_and_beams_score_what_they_say(bundled):
+    model, tok = bundled
+    prompt = "ROMEO:\nBut soft, what light"
+    ids = tok(prompt)["input_ids"]
+    greedy = generate_stepwise(model, tok, prompt, 30).new_ids
+    assert beam_search(model, ids, 1, 30, eos_token_id=0).new_ids == greedy
+    beam = beam_search(model, ids, 4, 40, eos_token_id=0)
+    assert abs(sequence_log_prob(model, ids, beam.new_ids) - beam.log_prob) < 1e-3
+    # the notebook's claims about the bundled model: likelier, and duller
+    greedy40 = generate_stepwise(model, tok, prompt, 40).new_ids
+    assert beam.log_prob > sequence_log_prob(model, ids, greedy40)
+    assert len(set(beam.new_ids)) < len(set(greedy40))
+
+
+def test_the_first_steps_are_the_top_pairs(bundled):
+    model, tok = bundled
+    ids = tok("KING:\nMy")["input_ids"]
+    result = beam_search(model, ids, 3, 5)
+    with torch.no_grad():
+        logp = model(torch.tensor([ids])).logits[0, -1].float().log_softmax(-1)
+    top = torch.topk(logp, 3)
+    assert [b for b, _ in result.steps[0]] == [[t] for t in top.indices.tolist()]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "match"),
+    [
+        ({"num_beams": 0}, ValueError, "num_beams"),
+        ({"num_beams": 2.5}, TypeError, "num_beams"),
+        ({"max_new_tokens": 0}, ValueError, "max_new_tokens"),
+        ({"max_new_tokens": 300}, ValueError, "context window"),
+        ({"length_penalty": "long"}, TypeError, "length_penalty"),
+        ({"early_stopping": "soon"}, ValueError, "early_stopping"),
+        ({"early_stopping": 1}, ValueError, "early_stopping"),
+        ({"eos_token_id": 99999}, ValueError, "eos_token_id"),
+    ],
+)
+def test_bad_input(bundled, kwargs, exc, match):
+    model, tok = bundled
+    with pytest.raises(exc, match=match):
+        beam_search(model, tok("O")["input_ids"], **{"num_beams": 2, "max_new_tokens": 5, **kwargs})
+    with pytest.raises(ValueError, match="ids"):
+        beam_search(model, [], 2, 5)
+    with pytest.raises(TypeError, match="model"):
+        beam_search(tok, [1, 2], 2, 5)
+    with pytest.raises(ValueError, match="new_ids"):
+        sequence_log_prob(model, [1, 2], [])

@@ -1,0 +1,90 @@
+"""Notebook 08's stopping and batching facts: generate stops at EOS and pads finished rows; pad =
+eos labels masked by id lose every EOS; left-padded batches == one prompt at a time."""
+
+import pytest
+import torch
+
+from helpers.generation import decode_loop
+from helpers.masks import pad_prompts, position_ids_from_mask
+from helpers.training import IGNORE_INDEX, labelled_batch
+
+PROMPTS = ["ROMEO:\nBut soft, what light", "KING:\nMy", "JULIET:\nO"]
+
+
+def alone(model, tok, prompt, n, **kw):
+    ids = tok(prompt, return_tensors="pt")["input_ids"]
+    return model.generate(ids, max_new_tokens=n, do_sample=False, **kw)[0, ids.size(1) :].tolist()
+
+
+@pytest.mark.parametrize("which", ["bundled", "tiny"])
+def test_a_stop_token_stops_the_hand_loop_and_generate_alike(request, which):
+    model, tok = request.getfixturevalue(which)
+    newline = tok("\n")["input_ids"][-1]
+    for prompt in PROMPTS:
+        ids = tok(prompt)["input_ids"]
+        mine = []
+        for step in decode_loop(model, ids, 20):
+            mine.append(step.token)
+            if step.token == newline:
+                break
+        assert mine == alone(model, tok, prompt, 20, eos_token_id=newline)
+
+
+def test_a_batch_pads_its_finished_rows(bundled):
+    model, tok = bundled
+    newline, pad = tok("\n")["input_ids"][-1], tok.pad_token_id
+    batch = pad_prompts(tok, PROMPTS)
+    new = model.generate(**batch, max_new_tokens=30, eos_token_id=newline, do_sample=False)
+    new = new[:, batch["input_ids"].size(1) :].tolist()
+    ends = []
+    for row, prompt in zip(new, PROMPTS, strict=True):
+        end = row.index(newline) + 1
+        ends.append(end)
+        assert row[:end] == alone(model, tok, prompt, 30, eos_token_id=newline)
+        assert all(t == pad for t in row[end:])
+    assert len(new[0]) == max(ends) and len(set(ends)) > 1  # runs until the last row stops
+
+
+def test_masking_labels_by_pad_id_loses_every_eos(bundled):
+    _, tok = bundled
+    eos, pad = tok.eos_token_id, tok.pad_token_id
+    assert pad == eos
+    seqs = [tok(t)["input_ids"] + [eos] for t in ["Good night.", "Parting is such sweet sorrow."]]
+    right = labelled_batch(seqs, pad)
+    by_id = right["input_ids"].masked_fill(right["input_ids"] == pad, IGNORE_INDEX)
+    assert int((right["labels"] == eos).sum()) == 2 and int((by_id == eos).sum()) == 0
+
+
+@pytest.mark.parametrize("which", ["bundled", "tiny"])
+def test_left_padded_batch_equals_one_prompt_at_a_time(request, which):
+    model, tok = request.getfixturevalue(which)
+    batch = pad_prompts(tok, PROMPTS, side="left")
+    out = model.generate(**batch, max_new_tokens=12, do_sample=False)
+    together = out[:, batch["input_ids"].size(1) :].tolist()
+    assert together == [alone(model, tok, p, 12) for p in PROMPTS]
+
+
+def test_generate_derives_position_ids_from_the_mask(bundled):
+    model, tok = bundled
+    batch = pad_prompts(tok, PROMPTS, side="left")
+    caught = []
+    handle = model.register_forward_pre_hook(
+        lambda m, a, kw: caught.append(kw.get("position_ids")), with_kwargs=True
+    )
+    try:
+        model.generate(**batch, max_new_tokens=2, do_sample=False)
+    finally:
+        handle.remove()
+    mask = batch["attention_mask"]
+    assert torch.equal(caught[0], position_ids_from_mask(mask))
+    assert caught[1][:, 0].tolist() == (mask.sum(-1)).tolist()  # the next position of each row
+
+
+def test_right_padding_continues_from_a_pad(bundled):
+    model, tok = bundled
+    batch = pad_prompts(tok, PROMPTS, side="right")
+    out = model.generate(**batch, max_new_tokens=12, do_sample=False)
+    new = out[:, batch["input_ids"].size(1) :].tolist()
+    short = [i for i, m in enumerate(batch["attention_mask"][:, -1].tolist()) if m == 0]
+    assert short and all(batch["input_ids"][i, -1] == tok.pad_token_id for i in short)
+    assert all(new[i] != alone(model, tok, PROMPTS[i], 12) for i in short)

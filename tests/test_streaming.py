@@ -1,0 +1,81 @@
+"""helpers.streaming: stream whole characters, never half of one; the stepper keeps its pieces."""
+
+import pytest
+import torch
+from transformers import TextStreamer
+
+from helpers.streaming import REPLACEMENT, naive_stream, stream_text, token_bytes
+
+TEXTS = ["模型 🙂 ok", "To be, or not to be", "模", "a🙂", "\n\n中文\n"]
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_streamed_text_is_the_decoded_text_without_garbage(bundled, text):
+    _, tok = bundled
+    ids = tok(text)["input_ids"]
+    pieces = list(stream_text(tok, ids))
+    assert len(pieces) == len(ids)  # one piece per token, "" while a character is unfinished
+    assert "".join(pieces) == tok.decode(ids) == text
+    assert REPLACEMENT not in "".join(pieces)
+
+
+def test_decoding_each_token_alone_prints_replacement_characters(bundled):
+    _, tok = bundled
+    ids = tok("模")["input_ids"]
+    assert len(ids) == 3 and "".join(naive_stream(tok, ids)) == REPLACEMENT * 3  # 3 lone bytes
+    assert b"".join(token_bytes(tok, t) for t in ids) == "模".encode()
+
+
+def test_a_text_cut_inside_a_character_ends_in_one_replacement(bundled):
+    _, tok = bundled
+    ids = tok("模型")["input_ids"][:4]  # 模 and the first byte of 型
+    assert "".join(stream_text(tok, ids)) == tok.decode(ids) == "模" + REPLACEMENT
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_transformers_text_streamer_prints_the_same_text(bundled, text):
+    _, tok = bundled
+    chunks = []
+
+    class Collect(TextStreamer):
+        def on_finalized_text(self, t, stream_end=False):
+            chunks.append(t)
+
+    streamer = Collect(tok)
+    ids = tok(text)["input_ids"]
+    for t in ids:
+        streamer.put(torch.tensor([t]))
+    streamer.end()
+    assert "".join(chunks) == "".join(stream_text(tok, ids))
+
+
+def test_a_tokenizer_that_is_not_byte_level_re_decodes(bundled):
+    _, tok = bundled
+
+    class Words:  # decodes by re-joining; no byte-level tokens
+        all_special_ids = ()
+
+        def __call__(self, text):
+            return {"input_ids": [0]}
+
+        def __len__(self):
+            return 10
+
+        def convert_ids_to_tokens(self, i):
+            return None
+
+        def decode(self, ids):
+            return " ".join(f"w{i}" for i in ids)
+
+    assert list(stream_text(Words(), [1, 2, 3])) == ["w1", " w2", " w3"]
+    assert token_bytes(Words(), 1) is None
+
+
+def test_bad_input(bundled):
+    model, tok = bundled
+    with pytest.raises(ValueError, match="ids"):
+        list(stream_text(tok, []))
+    with pytest.raises(ValueError, match="ids"):
+        naive_stream(tok, [len(tok)])
+    with pytest.raises(TypeError, match="tokenizer"):
+        list(stream_text(model, [1]))

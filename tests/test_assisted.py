@@ -4,7 +4,7 @@ speculative loop == greedy, pass for pass."""
 import pytest
 import torch
 
-from helpers.assisted import PromptLookupDraft, count_passes, first_layers
+from helpers.assisted import PromptLookupDraft, count_passes, count_passes_each, first_layers
 from helpers.drafts import ModelDraft
 from helpers.generation import generate_stepwise
 from helpers.speculative import speculative_greedy
@@ -93,3 +93,34 @@ def test_bad_input(bundled):
         PromptLookupDraft(10).propose([1, 2], 0)
     with pytest.raises(ValueError, match="ids"):
         PromptLookupDraft(10).propose([1, 20], 2)
+
+
+@pytest.mark.parametrize("which", ["bundled", "tiny"])
+def test_the_assistants_own_passes_are_counted_alike(request, which):
+    model, tok = request.getfixturevalue(which)
+    small = first_layers(model, 1)
+    small.generation_config.num_assistant_tokens = 4
+    small.generation_config.num_assistant_tokens_schedule = "constant"
+    small.generation_config.assistant_confidence_threshold = 0.0
+    prompt, n = "First Citizen:\n", 40 if which == "bundled" else 20  # the tiny window is short
+    theirs, (passes, assistant_passes) = count_passes_each(
+        [model, small], lambda: generate(model, tok, prompt, n, assistant_model=small)
+    )
+    draft = ModelDraft(small, tok)
+    ours = speculative_greedy(model, tok, prompt, n, draft=draft, k=4)
+    assert theirs == ours.new_ids
+    assert (passes, assistant_passes) == (ours.forward_passes, draft.passes)
+    if which == "bundled":  # the notebook's claim: counted in blocks, this draft costs more
+        blocks = passes * model.config.n_layer + assistant_passes * small.config.n_layer
+        assert blocks > n * model.config.n_layer
+
+
+def test_count_passes_each_bad_input(bundled):
+    model, tok = bundled
+    with pytest.raises(TypeError, match="models"):
+        count_passes_each(model, lambda: None)
+    with pytest.raises(TypeError, match="models"):
+        count_passes_each([], lambda: None)
+    with pytest.raises(TypeError, match="model"):
+        count_passes_each([tok], lambda: None)
+    assert count_passes(model, lambda: 7) == (7, 0)

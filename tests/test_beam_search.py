@@ -83,3 +83,28 @@ def test_bad_input(bundled, kwargs, exc, match):
         beam_search(tok, [1, 2], 2, 5)
     with pytest.raises(ValueError, match="new_ids"):
         sequence_log_prob(model, [1, 2], [])
+
+
+def test_the_ending_rules_matter_on_the_bundled_model(bundled):
+    """The notebook's claims: with EOS the bundled model never ends a text early; with the newline
+    and length_penalty=2.0 the three early_stopping values end a text at different lengths; one
+    beam runs past greedy's stop with early_stopping="never"."""
+    model, tok = bundled
+    ids = tok("ROMEO:\nBut soft, what light")["input_ids"]
+    newline = tok("\n")["input_ids"][-1]
+    result = beam_search(model, ids, 3, 40, eos_token_id=tok.eos_token_id)
+    assert {len(t) for _, t in result.finished} == {40}
+    lengths = {
+        len(
+            beam_search(
+                model, ids, 3, 25, eos_token_id=newline, length_penalty=2.0, early_stopping=es
+            ).new_ids
+        )  # fmt: skip
+        for es in (False, True, "never")
+    }
+    assert len(lengths) == 3
+    greedy_line = library(model, ids, 30, eos_token_id=newline)
+    one = beam_search(model, ids, 1, 30, eos_token_id=newline, length_penalty=2.0,
+                      early_stopping="never")  # fmt: skip
+    assert greedy_line[-1] == newline and len(one.new_ids) > len(greedy_line)
+    assert beam_search(model, ids, 1, 30, eos_token_id=newline).new_ids == greedy_line

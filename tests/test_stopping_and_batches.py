@@ -88,3 +88,32 @@ def test_right_padding_continues_from_a_pad(bundled):
     short = [i for i, m in enumerate(batch["attention_mask"][:, -1].tolist()) if m == 0]
     assert short and all(batch["input_ids"][i, -1] == tok.pad_token_id for i in short)
     assert all(new[i] != alone(model, tok, PROMPTS[i], 12) for i in short)
+
+
+def test_right_padded_rows_count_positions_from_the_pad(bundled):
+    model, tok = bundled
+    batch = pad_prompts(tok, PROMPTS, side="right")
+    caught = []
+
+    def catch(module, args, kwargs):
+        caught.append(kwargs.get("position_ids"))
+
+    handle = model.register_forward_pre_hook(catch, with_kwargs=True)
+    try:
+        model.generate(**batch, max_new_tokens=4, do_sample=False)
+    finally:
+        handle.remove()
+    short = [i for i, m in enumerate(batch["attention_mask"][:, -1].tolist()) if m == 0]
+    for i in short:  # the pad at position 0 predicts the first new token; then 1, 2, 3
+        assert [int(c[i, -1]) for c in caught[:4]] == [0, 1, 2, 3]
+
+
+def test_the_bundled_model_almost_never_writes_eos(bundled):
+    model, tok = bundled
+    eos = tok.eos_token_id
+    for prompt in PROMPTS:
+        ids = tok(prompt)["input_ids"]
+        new = alone(model, tok, prompt, 30)
+        with torch.no_grad():
+            logits = model(torch.tensor([ids + new])).logits[0, len(ids) - 1 :]
+        assert float(logits.softmax(-1)[:, eos].max()) < 1e-3

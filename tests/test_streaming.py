@@ -79,3 +79,19 @@ def test_bad_input(bundled):
         naive_stream(tok, [len(tok)])
     with pytest.raises(TypeError, match="tokenizer"):
         list(stream_text(model, [1]))
+
+
+def test_text_streamer_prints_letters_at_once_and_holds_symbols_until_a_space(bundled):
+    _, tok = bundled
+    chunks = []
+
+    class Collect(TextStreamer):
+        def on_finalized_text(self, t, stream_end=False):
+            chunks.append(t)
+
+    streamer = Collect(tok)
+    for t in tok("模型 🙂 ok")["input_ids"]:
+        streamer.put(torch.tensor([t]))
+    streamer.end()
+    # CJK characters and letters at once; the emoji waits for the space " o" brings; then "ok"
+    assert chunks == ["", "", "模", "", "", "型", " ", "", "", "", "", "🙂 ", "ok", ""]

@@ -121,6 +121,16 @@ def test_additive_causal_mask_reproduces_the_model_and_a_bool_one_does_not_in_ea
         assert (default - boolean).abs().max() > 1e-3
     else:
         assert torch.allclose(default, boolean, atol=1e-6)
+    # does an earlier position see a change of the last token through the boolean causal mask?
+    changed = ids.clone()
+    changed[0, -1] = (ids[0, -1] + 1) % config.vocab_size
+    with torch.no_grad():
+        moved = same(changed, attention_mask=causal_mask(9)[None, None]).logits - boolean
+        all_true = same(ids, attention_mask=torch.ones(1, 1, 9, 9, dtype=torch.bool)).logits
+        zeros = same(ids, attention_mask=no_causal_mask(1, 9)).logits
+    leaks = moved[0, :-1].abs().max() > 1e-5
+    assert leaks == (impl == "eager")  # eager: the future stays visible; SDPA: it is hidden
+    assert torch.allclose(all_true, zeros, atol=1e-5)  # all-True: no mask in either (+1 per row)
 
 
 def test_combined_4d_mask_equals_the_2d_attention_mask(eager):

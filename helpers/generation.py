@@ -30,6 +30,7 @@ from helpers._checks import (
     check_token_ids,
     check_tokenizer,
 )
+from helpers.plots import show_token
 from helpers.sampling import SamplingSettings, check_sampling, filter_logits, top_candidates
 
 #: The most tokens one call generates: a lesson needs far fewer, and with ``crop=True`` a loop
@@ -178,9 +179,11 @@ class Trace:
     def rows(self, alternatives: int = 3, digits: int = 4) -> list[dict]:
         """One dict per step (for ``pandas.DataFrame``): the choice and the runners-up.
 
-        "alternatives" are the most likely tokens *other than* the chosen one, written
-        ``'text' prob``; ask ``generate_stepwise`` for ``n_top >= alternatives + 1`` to get them
-        all (greedy: the chosen token is always among the top ones).
+        Tokens are shown as the course shows them everywhere (``helpers.plots.show_token``:
+        ``·`` for a space, ``↵`` for a newline). "alternatives" are the most likely tokens
+        *other than* the chosen one, written ``text prob``; ask ``generate_stepwise`` for
+        ``n_top >= alternatives + 1`` to get them all (greedy: the chosen token is always among
+        the top ones).
         """
         rows = []
         for s in self.steps:
@@ -188,10 +191,10 @@ class Trace:
             rows.append({
                 "step": s.step,
                 "context": s.context_len,
-                "token": repr(s.token),
+                "token": show_token(s.token),
                 "id": s.token_id,
                 "prob": round(s.prob, digits),
-                "alternatives": ", ".join(f"{t!r} {p:.{digits}f}" for _, t, p in others),
+                "alternatives": ", ".join(f"{show_token(t)} {p:.{digits}f}" for _, t, p in others),
             })  # fmt: skip
         return rows
 

@@ -81,7 +81,7 @@ def stats_html(state: DecodingState, window: int) -> str:
     length = len(state.ids)
     full = length > window  # n_positions tokens still predict one more; past them, none
     pct = round(100 * min(length, window) / window, 1)
-    bar_color = "#d62728" if full else BLUE
+    bar_color = PALETTE[3] if full else BLUE  # vermillion: the window is full
     logp = state.log_prob
     return (
         '<div class="dw-stats" style="font-size:18px;margin-top:8px;line-height:1.6">'

@@ -35,6 +35,7 @@ from helpers.generation import (
     next_token_logits,
     next_token_probs,
 )
+from helpers.plots import show_token
 from helpers.sampling import (
     SamplingSettings,
     apply_temperature,
@@ -146,7 +147,8 @@ def test_trace_steps_record_argmax_and_candidates(bundled):
     assert list(rows[0]) == ["step", "context", "token", "id", "prob", "alternatives"]
     assert [r["id"] for r in rows] == trace.new_ids
     for r, s in zip(rows, trace.steps, strict=True):  # greedy: the chosen one is top[0]
-        assert r["alternatives"] == ", ".join(f"{t!r} {p:.4f}" for _, t, p in s.top[1:4])
+        assert r["token"] == show_token(s.token)  # the course's notation: · space, ↵ newline
+        assert r["alternatives"] == ", ".join(f"{show_token(t)} {p:.4f}" for _, t, p in s.top[1:4])
 
 
 # --------------------------------------------------------------------------- sampling == generate

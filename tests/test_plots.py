@@ -1,11 +1,17 @@
 """Figures readable on a projector and by colour-blind viewers: one palette, explicit log ticks."""
 
+import re
+from pathlib import Path
+
+import nbformat
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
 
 from helpers import plots, setup_notebook
 from helpers.plots import bar, figure_alt, lines
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_one_colour_blind_safe_palette_for_every_figure():
@@ -36,3 +42,27 @@ def test_figure_alt_says_the_title_and_what_the_figure_shows():
     assert figure_alt(diagram) == "Figure. A diagram: the model: one forward pass."
     with pytest.raises(TypeError, match="plotly Figure"):
         figure_alt("a title")
+
+
+def _hex_colours(text: str) -> set[str]:
+    return {c.upper() for c in re.findall(r"#[0-9a-fA-F]{6}\b", text)}
+
+
+def _is_grey(colour: str) -> bool:
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return max(r, g, b) - min(r, g, b) <= 16  # a grey or near-white: no hue to confuse
+
+
+def test_every_colour_comes_from_the_palette_or_is_a_grey():
+    """One colour-blind-safe palette (Okabe-Ito) in every figure, widget and notebook."""
+    # + the error line's dark red text on pale red (text that says "error", not a data colour)
+    allowed = {c.upper() for c in plots.PALETTE} | {"#B00020", "#FDECEA"}
+    sources = {p.name: p.read_text() for p in (ROOT / "helpers").glob("*.py")}
+    for nb_path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"):
+        cells = nbformat.read(nb_path, as_version=4).cells
+        sources[nb_path.name] = "\n".join(c.source for c in cells if c.cell_type == "code")
+    for name, text in sources.items():
+        if name == "plots.py":
+            continue  # the palette itself
+        stray = {c for c in _hex_colours(text) if c not in allowed and not _is_grey(c)}
+        assert not stray, f"{name} uses colours outside helpers.plots.PALETTE: {sorted(stray)}"

@@ -4,17 +4,22 @@ Taught in notebook 05 (section 1, positions per step; section 2, the cache's siz
 4-6, FLOPs and bytes per step and the bandwidth bound); measuring is ``helpers.timing``.
 
 - ``positions_per_step``: positions each forward pass of greedy generation processes.
-- The KV cache: ``kv_cache_bytes`` (2 x layers x heads x head_dim x sequence x batch x bytes),
-  checked against the real tensors with ``cache_tensor_bytes`` / ``cache_shapes``.
+- The KV cache: ``kv_cache_bytes`` (2 x layers x kv_heads x head_dim x sequence x batch x bytes;
+  GPT-2 keeps a key and a value for every head, multi-query and grouped-query attention for fewer,
+  ``kv_bytes_per_token``), checked against the real tensors with ``cache_tensor_bytes`` /
+  ``cache_shapes``.
 - A cost model from a GPT-2 config: ``parameter_count``, ``matmul_flops_per_token``,
   ``attention_flops``, ``step_cost`` (FLOPs, bytes moved and their ratio, the arithmetic
   intensity, of one forward pass), ``gpt2_family_config`` for the published GPT-2 sizes.
-- ``tokens_per_second_bound``: bandwidth / bytes read per token.
+- ``tokens_per_second_bound``: bandwidth / bytes read per token; ``roofline_seconds``: the
+  shortest time a chip can take for a step, max(bytes / bandwidth, FLOPs / FLOP rate).
 
 The cost model counts the multiply-adds of the matrix products (2 FLOPs each), which is what
 ``torch.utils.flop_counter`` counts too; layer norms, GELU and softmax add a few percent and are
-left out. Bytes are those of the weights and the KV cache; activations (a few vectors per token)
-are left out.
+left out. Bytes are those of the weights, the KV cache and the activations that enter and leave
+every matrix product and the attention (``activation_bytes``: the least any implementation moves,
+with the element-wise steps fused into their neighbours; PyTorch, running one operation at a time,
+moves about twice that).
 """
 
 from __future__ import annotations
@@ -51,7 +56,11 @@ def _bytes_per_value(value) -> int:
 
 @dataclass(frozen=True)
 class Shape:
-    """The numbers of a GPT-2 config that the cost model needs."""
+    """The numbers of a model's config that the cost model needs.
+
+    GPT-2: every head has its own keys and values, a 2-matrix MLP, the output head tied to the
+    token table, a learned position table. The other defaults describe a Llama-style model
+    (``LLAMA3_8B``): grouped-query attention, a gated 3-matrix MLP, an untied head, no table."""
 
     n_layer: int
     n_head: int
@@ -59,14 +68,33 @@ class Shape:
     n_inner: int  # width of the MLP's hidden layer (4 x n_embd in GPT-2)
     vocab_size: int
     n_positions: int
+    kv_heads: int = 0  # key/value heads; 0: one per head (GPT-2)
+    gated_mlp: bool = False  # Llama's MLP: gate and up (d -> f, twice), then down (f -> d)
+    tied_head: bool = True  # the output head is the token table (GPT-2) or its own matrix
+    position_table: bool = True  # learned positions (GPT-2) or rotary ones, without weights
+    biases_and_layernorm: bool = True  # GPT-2: biases and 2-vector layer norms; Llama: neither
 
     @property
     def head_dim(self) -> int:
         return self.n_embd // self.n_head
 
+    @property
+    def n_kv_head(self) -> int:
+        return self.kv_heads or self.n_head
+
+
+#: Llama 3 8B's published shape (Meta, "The Llama 3 Herd of Models", 2024, table 3, and the
+#: model's config.json): 32 layers, width 4096, 32 query heads sharing 8 key/value heads, MLP
+#: width 14336, vocabulary 128256, a window of 8192 tokens.
+LLAMA3_8B = Shape(n_layer=32, n_head=32, n_embd=4096, n_inner=14336, vocab_size=128256,
+                  n_positions=8192, kv_heads=8, gated_mlp=True, tied_head=False,
+                  position_table=False, biases_and_layernorm=False)  # fmt: skip
+
 
 def model_shape(config) -> Shape:
-    """The ``Shape`` of a GPT-2 config, or of a model (its ``.config``)."""
+    """The ``Shape`` of a GPT-2 config, or of a model (its ``.config``); a ``Shape`` as it is."""
+    if isinstance(config, Shape):
+        return config
     config = getattr(config, "config", config)  # a model -> its config
     names = ("n_layer", "n_head", "n_embd", "vocab_size", "n_positions")
     missing = [n for n in names if not hasattr(config, n)]
@@ -108,17 +136,38 @@ def positions_per_step(prompt_len: int, new_tokens: int, *, use_cache: bool) -> 
 
 
 # --------------------------------------------------------------------------- the KV cache
-def kv_cache_bytes(config, seq_len: int, *, batch_size: int = 1, bytes_per_value=4) -> int:
+def kv_bytes_per_token(n_layer: int, kv_heads: int, head_dim: int, bytes_per_value=2) -> int:
+    """Bytes one position adds to a sequence's KV cache: 2 x n_layer x kv_heads x head_dim x bytes.
+
+    ``kv_heads`` is the number of key/value heads: every attention head in GPT-2 (multi-head
+    attention), one shared by all query heads (multi-query attention), or a few, each shared by a
+    group of query heads (grouped-query attention, as in Llama 3)."""
+    check_int("n_layer", n_layer, 1)
+    check_int("kv_heads", kv_heads, 1)
+    check_int("head_dim", head_dim, 1)
+    return 2 * n_layer * kv_heads * head_dim * _bytes_per_value(bytes_per_value)
+
+
+def kv_cache_bytes(config, seq_len: int, *, batch_size: int = 1, bytes_per_value=4,
+                   kv_heads: int | None = None) -> int:  # fmt: skip
     """Bytes of a KV cache holding ``seq_len`` positions.
 
-    Every layer keeps one key and one value vector per head and position:
-    2 x n_layer x n_head x head_dim x seq_len x batch_size x bytes_per_value.
+    Every layer keeps one key and one value vector per key/value head and position:
+    2 x n_layer x kv_heads x head_dim x seq_len x batch_size x bytes_per_value. GPT-2 has a
+    key/value head for every head (``kv_heads=None``); pass fewer (a divisor of n_head) for the
+    cache the same shape would need with grouped-query (or, with 1, multi-query) attention. A
+    ``Shape`` with ``kv_heads`` (``LLAMA3_8B``) uses its own.
     """
     s = model_shape(config)
     check_int("seq_len", seq_len, 0, s.n_positions)
     check_int("batch_size", batch_size, 1)
-    b = _bytes_per_value(bytes_per_value)
-    return 2 * s.n_layer * s.n_head * s.head_dim * seq_len * batch_size * b
+    kv_heads = s.n_kv_head if kv_heads is None else check_int("kv_heads", kv_heads, 1, s.n_head)
+    if s.n_head % kv_heads:
+        raise ValueError(
+            f"kv_heads={kv_heads} must divide n_head={s.n_head} (heads share K/V in equal groups)"
+        )
+    per_token = kv_bytes_per_token(s.n_layer, kv_heads, s.head_dim, bytes_per_value)
+    return per_token * seq_len * batch_size
 
 
 def cache_shapes(cache) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
@@ -140,29 +189,34 @@ def cache_tensor_bytes(cache) -> int:
 
 # --------------------------------------------------------------------------- cost model
 def parameter_count(config) -> int:
-    """Parameters of a GPT-2 with this config (output head tied to the token embedding)."""
+    """Parameters of a model of this shape (GPT-2: output head tied to the token embedding)."""
     s = model_shape(config)
-    d, f = s.n_embd, s.n_inner
+    d, f, kv = s.n_embd, s.n_inner, s.n_kv_head * s.head_dim
     per_layer = (
-        2 * d  # ln_1
-        + d * 3 * d + 3 * d  # attn.c_attn: q, k, v
-        + d * d + d  # attn.c_proj
-        + 2 * d  # ln_2
-        + d * f + f  # mlp.c_fc
-        + f * d + d  # mlp.c_proj
+        d * (d + 2 * kv)  # q, k, v (GPT-2's c_attn: d -> 3d)
+        + d * d  # attention output (c_proj)
+        + (3 if s.gated_mlp else 2) * d * f  # MLP (c_fc, c_proj; Llama: gate, up, down)
     )  # fmt: skip
-    embeddings = s.vocab_size * d + s.n_positions * d  # wte (= lm_head), wpe
-    return embeddings + s.n_layer * per_layer + 2 * d  # + ln_f
+    if s.biases_and_layernorm:
+        per_layer += (d + 2 * kv) + d + f + d + 2 * 2 * d  # biases; ln_1, ln_2 (weight, bias)
+    else:
+        per_layer += 2 * d  # two RMS norms (a weight each)
+    embeddings = s.vocab_size * d * (1 if s.tied_head else 2)  # token table (+ output head)
+    embeddings += s.n_positions * d if s.position_table else 0  # GPT-2's wpe
+    final_norm = 2 * d if s.biases_and_layernorm else d
+    return embeddings + s.n_layer * per_layer + final_norm
 
 
 def matmul_flops_per_token(config) -> int:
     """FLOPs of the weight matrix products for one position: 2 x (every weight it multiplies).
 
-    Per layer: q, k, v (3 d^2), attention output (d^2), MLP (2 d f); then the output head (V d).
+    Per layer: q, k, v (d^2 + 2 d kv, 3 d^2 in GPT-2), attention output (d^2), MLP (2 d f, gated:
+    3 d f); then the output head (V d).
     """
     s = model_shape(config)
-    d, f = s.n_embd, s.n_inner
-    return 2 * (s.n_layer * (4 * d * d + 2 * d * f) + s.vocab_size * d)
+    d, f, kv = s.n_embd, s.n_inner, s.n_kv_head * s.head_dim
+    per_layer = 2 * d * d + 2 * d * kv + (3 if s.gated_mlp else 2) * d * f
+    return 2 * (s.n_layer * per_layer + s.vocab_size * d)
 
 
 def attention_flops(config, new_tokens: int, past_len: int = 0) -> int:
@@ -174,7 +228,7 @@ def attention_flops(config, new_tokens: int, past_len: int = 0) -> int:
     s = model_shape(config)
     check_int("new_tokens", new_tokens, 1, s.n_positions)
     check_int("past_len", past_len, 0, s.n_positions - new_tokens)
-    return 4 * s.n_layer * s.n_embd * new_tokens * (past_len + new_tokens)
+    return 4 * s.n_layer * s.n_embd * new_tokens * (past_len + new_tokens)  # n_head x head_dim = d
 
 
 @dataclass(frozen=True)
@@ -186,10 +240,11 @@ class StepCost:
     weight_bytes: int  # every weight read once per pass, whatever the batch
     kv_read_bytes: int  # the cached keys/values of earlier positions
     kv_write_bytes: int  # the new positions' keys/values
+    activation_bytes: int = 0  # what enters and leaves each matrix product and the attention
 
     @property
     def bytes(self) -> int:
-        return self.weight_bytes + self.kv_read_bytes + self.kv_write_bytes
+        return self.weight_bytes + self.kv_read_bytes + self.kv_write_bytes + self.activation_bytes
 
     @property
     def intensity(self) -> float:
@@ -199,17 +254,41 @@ class StepCost:
 
 def weight_bytes_read(config, new_tokens: int = 1, bytes_per_value=4) -> int:
     """Bytes of weights one forward pass reads: all of them, but only the position-table rows
-    it uses (the token table is read whole anyway, as the tied output head)."""
+    it uses (GPT-2's token table is read whole anyway, as the tied output head; an untied token
+    table only for the rows of the tokens fed)."""
     s = model_shape(config)
     check_int("new_tokens", new_tokens, 1, s.n_positions)
     b = _bytes_per_value(bytes_per_value)
-    unused_rows = s.n_positions - new_tokens
+    unused_rows = s.n_positions - new_tokens if s.position_table else 0
+    if not s.tied_head:  # the token table is then only looked up, a row per position
+        unused_rows += max(s.vocab_size - new_tokens, 0)
     return (parameter_count(config) - unused_rows * s.n_embd) * b
+
+
+def activation_bytes(config, tokens: int, bytes_per_value=4) -> int:
+    """Bytes of activations a forward pass over ``tokens`` positions (all sequences) moves at least.
+
+    Per position and layer, each matrix product reads its input and writes its output: c_attn
+    d in, 3d out (q, k, v); the attention q, k, v in, d out; c_proj d in, d out; the MLP d in, f
+    out, then f in, d out: 12d + 2f numbers. Then the output head: d in, a logit per vocabulary
+    entry out. Layer norms, GELU and the residual additions are taken as fused into these (what
+    fast kernels do); run one operation at a time, as PyTorch does, they about double the count.
+    """
+    s = model_shape(config)
+    check_int("tokens", tokens, 1)
+    b = _bytes_per_value(bytes_per_value)
+    d, f, kv = s.n_embd, s.n_inner, s.n_kv_head * s.head_dim
+    # q,k,v: d in, d + 2kv out; attention: d + 2kv in, d out; output: d, d; MLP: d in, f out
+    # (gated: 2f), f in, d out. GPT-2 (kv = d): 12d + 2f.
+    per_layer = 8 * d + 4 * kv + (3 if s.gated_mlp else 2) * f
+    per_position = s.n_layer * per_layer + d + s.vocab_size
+    return per_position * tokens * b
 
 
 def step_cost(config, *, new_tokens: int = 1, past_len: int = 0, batch_size: int = 1,
               bytes_per_value=4) -> StepCost:  # fmt: skip
-    """FLOPs and bytes of one forward pass over ``new_tokens`` positions per sequence.
+    """FLOPs and bytes of one forward pass over ``new_tokens`` positions per sequence
+    (every position gets its logits, as in a plain ``model(ids)`` call).
 
     Decode step: ``new_tokens=1, past_len=L`` (L positions already in the cache).
     Prefill, or the forward pass of training: ``new_tokens=T, past_len=0``.
@@ -230,6 +309,7 @@ def step_cost(config, *, new_tokens: int = 1, past_len: int = 0, batch_size: int
         kv_write_bytes=kv_cache_bytes(
             config, new_tokens, batch_size=batch_size, bytes_per_value=b
         ),  # fmt: skip
+        activation_bytes=activation_bytes(config, batch_size * new_tokens, b),
     )
 
 
@@ -239,3 +319,13 @@ def tokens_per_second_bound(bandwidth: float, bytes_per_token: float) -> float:
     return check_positive("bandwidth", bandwidth) / check_positive(
         "bytes_per_token", bytes_per_token
     )
+
+
+def roofline_seconds(step: StepCost, bandwidth: float, flop_rate: float) -> float:
+    """The least time a chip can spend on ``step``: it cannot move the bytes faster than
+    ``bandwidth`` (bytes/s) nor do the FLOPs faster than ``flop_rate`` (FLOP/s), and at best it
+    overlaps the two, so max(bytes / bandwidth, flops / flop_rate) (the "roofline" model)."""
+    if not isinstance(step, StepCost):
+        raise TypeError(f"step must be a StepCost (from step_cost), got {type(step).__name__}")
+    return max(step.bytes / check_positive("bandwidth", bandwidth),
+               step.flops / check_positive("flop_rate", flop_rate))  # fmt: skip

@@ -19,6 +19,10 @@ forward pass over T tokens scores every position at once, the trick that makes t
 With sampling, ``accept_or_resample`` (accept a draft token x with probability
 min(1, p(x)/q(x)), else draw from norm(max(0, p - q))) keeps the model's distribution p exactly,
 whatever the draft's distribution q; ``rule_distribution`` computes that output distribution.
+p and q are the distributions the two actually sample from, after temperature, top-k or top-p.
+``sampling_round`` runs one whole round (k guesses, the rule at each, a bonus token from the
+model when all are kept); ``first_tokens_distribution`` computes exactly how the first n tokens
+of speculative sampling are distributed, round after round, to compare with sampling the model.
 
 The model's keys and values stay in a KV cache (``DynamicCache``) between rounds; the positions of
 rejected tokens are cut off with ``crop_cache``.
@@ -28,6 +32,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -254,3 +260,83 @@ def simulate_rule(p: torch.Tensor, q: torch.Tensor, n: int, generator: torch.Gen
     accepted = u < a[x]
     resampled = torch.multinomial(r.float(), n, replacement=True, generator=generator)  # (n,)
     return torch.where(accepted, x, resampled), accepted
+
+
+# --------------------------------------------------------------------------- a sampling round
+Dist = Callable[[list[int]], torch.Tensor]  # context ids -> (V,) probabilities of the next token
+
+
+def sampling_round(p_at: Dist, q_at: Dist, ids: list[int], k: int, generator: torch.Generator):
+    """One round of speculative sampling after ``ids``; returns the tokens it emits (1 .. k+1).
+
+    ``q_at(context)`` is the draft's (filtered) next-token distribution, ``p_at(context)`` the
+    model's. The draft samples k guesses one after another; the model's distributions after
+    ``ids`` and after each guess come from one verification pass (here: k+1 calls of ``p_at``).
+    Guess i is kept with probability min(1, p/q); at the first rejection the residual token ends
+    the round. If all k are kept, the model's distribution after the last guess is already
+    computed, so one more token is drawn from it: the **bonus** token.
+    """
+    check_int("k", k, 1)
+    context, guesses, qs = list(ids), [], []
+    for _ in range(k):  # the draft guesses, each after its own previous guesses
+        q = q_at(context)
+        guesses.append(int(torch.multinomial(q.float(), 1, generator=generator)))
+        qs.append(q)
+        context.append(guesses[-1])
+    emitted = []
+    for i, x in enumerate(guesses):
+        token, kept = accept_or_resample(p_at(list(ids) + guesses[:i]), qs[i], x, generator)
+        emitted.append(token)
+        if not kept:  # the residual token replaces the guess; later guesses are discarded
+            return emitted
+    bonus = p_at(list(ids) + guesses)  # the model's distribution after the last kept guess
+    return emitted + [int(torch.multinomial(bonus.float(), 1, generator=generator))]
+
+
+def _round_outcomes(p_at: Dist, q_at: Dist, ids: list[int], k: int, limit: int) -> dict:
+    """Exact distribution of the first ``limit`` tokens one ``sampling_round`` emits: every
+    branch of the round (each guess the draft can make, kept or rejected) with its probability."""
+    out: dict[tuple[int, ...], float] = defaultdict(float)
+
+    def walk(context, emitted, prob, i):
+        if len(emitted) == limit:  # later tokens are not asked for: their distributions neither
+            out[tuple(emitted)] += prob
+            return
+        p = p_at(context)
+        if i == k:  # every guess kept: the bonus token, drawn from p
+            for t in torch.nonzero(p).flatten().tolist():
+                out[(*emitted, t)] += prob * float(p[t])
+            return
+        q = q_at(context)
+        keep = q * acceptance_probs(p, q)  # P(guess x and keep it) = min(p, q)
+        for x in torch.nonzero(keep).flatten().tolist():
+            walk([*context, x], [*emitted, x], prob * float(keep[x]), i + 1)
+        p_reject = 1.0 - float(keep.sum())
+        if p_reject > 1e-15:  # the round ends with a token from the residual
+            r = residual(p, q)
+            for t in torch.nonzero(r).flatten().tolist():
+                out[(*emitted, t)] += prob * p_reject * float(r[t])
+
+    walk(list(ids), [], 1.0, 0)
+    return out
+
+
+def first_tokens_distribution(p_at: Dist, q_at: Dist, ids: list[int], k: int, n: int = 2):
+    """Exact probability of every sequence of the first ``n`` tokens speculative sampling emits
+    after ``ids`` with ``k`` guesses per round (a new round starts where a round ends).
+
+    Returns {tuple of n token ids: probability}. Sampling the model n times gives
+    p(a) * p(b | a) * ...; speculative sampling must give the same, for every draft."""
+    check_int("k", k, 1)
+    check_int("n", n, 1)
+    done: dict[tuple[int, ...], float] = defaultdict(float)
+    pending = {(): 1.0}
+    while pending:
+        prefix, prob = pending.popitem()
+        for tokens, p_round in _round_outcomes(
+            p_at, q_at, [*ids, *prefix], k, n - len(prefix)
+        ).items():
+            longer = prefix + tokens
+            target = done if len(longer) == n else pending
+            target[longer] = target.get(longer, 0.0) + prob * p_round
+    return dict(done)

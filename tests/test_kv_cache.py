@@ -11,14 +11,18 @@ from transformers import GPT2LMHeadModel
 
 from helpers.cost import (
     GPT2_FAMILY,
+    LLAMA3_8B,
+    activation_bytes,
     cache_shapes,
     cache_tensor_bytes,
     gpt2_family_config,
+    kv_bytes_per_token,
     kv_cache_bytes,
     matmul_flops_per_token,
     model_shape,
     parameter_count,
     positions_per_step,
+    roofline_seconds,
     step_cost,
     tokens_per_second_bound,
     weight_bytes_read,
@@ -240,11 +244,16 @@ def test_step_cost_bytes_and_intensity(bundled):
     decode = step_cost(model, new_tokens=1, past_len=100)
     assert decode.weight_bytes == 4 * (n - (s.n_positions - 1) * s.n_embd)
     assert decode.kv_read_bytes == kv_cache_bytes(model, 100)
-    assert decode.bytes == decode.weight_bytes + decode.kv_read_bytes + decode.kv_write_bytes
+    d, f, V = s.n_embd, s.n_inner, s.vocab_size
+    assert decode.activation_bytes == 4 * (s.n_layer * (12 * d + 2 * f) + d + V)  # one position
+    assert decode.bytes == (decode.weight_bytes + decode.kv_read_bytes + decode.kv_write_bytes
+                            + decode.activation_bytes)  # fmt: skip
     assert decode.flops == matmul_flops_per_token(model) + 4 * s.n_layer * s.n_embd * 101
     assert decode.intensity < 1  # about 2 FLOPs per 4-byte weight: memory-bound
     prefill = step_cost(model, new_tokens=256)
     assert prefill.intensity > 50 * decode.intensity
+    assert prefill.activation_bytes == 256 * decode.activation_bytes  # they grow with the tokens
+    assert prefill.activation_bytes > prefill.weight_bytes  # and dominate a long pass
     batched = step_cost(model, new_tokens=1, past_len=100, batch_size=16)
     assert batched.weight_bytes == decode.weight_bytes  # weights read once for the batch
     assert batched.intensity > 5 * decode.intensity
@@ -255,6 +264,74 @@ def test_decode_intensity_of_every_gpt2_is_below_one_flop_per_byte_in_float32():
         cfg = gpt2_family_config(name)
         assert 0.4 < step_cost(cfg, new_tokens=1, past_len=512).intensity < 1
         assert step_cost(cfg, new_tokens=1024).intensity > 100
+
+
+def test_activations_cap_the_intensity_of_long_passes():
+    """The reviewed figures: counting activations, GPT-2 124M's 1024-token prefill does ~190
+    FLOPs per byte in float32 (weights only: ~586), its 8 x 1024 training forward ~265 (~4690)."""
+    cfg = gpt2_family_config("gpt2")
+    prefill = step_cost(cfg, new_tokens=1024)
+    train = step_cost(cfg, new_tokens=1024, batch_size=8)
+    assert round(prefill.intensity) == 190 and round(train.intensity) == 265
+    assert round(prefill.flops / prefill.weight_bytes) == 586
+    ceiling = matmul_flops_per_token(cfg) / activation_bytes(cfg, 1)
+    intensities = [step_cost(cfg, new_tokens=t).intensity for t in (16, 64, 256, 1024)]
+    assert intensities == sorted(intensities) and intensities[-1] < ceiling
+    # in 16 bits a 1024-token prefill is past every ridge point of notebook 05's table (max 295)
+    for name in GPT2_FAMILY:
+        prefill_16 = step_cost(gpt2_family_config(name), new_tokens=1024, bytes_per_value=2)
+        assert prefill_16.intensity > 300
+
+
+def test_llama3_8b_shape_parameters_and_grouped_query_cache():
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    s = LLAMA3_8B
+    config = LlamaConfig(
+        hidden_size=s.n_embd, intermediate_size=s.n_inner, num_hidden_layers=s.n_layer,
+        num_attention_heads=s.n_head, num_key_value_heads=s.kv_heads, vocab_size=s.vocab_size,
+        max_position_embeddings=s.n_positions, tie_word_embeddings=False,
+    )  # fmt: skip
+    with torch.device("meta"):
+        model = LlamaForCausalLM(config)
+    assert parameter_count(s) == sum(p.numel() for p in model.parameters()) == 8_030_261_248
+    assert kv_bytes_per_token(32, 8, 128, bytes_per_value=2) == 131_072  # 128 KiB per token
+    assert kv_cache_bytes(s, 1, bytes_per_value=2) == 131_072  # its own 8 K/V heads
+    assert kv_cache_bytes(s, 1, bytes_per_value=2, kv_heads=32) == 4 * 131_072  # multi-head
+    assert kv_cache_bytes(s, 1, bytes_per_value=2, kv_heads=1) == 131_072 // 8  # multi-query
+    gpt2 = gpt2_family_config("gpt2")
+    assert kv_cache_bytes(gpt2, 1, kv_heads=4) == kv_cache_bytes(gpt2, 1) // 3  # 12 heads, 4 groups
+    with pytest.raises(ValueError, match="kv_heads=5 must divide n_head=12"):
+        kv_cache_bytes(gpt2, 1, kv_heads=5)
+    with pytest.raises(ValueError, match="kv_heads"):
+        kv_cache_bytes(gpt2, 1, kv_heads=13)
+    # the FLOPs of one position, counted from the shape: 2 x (every weight but the token table)
+    assert matmul_flops_per_token(s) == 2 * (parameter_count(s) - s.vocab_size * s.n_embd
+                                             - (2 * s.n_layer + 1) * s.n_embd)  # fmt: skip
+
+
+def test_batching_against_the_ridge_point():
+    """Notebook 05: in 16 bits a decode step does about B FLOPs per byte for a batch of B (short
+    context), so a chip turns compute-bound near a batch equal to its ridge point."""
+    s = LLAMA3_8B
+    for b in (1, 8, 64):
+        step = step_cost(s, new_tokens=1, past_len=127, batch_size=b, bytes_per_value=2)
+        assert 0.85 * b < step.intensity < 1.05 * b
+    laptop, h100 = (0.09e12, 1.0e12), (3.35e12, 989e12)  # bytes/s, FLOP/s (notebook 05's table)
+
+    def compute_bound(batch, chip, context=128):
+        step = step_cost(s, new_tokens=1, past_len=context - 1, batch_size=batch, bytes_per_value=2)
+        return step.flops / chip[1] >= step.bytes / chip[0]
+
+    assert not compute_bound(8, laptop) and compute_bound(16, laptop)
+    assert not compute_bound(512, h100) and compute_bound(1024, h100)
+    assert not compute_bound(1024, h100, context=1024)  # long contexts: the caches dominate
+    step = step_cost(s, new_tokens=1, batch_size=4, bytes_per_value=2)
+    assert roofline_seconds(step, *laptop) == max(step.bytes / laptop[0], step.flops / laptop[1])
+    with pytest.raises(TypeError, match="StepCost"):
+        roofline_seconds(1.0, *laptop)
+    with pytest.raises(ValueError, match="flop_rate"):
+        roofline_seconds(step, 1e9, 0)
 
 
 def test_tokens_per_second_bound():

@@ -15,8 +15,10 @@ from helpers.speculative import (
     acceptance_probs,
     check_k,
     crop_cache,
+    first_tokens_distribution,
     residual,
     rule_distribution,
+    sampling_round,
     simulate_rule,
     speculative_greedy,
     verify_greedy,
@@ -315,6 +317,75 @@ def test_accept_or_resample_one_step():
     g = torch.Generator().manual_seed(0)
     assert accept_or_resample(p, q, 0, g) == (1, False)  # p(0)=0: always rejected, then 1
     assert accept_or_resample(q, q, 0, g) == (0, True)  # p == q: always accepted
+
+
+def _bigram_pair(vocab_size=5, seed=1):
+    """A target and a draft that depend on the last token: rows of next-token distributions
+    (row vocab_size: at the start), each with a token the other never gives."""
+    g = torch.Generator().manual_seed(seed)
+    P = torch.rand(vocab_size + 1, vocab_size, generator=g, dtype=torch.float64)
+    Q = torch.rand(vocab_size + 1, vocab_size, generator=g, dtype=torch.float64)
+    P[:, 0], Q[:, 3] = 0, 0  # the model never writes 0; the draft never guesses 3
+    P, Q = P / P.sum(1, keepdim=True), Q / Q.sum(1, keepdim=True)
+    return (lambda c: P[c[-1] if c else vocab_size]), (lambda c: Q[c[-1] if c else vocab_size])
+
+
+def _sampling_twice(p_at, vocab_size):
+    return {(a, b): float(p_at([])[a] * p_at([a])[b]) for a in range(vocab_size)
+            for b in range(vocab_size)}  # fmt: skip
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_first_two_tokens_of_speculative_sampling_are_the_model_sampled_twice(k):
+    p_at, q_at = _bigram_pair()
+    exact = first_tokens_distribution(p_at, q_at, [], k, n=2)
+    target = _sampling_twice(p_at, 5)
+    assert sum(exact.values()) == pytest.approx(1.0, abs=1e-12)
+    assert all(exact.get(ab, 0.0) == pytest.approx(pab, abs=1e-12) for ab, pab in target.items())
+    three = first_tokens_distribution(p_at, q_at, [], k, n=3)  # and a third token, for k = 1..3
+    assert all(
+        three.get((a, b, c), 0.0) == pytest.approx(pab * float(p_at([b])[c]), abs=1e-12)
+        for (a, b), pab in target.items() for c in range(5)
+    )  # fmt: skip
+
+
+def test_any_draft_gives_the_model_but_the_draft_alone_does_not():
+    """Whatever the draft (here its own q, or the model itself, when every guess is kept), the
+    first two tokens are the model's; keeping the draft's guesses unchecked would be far off."""
+    p_at, q_at = _bigram_pair()
+    honest = first_tokens_distribution(p_at, q_at, [], 2, n=2)
+    assert first_tokens_distribution(p_at, p_at, [], 2, n=2) == pytest.approx(honest, abs=1e-12)
+    target = _sampling_twice(p_at, 5)
+    draft_twice = {(a, b): float(q_at([])[a] * q_at([a])[b]) for a in range(5) for b in range(5)}
+    assert sum(abs(draft_twice[ab] - target[ab]) for ab in target) / 2 > 0.1
+
+
+def test_sampling_round_counts_match_the_exact_distribution():
+    """sampling_round itself, 4000 seeded runs: the first two tokens it emits (rounds chained as
+    the sampler does) follow p(a) p(b | a), and rounds that keep both guesses add a bonus token."""
+    p_at, q_at = _bigram_pair()
+    g = torch.Generator().manual_seed(0)
+    counts, lengths = {}, []
+    for _ in range(4000):
+        out = []
+        while len(out) < 2:
+            emitted = sampling_round(p_at, q_at, out, 2, g)
+            lengths.append(len(emitted))
+            out += emitted
+        counts[tuple(out[:2])] = counts.get(tuple(out[:2]), 0) + 1
+    target = _sampling_twice(p_at, 5)
+    tv = sum(abs(counts.get(ab, 0) / 4000 - pab) for ab, pab in target.items()) / 2
+    assert tv < 0.05  # sampling noise of 4000 draws over 25 pairs is about 0.02
+    assert all(a != 0 and b != 0 for a, b in counts)  # the model never writes token 0
+    assert set(lengths) == {1, 2, 3}  # a rejection at guess 1 or 2, or both kept plus the bonus
+
+
+def test_sampling_round_rejects_bad_k():
+    p_at, q_at = _bigram_pair()
+    with pytest.raises(ValueError, match="k"):
+        sampling_round(p_at, q_at, [], 0, torch.Generator())
+    with pytest.raises(ValueError, match="n"):
+        first_tokens_distribution(p_at, q_at, [], 1, n=0)
 
 
 def _random_gpt2(vocab_size, seed):

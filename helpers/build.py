@@ -21,7 +21,13 @@ import torch
 
 from helpers.corpus import HELD_OUT_PLAY, split_corpus, train_tokenizer
 from helpers.drafts import BUNDLED_DRAFT_DIR, BUNDLED_MIN_COUNTS, NGramDraft
-from helpers.models import BUNDLED_CONFIG, BUNDLED_MODEL_DIR, seed_everything, tiny_gpt2_config
+from helpers.models import (
+    BUNDLED_CONFIG,
+    BUNDLED_MODEL_DIR,
+    load_model,
+    seed_everything,
+    tiny_gpt2_config,
+)
 from helpers.training import evaluate, train
 
 
@@ -41,8 +47,18 @@ def build_model(
     lr: float = 3e-3,
     threads: int | None = None,
     tokenizer_from: str | Path | None = None,
+    warmup: int = 100,
+    min_lr_ratio: float = 0.1,
+    bf16: bool = False,
+    save_dtype: str = "float32",
 ) -> dict:
-    """Train the tokenizer (or reuse one) and a GPT-2 from scratch; save both to ``out``."""
+    """Train the tokenizer (or reuse one) and a GPT-2 from scratch; save both to ``out``.
+
+    ``save_dtype="float16"`` stores the weights in 16 bits (half the file); ``load_model`` reads
+    them back as float32, and the held-out loss is measured on those stored weights.
+    """
+    if save_dtype not in ("float32", "float16"):
+        raise ValueError(f"save_dtype={save_dtype!r}: use 'float32' or 'float16'")
     from transformers import AutoTokenizer, GPT2LMHeadModel
 
     if threads:
@@ -66,12 +82,14 @@ def build_model(
             print(f"step {step:5d}  loss {loss:.4f}  {time.perf_counter() - t0:7.1f}s", flush=True)
 
     train(model, train_ids, steps=steps, batch_size=batch_size, block_size=block_size,
-          lr=lr, seed=seed, callback=report)  # fmt: skip
+          lr=lr, seed=seed, callback=report, warmup=warmup, min_lr_ratio=min_lr_ratio,
+          bf16=bf16)  # fmt: skip
     seconds = time.perf_counter() - t0
     out = Path(out)  # saved before evaluating: a failed evaluation keeps the run
     out.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out)  # safetensors
+    (model.half() if save_dtype == "float16" else model).save_pretrained(out)  # safetensors
     tokenizer.save_pretrained(out)
+    model = load_model(out)[0]  # what was stored, as every notebook loads it (float32)
     nats, count = evaluate(model, val_ids, block_size=n_positions)
     n_chars = len(val_text)
     stats = {
@@ -80,6 +98,10 @@ def build_model(
         "batch_size": batch_size,
         "block_size": block_size,
         "lr": lr,
+        "warmup": warmup,
+        "min_lr_ratio": min_lr_ratio,
+        "bf16_autocast": bf16,
+        "saved_dtype": save_dtype,
         "dropout": dropout,
         "parameters": n_params,
         "train_tokens": train_ids.numel(),
@@ -150,6 +172,11 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--lr", type=float, default=3e-3)
     m.add_argument("--threads", type=int, default=2)
     m.add_argument("--tokenizer-from", default=None)
+    m.add_argument("--warmup", type=int, default=100)
+    m.add_argument("--min-lr-ratio", type=float, default=0.1)
+    m.add_argument("--bf16", action="store_true",
+                   help="forward passes in bfloat16 autocast (weights stay float32)")  # fmt: skip
+    m.add_argument("--save-dtype", choices=["float32", "float16"], default="float32")
     d.add_argument("--order", type=int, default=3)
     d.add_argument("--min-counts", default=",".join(f"{v}" for v in BUNDLED_MIN_COUNTS.values()),
                    help="minimum count for n = 2, 3, ...: e.g. 8,12")  # fmt: skip
@@ -171,7 +198,8 @@ def main(argv=None):
         out, seed=a.seed, steps=a.steps, vocab_size=a.vocab_size, n_layer=a.n_layer,
         n_head=a.n_head, n_embd=a.n_embd, n_positions=a.n_positions, batch_size=a.batch_size,
         block_size=a.block_size, lr=a.lr, threads=a.threads, tokenizer_from=a.tokenizer_from,
-        dropout=a.dropout,
+        dropout=a.dropout, warmup=a.warmup, min_lr_ratio=a.min_lr_ratio, bf16=a.bf16,
+        save_dtype=a.save_dtype,
     )  # fmt: skip
 
 

@@ -190,7 +190,8 @@ def load_model(
     if not shown.strip():
         raise ValueError("name is an empty string; pass None for the bundled model or 'gpt2'")
     path = Path(shown).expanduser()
-    kwargs = {"use_safetensors": True, "trust_remote_code": False}  # never ask, never run code
+    # never ask, never run code; always float32 weights, even from a file stored in 16 bits
+    kwargs = {"use_safetensors": True, "trust_remote_code": False, "dtype": torch.float32}
     if attn_implementation:
         kwargs["attn_implementation"] = attn_implementation
     if path.exists() or isinstance(name, os.PathLike) or _looks_like_path(shown):

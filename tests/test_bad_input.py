@@ -19,6 +19,9 @@ def test_train_refuses_bad_arguments_before_touching_the_model(bundled):
         ({"steps": 2, "block_size": 10**6}, ValueError, r"block_size=1000000 .* 2\.\.256"),
         ({"steps": 2, "block_size": 200, "batch_size": 0}, ValueError, r"batch_size=0"),
         ({"steps": 2, "lr": -1.0}, ValueError, r"lr=-1.0 must be a finite number > 0"),
+        ({"steps": 2, "min_lr_ratio": 1.5}, ValueError, r"min_lr_ratio=1.5 must be between 0"),
+        ({"steps": 2, "min_lr_ratio": "low"}, TypeError, r"min_lr_ratio must be a number"),
+        ({"steps": 2, "bf16": "yes"}, TypeError, r"bf16 must be True or False"),
     ]:
         with pytest.raises(exc, match=match):
             training.train(model, ids, **kwargs)

@@ -1,5 +1,6 @@
 """helpers.models: the bundled model loads offline; bad names give clear errors."""
 
+import copy
 import shutil
 
 import pytest
@@ -170,6 +171,20 @@ def saved_copy(tmp_path, bundled, **config_changes):
     config.update(config_changes)
     (folder / "config.json").write_text(json.dumps(config))
     return folder
+
+
+def test_weights_stored_in_16_bits_load_as_float32(tmp_path, bundled):
+    """A model file may store float16 weights (half the size); every notebook runs in float32."""
+    model, tokenizer = bundled
+    folder = tmp_path / "half"
+    copy.deepcopy(model).half().save_pretrained(folder)  # the shared fixture stays float32
+    tokenizer.save_pretrained(folder)
+    loaded, _ = load_model(folder)
+    assert all(p.dtype == torch.float32 for p in loaded.parameters())
+    ids = torch.tensor([tokenizer("To be, or not to be")["input_ids"]])
+    with torch.no_grad():
+        a, b = model(ids).logits, loaded(ids).logits
+    assert (a - b).abs().max() < 0.05  # only float16's rounding of the weights differs
 
 
 def test_a_folder_that_asks_to_run_code_is_refused_without_asking(tmp_path, bundled, monkeypatch):

@@ -398,6 +398,19 @@ def test_train_reduces_the_loss_in_a_few_steps(tiny):
     assert not model.training  # back in eval mode
 
 
+def test_train_in_bf16_autocast_keeps_float32_weights_and_learns(tiny):
+    """The bundled model's build option: bf16 forward passes, float32 weights and optimizer."""
+    _, tokenizer = tiny
+    ids = torch.tensor(tokenizer(load_play("macbeth")[:4000])["input_ids"])
+    torch.manual_seed(0)
+    config = tiny_gpt2_config(len(tokenizer), n_layer=1, n_head=2, n_embd=32, n_positions=32)
+    model = GPT2LMHeadModel(config)
+    losses = train(model, ids, steps=12, batch_size=4, block_size=16, lr=1e-2, warmup=2,
+                   bf16=True, min_lr_ratio=0.5)  # fmt: skip
+    assert all(p.dtype == torch.float32 for p in model.parameters())
+    assert sum(losses[-3:]) / 3 < losses[0] - 1
+
+
 def test_train_rejects_zero_steps(tiny):
     model, _ = tiny
     with pytest.raises(ValueError, match="steps=0 is out of range: it must be >= 1"):

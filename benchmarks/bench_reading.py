@@ -30,15 +30,15 @@ PREDICTION_STOP_S = 120  # a question, guesses on the board, the cell run, the a
 PREDICTION_STOPS = {"00": 2, "01": 3, "02": 3, "03": 3, "04": 3, "05": 3, "06": 3, "07": 2, "08": 3}
 # wall seconds to run each notebook top to bottom (bench_memory.py, 2-core course machine)
 RUN_SECONDS = {
-    "00": 12,
-    "01": 18,
-    "02": 9,
-    "03": 18,
-    "04": 25,
-    "05": 22,
-    "06": 22,
-    "07": 13,
-    "08": 16,
+    "00": 7,
+    "01": 11,
+    "02": 8,
+    "03": 14,
+    "04": 16,
+    "05": 11,
+    "06": 11,
+    "07": 8,
+    "08": 10,
 }
 
 

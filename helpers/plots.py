@@ -18,6 +18,8 @@ FONT = {"size": 15}
 #: One colour-blind-safe palette for every figure (Okabe and Ito): blue, orange, bluish green,
 #: vermillion, sky blue, reddish purple, yellow, black. Plotly's default puts red beside green.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
+#: The widget's error line: dark red text on pale red (text that says what is wrong, not data).
+ERROR_TEXT, ERROR_BACKGROUND = "#b00020", "#fdecea"
 pio.templates["course"] = go.layout.Template(layout={"colorway": PALETTE, "font": FONT})
 #: The template of every figure; ``setup_notebook`` makes it the default, so figures a notebook
 #: builds itself (``go.Figure(...)``) use the palette too.

@@ -17,7 +17,16 @@ import math
 
 import plotly.graph_objects as go
 
-from helpers.plots import FONT, PALETTE, TEMPLATE, rounded, show_token, unique_labels
+from helpers.plots import (
+    ERROR_BACKGROUND,
+    ERROR_TEXT,
+    FONT,
+    PALETTE,
+    TEMPLATE,
+    rounded,
+    show_token,
+    unique_labels,
+)
 from helpers.sampling import Candidate, SamplingSettings
 from helpers.stepping import DecodingState, Piece, token_pieces
 
@@ -171,10 +180,8 @@ def status_html(message: str, error: bool = False) -> str:
     """The status line: what the last action did, or (red) why it was refused."""
     box = "font-size:17px;padding:4px 10px;margin:4px 0;border-radius:4px;"
     if error:
-        return (
-            f'<div class="dw-status dw-error" style="{box}color:#b00020;background:#fdecea">'
-            f"⚠ {_esc(message)}</div>"
-        )
+        colours = f"color:{ERROR_TEXT};background:{ERROR_BACKGROUND}"
+        return f'<div class="dw-status dw-error" style="{box}{colours}">⚠ {_esc(message)}</div>'
     return (
         f'<div class="dw-status" style="{box}color:#333;background:#f3f6fa">{_esc(message)}</div>'
     )

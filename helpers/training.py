@@ -247,12 +247,13 @@ def train(
         return min_lr_ratio + (1 - min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, schedule)
+    device_type = next(model.parameters()).device.type  # autocast on the model's own device
     model.train()
     losses = []
     try:  # finally: back in eval mode even after an error or an interrupt (dropout off)
         for step in range(steps):
             x = random_batch(ids, batch_size, block_size, gen)  # (B, T)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
                 loss = loss_fn(model, x)
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -61,18 +61,25 @@ def refuse_other_setups() -> None:
         )
 
 
-if __name__ == "__main__":
-    refuse_other_setups()
-    paths = [Path(p) for p in sys.argv[1:]] or sorted(
-        (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")
-    )
-    if "--alt-only" in sys.argv:  # only (re)write the alt texts, from the stored figures
-        paths.remove(Path("--alt-only"))
-        paths = paths or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+def main(argv=None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Execute notebooks and store their outputs.")
+    parser.add_argument("paths", nargs="*", type=Path, help="default: every notebook")
+    parser.add_argument("--alt-only", action="store_true",
+                        help="only (re)write the alt texts, from the stored figures")  # fmt: skip
+    args = parser.parse_args(argv)
+    paths = args.paths or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if args.alt_only:
         for p in paths:
             nb = nbformat.read(p, as_version=4)
             print(f"{p.name}: alt text for {add_alt_text(nb)} figures", flush=True)
             nbformat.write(nb, p)
-        sys.exit(0)
+        return
+    refuse_other_setups()
     for p in paths:
         print(f"{p.name}: executed and stored in {store(p):.1f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -55,8 +55,7 @@ def _is_grey(colour: str) -> bool:
 
 def test_every_colour_comes_from_the_palette_or_is_a_grey():
     """One colour-blind-safe palette (Okabe-Ito) in every figure, widget and notebook."""
-    # + the error line's dark red text on pale red (text that says "error", not a data colour)
-    allowed = {c.upper() for c in plots.PALETTE} | {"#B00020", "#FDECEA"}
+    allowed = {c.upper() for c in (*plots.PALETTE, plots.ERROR_TEXT, plots.ERROR_BACKGROUND)}
     sources = {p.name: p.read_text() for p in (ROOT / "helpers").glob("*.py")}
     for nb_path in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"):
         cells = nbformat.read(nb_path, as_version=4).cells

@@ -9,6 +9,21 @@ from helpers.streaming import REPLACEMENT, naive_stream, stream_text, token_byte
 TEXTS = ["模型 🙂 ok", "To be, or not to be", "模", "a🙂", "\n\n中文\n"]
 
 
+def text_streamer_chunks(tok, ids) -> list[str]:
+    """What transformers' TextStreamer prints, piece by piece, fed one token at a time."""
+    chunks = []
+
+    class Collect(TextStreamer):
+        def on_finalized_text(self, t, stream_end=False):
+            chunks.append(t)
+
+    streamer = Collect(tok)
+    for t in ids:
+        streamer.put(torch.tensor([t]))
+    streamer.end()
+    return chunks
+
+
 @pytest.mark.parametrize("text", TEXTS)
 def test_streamed_text_is_the_decoded_text_without_garbage(bundled, text):
     _, tok = bundled
@@ -35,18 +50,8 @@ def test_a_text_cut_inside_a_character_ends_in_one_replacement(bundled):
 @pytest.mark.parametrize("text", TEXTS)
 def test_transformers_text_streamer_prints_the_same_text(bundled, text):
     _, tok = bundled
-    chunks = []
-
-    class Collect(TextStreamer):
-        def on_finalized_text(self, t, stream_end=False):
-            chunks.append(t)
-
-    streamer = Collect(tok)
     ids = tok(text)["input_ids"]
-    for t in ids:
-        streamer.put(torch.tensor([t]))
-    streamer.end()
-    assert "".join(chunks) == "".join(stream_text(tok, ids))
+    assert "".join(text_streamer_chunks(tok, ids)) == "".join(stream_text(tok, ids))
 
 
 def test_a_tokenizer_that_is_not_byte_level_re_decodes(bundled):
@@ -83,15 +88,6 @@ def test_bad_input(bundled):
 
 def test_text_streamer_prints_letters_at_once_and_holds_symbols_until_a_space(bundled):
     _, tok = bundled
-    chunks = []
-
-    class Collect(TextStreamer):
-        def on_finalized_text(self, t, stream_end=False):
-            chunks.append(t)
-
-    streamer = Collect(tok)
-    for t in tok("模型 🙂 ok")["input_ids"]:
-        streamer.put(torch.tensor([t]))
-    streamer.end()
+    chunks = text_streamer_chunks(tok, tok("模型 🙂 ok")["input_ids"])
     # CJK characters and letters at once; the emoji waits for the space " o" brings; then "ok"
     assert chunks == ["", "", "模", "", "", "型", " ", "", "", "", "", "🙂 ", "ok", ""]

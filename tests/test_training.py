@@ -383,7 +383,8 @@ def test_split_corpus_on_the_real_corpus():
 
 
 # --------------------------------------------------------------------------- the loop
-def test_train_reduces_the_loss_in_a_few_steps(tiny):
+@pytest.mark.parametrize("bf16", [False, True])  # True: how the bundled model is built
+def test_train_reduces_the_loss_in_a_few_steps(tiny, bf16):
     _, tokenizer = tiny
     ids = torch.tensor(tokenizer(load_play("macbeth")[:4000])["input_ids"])
     torch.manual_seed(0)
@@ -391,24 +392,13 @@ def test_train_reduces_the_loss_in_a_few_steps(tiny):
     model = GPT2LMHeadModel(config)
     seen = []
     losses = train(model, ids, steps=12, batch_size=4, block_size=16, lr=1e-2, warmup=2,
-                   callback=lambda step, loss: seen.append((step, loss)))  # fmt: skip
+                   callback=lambda step, loss: seen.append((step, loss)), bf16=bf16,
+                   min_lr_ratio=0.5)  # fmt: skip
     assert len(losses) == 12 and seen == list(enumerate(losses))
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # bf16: only the passes
     assert losses[0] == pytest.approx(math.log(len(tokenizer)), abs=0.2)
     assert sum(losses[-3:]) / 3 < losses[0] - 1
     assert not model.training  # back in eval mode
-
-
-def test_train_in_bf16_autocast_keeps_float32_weights_and_learns(tiny):
-    """The bundled model's build option: bf16 forward passes, float32 weights and optimizer."""
-    _, tokenizer = tiny
-    ids = torch.tensor(tokenizer(load_play("macbeth")[:4000])["input_ids"])
-    torch.manual_seed(0)
-    config = tiny_gpt2_config(len(tokenizer), n_layer=1, n_head=2, n_embd=32, n_positions=32)
-    model = GPT2LMHeadModel(config)
-    losses = train(model, ids, steps=12, batch_size=4, block_size=16, lr=1e-2, warmup=2,
-                   bf16=True, min_lr_ratio=0.5)  # fmt: skip
-    assert all(p.dtype == torch.float32 for p in model.parameters())
-    assert sum(losses[-3:]) / 3 < losses[0] - 1
 
 
 def test_train_rejects_zero_steps(tiny):

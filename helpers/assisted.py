@@ -17,10 +17,12 @@ few tokens the previous time they occurred in the text itself. Both are notebook
 from __future__ import annotations
 
 import copy
+from contextlib import ExitStack
 
 import torch
 
 from helpers._checks import check_int, check_model, check_token_ids
+from helpers.timing import count_positions
 
 
 def first_layers(model, n_layer: int = 1):
@@ -73,17 +75,10 @@ def count_passes_each(models, fn):
         raise TypeError(f"models must be a non-empty list or tuple of models, got {models!r}")
     for m in models:
         check_model(m)
-    counts = [[] for _ in models]
-    handles = [
-        m.register_forward_hook(lambda *_, c=c: c.append(1))  # one entry per forward pass
-        for m, c in zip(models, counts, strict=True)
-    ]
-    try:
+    with ExitStack() as stack:  # the course's pass counter (helpers.timing), one per model
+        seen = [stack.enter_context(count_positions(m)) for m in models]
         result = fn()
-    finally:
-        for handle in handles:
-            handle.remove()
-    return result, [len(c) for c in counts]
+    return result, [len(s) for s in seen]  # one entry per forward pass
 
 
 def count_passes(model, fn):

@@ -51,11 +51,15 @@ def build_model(
     min_lr_ratio: float = 0.1,
     bf16: bool = False,
     save_dtype: str = "float32",
+    eval_every: int = 0,
 ) -> dict:
     """Train the tokenizer (or reuse one) and a GPT-2 from scratch; save both to ``out``.
 
     ``save_dtype="float16"`` stores the weights in 16 bits (half the file); ``load_model`` reads
     them back as float32, and the held-out loss is measured on those stored weights.
+    ``eval_every=N`` also measures the held-out loss every N steps while training (the learning
+    curve in ``training_stats.json``); evaluation draws no random numbers, so the weights are the
+    same with or without it.
     """
     if save_dtype not in ("float32", "float16"):
         raise ValueError(f"save_dtype={save_dtype!r}: use 'float32' or 'float16'")
@@ -76,10 +80,16 @@ def build_model(
     model = GPT2LMHeadModel(config)
     n_params = sum(p.numel() for p in model.parameters())
     t0 = time.perf_counter()
+    curve = []  # (step, held-out nats per char) while training
 
     def report(step, loss):
         if step % 100 == 0 or step == steps - 1:
             print(f"step {step:5d}  loss {loss:.4f}  {time.perf_counter() - t0:7.1f}s", flush=True)
+        if eval_every and (step + 1) % eval_every == 0 and step + 1 < steps:
+            nats_so_far, _ = evaluate(model, val_ids, block_size=n_positions)  # eval mode
+            model.train()
+            curve.append([step + 1, round(nats_so_far / len(val_text), 4)])
+            print(f"held-out after {step + 1} steps: {curve[-1][1]:.4f} nats/char", flush=True)
 
     train(model, train_ids, steps=steps, batch_size=batch_size, block_size=block_size,
           lr=lr, seed=seed, callback=report, warmup=warmup, min_lr_ratio=min_lr_ratio,
@@ -111,6 +121,7 @@ def build_model(
         "held_out_chars": n_chars,
         "held_out_nats_per_token": round(nats / count, 4),
         "held_out_nats_per_char": round(nats / n_chars, 4),
+        "held_out_curve": curve,
         "training_seconds": round(seconds, 1),
         "torch_threads": torch.get_num_threads(),
     }
@@ -177,6 +188,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--bf16", action="store_true",
                    help="forward passes in bfloat16 autocast (weights stay float32)")  # fmt: skip
     m.add_argument("--save-dtype", choices=["float32", "float16"], default="float32")
+    m.add_argument("--eval-every", type=int, default=0,
+                   help="also measure the held-out loss every N steps (0: only at the end)")
     d.add_argument("--order", type=int, default=3)
     d.add_argument("--min-counts", default=",".join(f"{v}" for v in BUNDLED_MIN_COUNTS.values()),
                    help="minimum count for n = 2, 3, ...: e.g. 8,12")  # fmt: skip
@@ -199,7 +212,7 @@ def main(argv=None):
         n_head=a.n_head, n_embd=a.n_embd, n_positions=a.n_positions, batch_size=a.batch_size,
         block_size=a.block_size, lr=a.lr, threads=a.threads, tokenizer_from=a.tokenizer_from,
         dropout=a.dropout, warmup=a.warmup, min_lr_ratio=a.min_lr_ratio, bf16=a.bf16,
-        save_dtype=a.save_dtype,
+        save_dtype=a.save_dtype, eval_every=a.eval_every,
     )  # fmt: skip
 
 

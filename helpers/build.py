@@ -189,7 +189,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="forward passes in bfloat16 autocast (weights stay float32)")  # fmt: skip
     m.add_argument("--save-dtype", choices=["float32", "float16"], default="float32")
     m.add_argument("--eval-every", type=int, default=0,
-                   help="also measure the held-out loss every N steps (0: only at the end)")  # fmt: skip
+                   help="held-out loss every N steps too (0: at the end only)")  # fmt: skip
     d.add_argument("--order", type=int, default=3)
     d.add_argument("--min-counts", default=",".join(f"{v}" for v in BUNDLED_MIN_COUNTS.values()),
                    help="minimum count for n = 2, 3, ...: e.g. 8,12")  # fmt: skip

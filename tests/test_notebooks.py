@@ -107,3 +107,36 @@ def test_solutions_are_tagged_and_hidden_until_asked_for(nb):
     for cell in solutions:
         assert "solution" in cell.metadata.get("tags", []), cell.source[:60]
         assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, cell.source[:60]
+
+
+DECIMAL = re.compile(r"(?<![\w.:])\d+\.\d{2,}(?![\d])")  # 0.58, 4.2933: a measured value
+
+
+def stored_numbers(nb) -> set[str]:
+    """Every decimal number in a notebook's code and stored outputs, also rounded to fewer
+    decimals (the prose may say 0.58 for a printed 0.5777)."""
+    parts = []
+    for c in code_cells(nb):
+        parts.append(c.source)
+        for out in c.get("outputs", []):
+            parts.append(str(out.get("text", "")))
+            for mime in ("text/plain", "text/html", "text/markdown"):
+                parts.append(str(out.get("data", {}).get(mime, "")))
+    numbers = set()
+    for s in re.findall(r"\d+\.\d+", "\n".join(parts)):
+        numbers |= {f"{float(s):.{d}f}" for d in range(2, len(s.split(".")[1]) + 1)}
+    return numbers
+
+
+def test_measured_numbers_in_the_prose_are_in_the_outputs(nb):
+    """A number with two or more decimals in the text must be printed by a cell (or be in the
+    code), so re-storing the outputs (another model, another torch) cannot leave the prose stale."""
+    stored = stored_numbers(nb)
+    stale = [
+        f"{m.group()} in {' '.join(c.source[max(0, m.start() - 50) : m.end()].split())!r}"
+        for c in nb.cells
+        if c.cell_type == "markdown"
+        for m in DECIMAL.finditer(c.source)
+        if m.group() not in stored
+    ]
+    assert not stale, f"numbers in the text that no cell prints: {stale}"

@@ -56,3 +56,18 @@ def test_readme_table_shows_both_times():
     for path in NOTEBOOKS.values():
         (row,) = [ln for ln in readme.splitlines() if ln.startswith(f"| `{path.stem}` |")]
         assert re.search(r"\| \d+ \| \d+ \|$", row), row
+
+
+def test_numbers_in_the_answers_come_from_the_cited_notebook():
+    """An answer's measured number (two or more decimals) is in the cited notebook's stored
+    outputs, so a re-stored notebook cannot leave the guide's answers stale."""
+    from tests.test_notebooks import DECIMAL, stored_numbers
+
+    rows = re.findall(r"^\| (\d\d)#\S+ \| .+ \| (.+) \|$", GUIDE.read_text(), flags=re.M)
+    assert len(rows) > 20
+    stale = []
+    for nn, answer in rows:
+        stored = stored_numbers(nbformat.read(NOTEBOOKS[nn], as_version=4))
+        stale += [f"{nn}: {m.group()} in {answer[:80]!r}" for m in DECIMAL.finditer(answer)
+                  if m.group() not in stored]  # fmt: skip
+    assert not stale, f"answers whose numbers no cell of the notebook prints: {stale}"

@@ -127,3 +127,23 @@ def test_model_cards_give_the_build_command():
     for what, folder in [("model", "tiny-shakespeare-gpt2"), ("draft", "tiny-shakespeare-ngram")]:
         card = (MODELS / folder / "README.md").read_text(encoding="utf-8")
         assert f"python -m helpers.build {what} --out models/{folder} --overwrite" in card
+
+
+def test_the_card_and_the_readme_quote_the_training_run():
+    """The figures the bundled model's card and the README give are those its training run wrote
+    (training_stats.json), so a rebuilt model cannot leave them stale."""
+    import json
+
+    folder = MODELS / "tiny-shakespeare-gpt2"
+    stats = json.loads((folder / "training_stats.json").read_text())
+    config = json.loads((folder / "config.json").read_text())
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    per_token, per_char = stats["held_out_nats_per_token"], stats["held_out_nats_per_char"]
+    for figure in [f"{per_token:.4f}", f"{per_char:.4f}", f"{stats['parameters']:,}",
+                   f"--steps {stats['steps']}"]:  # fmt: skip
+        assert figure in card, f"the model card does not give {figure}"
+    shape = f"{config['n_layer']} / {config['n_head']} / {config['n_embd']}"
+    assert shape in card, f"the model card does not give its shape {shape}"
+    assert f"{config['n_layer']} layers, {stats['parameters'] / 1e6:.1f}M parameters" in readme
+    assert f"{per_char:.2f} nats per character" in readme

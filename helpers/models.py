@@ -37,7 +37,7 @@ BUNDLED_MODEL_NAME = "tiny-shakespeare-gpt2"
 BUNDLED_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / BUNDLED_MODEL_NAME
 ATTN_IMPLEMENTATIONS = ("eager", "sdpa")
 #: The bundled model's architecture (its config.json says the same; tests check that).
-BUNDLED_CONFIG = {"vocab_size": 4096, "n_layer": 4, "n_head": 4, "n_embd": 192, "n_positions": 256}
+BUNDLED_CONFIG = {"vocab_size": 4096, "n_layer": 4, "n_head": 4, "n_embd": 256, "n_positions": 256}
 
 
 def quiet_transformers() -> None:

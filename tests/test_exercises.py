@@ -39,7 +39,7 @@ def test_the_right_answer_is_right_and_a_wrong_one_gets_a_hint(bundled, capsys, 
 
 def test_the_answers_follow_the_model(bundled, tiny):
     model, tok = bundled
-    assert expected("05.1", model, tok) == 2 * 4 * 192 * 1024 * 4
+    assert expected("05.1", model, tok) == 2 * 4 * 256 * 1024 * 4  # 4 layers, width 256
     assert expected("05.1", *tiny) == 2 * 2 * 32 * 1024 * 4  # another shape, another answer
     assert math.isclose(expected("03.2", model, tok), math.log(4096))
 

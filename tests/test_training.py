@@ -161,7 +161,7 @@ def test_random_init_loss_is_close_to_ln_vocab(bundled, seed):
             assert abs(loss - math.log(V)) < 0.15, (seed, loss)
             assert own > 0.5  # the token just read stands out: a bet on a repeat
         else:
-            assert math.log(V) < loss < math.log(V) + 0.3, (seed, loss)
+            assert math.log(V) < loss < math.log(V) + 0.4, (seed, loss)
             assert abs(own) < 0.5
 
 

@@ -52,6 +52,7 @@ def build_model(
     bf16: bool = False,
     save_dtype: str = "float32",
     eval_every: int = 0,
+    weight_decay: float = 0.1,
 ) -> dict:
     """Train the tokenizer (or reuse one) and a GPT-2 from scratch; save both to ``out``.
 
@@ -93,7 +94,7 @@ def build_model(
 
     train(model, train_ids, steps=steps, batch_size=batch_size, block_size=block_size,
           lr=lr, seed=seed, callback=report, warmup=warmup, min_lr_ratio=min_lr_ratio,
-          bf16=bf16)  # fmt: skip
+          bf16=bf16, weight_decay=weight_decay)  # fmt: skip
     seconds = time.perf_counter() - t0
     out = Path(out)  # saved before evaluating: a failed evaluation keeps the run
     out.mkdir(parents=True, exist_ok=True)
@@ -113,6 +114,7 @@ def build_model(
         "bf16_autocast": bf16,
         "saved_dtype": save_dtype,
         "dropout": dropout,
+        "weight_decay": weight_decay,
         "parameters": n_params,
         "train_tokens": train_ids.numel(),
         "train_chars": len(train_text),
@@ -185,6 +187,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--tokenizer-from", default=None)
     m.add_argument("--warmup", type=int, default=100)
     m.add_argument("--min-lr-ratio", type=float, default=0.1)
+    m.add_argument("--weight-decay", type=float, default=0.1,
+                   help="AdamW weight decay of the weight matrices")  # fmt: skip
     m.add_argument("--bf16", action="store_true",
                    help="forward passes in bfloat16 autocast (weights stay float32)")  # fmt: skip
     m.add_argument("--save-dtype", choices=["float32", "float16"], default="float32")
@@ -212,7 +216,7 @@ def main(argv=None):
         n_head=a.n_head, n_embd=a.n_embd, n_positions=a.n_positions, batch_size=a.batch_size,
         block_size=a.block_size, lr=a.lr, threads=a.threads, tokenizer_from=a.tokenizer_from,
         dropout=a.dropout, warmup=a.warmup, min_lr_ratio=a.min_lr_ratio, bf16=a.bf16,
-        save_dtype=a.save_dtype, eval_every=a.eval_every,
+        save_dtype=a.save_dtype, eval_every=a.eval_every, weight_decay=a.weight_decay,
     )  # fmt: skip
 
 

@@ -22,6 +22,9 @@ def test_train_refuses_bad_arguments_before_touching_the_model(bundled):
         ({"steps": 2, "min_lr_ratio": 1.5}, ValueError, r"min_lr_ratio=1.5 must be between 0"),
         ({"steps": 2, "min_lr_ratio": "low"}, TypeError, r"min_lr_ratio must be a number"),
         ({"steps": 2, "bf16": "yes"}, TypeError, r"bf16 must be True or False"),
+        ({"steps": 2, "weight_decay": -0.1}, ValueError, r"weight_decay=-0.1 must be a"),
+        ({"steps": 2, "weight_decay": float("nan")}, ValueError, r"weight_decay=nan must be"),
+        ({"steps": 2, "weight_decay": True}, TypeError, r"weight_decay must be a number >= 0"),
     ]:
         with pytest.raises(exc, match=match):
             training.train(model, ids, **kwargs)

@@ -401,6 +401,19 @@ def test_train_reduces_the_loss_in_a_few_steps(tiny, bf16):
     assert not model.training  # back in eval mode
 
 
+def test_weight_decay_pulls_the_weight_matrices_towards_zero(tiny):
+    _, tokenizer = tiny
+    ids = torch.tensor(tokenizer(load_play("macbeth")[:4000])["input_ids"])
+    config = tiny_gpt2_config(len(tokenizer), n_layer=1, n_head=2, n_embd=32, n_positions=32)
+    norms = {}  # the sum of the matrices' norms after 20 steps
+    for wd in (0.0, 0.5):
+        torch.manual_seed(0)
+        model = GPT2LMHeadModel(config)
+        train(model, ids, steps=20, batch_size=4, block_size=16, lr=1e-2, warmup=2, weight_decay=wd)
+        norms[wd] = sum(p.norm().item() for p in model.parameters() if p.dim() >= 2)
+    assert norms[0.5] < norms[0.0]
+
+
 def test_train_rejects_zero_steps(tiny):
     model, _ = tiny
     with pytest.raises(ValueError, match="steps=0 is out of range: it must be >= 1"):

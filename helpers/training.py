@@ -231,7 +231,7 @@ def train(
     if isinstance(weight_decay, bool) or not isinstance(weight_decay, int | float):
         raise TypeError(f"weight_decay must be a number >= 0, got {weight_decay!r}")
     if not 0.0 <= weight_decay < math.inf:
-        raise ValueError(f"weight_decay={weight_decay} must be a number >= 0")
+        raise ValueError(f"weight_decay={weight_decay} must be a finite number >= 0")
     seed = check_seed(seed)
     check_id_tensor("ids", ids, model.config.vocab_size)
     check_int("block_size", block_size, 2, model.config.n_positions)

@@ -71,3 +71,38 @@ def test_numbers_in_the_answers_come_from_the_cited_notebook():
         stale += [f"{nn}: {m.group()} in {answer[:80]!r}" for m in DECIMAL.finditer(answer)
                   if m.group() not in stored]  # fmt: skip
     assert not stale, f"answers whose numbers no cell of the notebook prints: {stale}"
+
+
+def _bench_reading():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_reading", ROOT / "benchmarks" / "bench_reading.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_minutes_tables_are_what_bench_reading_counts():
+    """README's and TEACHING.md's minutes and counts are bench_reading.py's output: an edited
+    notebook (or a new run time) cannot leave them stale."""
+    bench = _bench_reading()
+    guide, readme = GUIDE.read_text(), (ROOT / "README.md").read_text()
+    total = [0] * 5
+    for nn, path in NOTEBOOKS.items():
+        c = bench.counts(path)
+        m = bench.minutes(nn, c)
+        want = [c["lesson_words"], c["lesson_code"], c["solution_code"]]
+        want += [int(f"{m['in_class']:.0f}"), int(f"{m['alone']:.0f}")]
+        total = [a + b for a, b in zip(total, want, strict=True)]
+        (row,) = re.findall(rf"^\| {nn} [^|]+((?:\| \d+ )+)\|$", guide, flags=re.M)
+        assert [int(x) for x in re.findall(r"\d+", row)] == want, f"TEACHING.md table, {nn}"
+        section = guide.split(f"\n## {nn} · ")[1].split("\n## ")[0]
+        said = re.search(r"\*\*In class\*\*\s+(\d+)\s+min.*?\*\*alone\*\*\s+(\d+)\s+min", section,
+                         flags=re.S)  # fmt: skip
+        assert [int(said[1]), int(said[2])] == want[3:], f"TEACHING.md section {nn}"
+        (readme_row,) = [ln for ln in readme.splitlines() if ln.startswith(f"| `{path.stem}` |")]
+        assert readme_row.endswith(f"| {want[3]} | {want[4]} |"), readme_row
+    words, code, solutions, in_class, alone = total
+    assert f"| **all** | {words} | {code} | {solutions} | **{in_class}** | **{alone}** |" in guide

@@ -28,17 +28,17 @@ READ_CODE_S, SHOW_CODE_S = 6, 3
 WRITE_CODE_S = 60
 PREDICTION_STOP_S = 120  # a question, guesses on the board, the cell run, the answer discussed
 PREDICTION_STOPS = {"00": 2, "01": 3, "02": 3, "03": 3, "04": 3, "05": 3, "06": 3, "07": 2, "08": 3}
-# wall seconds to run each notebook top to bottom (bench_memory.py, 2-core course machine)
+# wall seconds to run each notebook top to bottom (bench_memory.py, idle 2-core course machine)
 RUN_SECONDS = {
     "00": 7,
     "01": 11,
-    "02": 8,
-    "03": 14,
-    "04": 16,
-    "05": 11,
-    "06": 11,
-    "07": 8,
-    "08": 10,
+    "02": 7,
+    "03": 15,
+    "04": 15,
+    "05": 12,
+    "06": 12,
+    "07": 6,
+    "08": 11,
 }
 
 

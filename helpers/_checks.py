@@ -58,6 +58,16 @@ def check_positive(name: str, value) -> float:
     return x
 
 
+def check_non_negative(name: str, value) -> float:
+    """``value`` as a float, if it is a finite number >= 0."""
+    if not _is_number(value):
+        raise TypeError(f"{name} must be a number >= 0, got {_kind(value)}")
+    x = float(value)
+    if math.isnan(x) or not 0 <= x < math.inf:
+        raise ValueError(f"{name}={value} must be a finite number >= 0 (0 <= {name} < inf)")
+    return x
+
+
 def check_probability(name: str, value) -> float:
     """``value`` as a float, if it is a number in (0, 1]."""
     if not _is_number(value):

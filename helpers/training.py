@@ -21,6 +21,7 @@ from helpers._checks import (
     check_id_tensor,
     check_int,
     check_model,
+    check_non_negative,
     check_positive,
     check_seed,
     check_tensor,
@@ -228,10 +229,7 @@ def train(
         raise ValueError(f"min_lr_ratio={min_lr_ratio} must be between 0 and 1")
     if not isinstance(bf16, bool):
         raise TypeError(f"bf16 must be True or False, got {bf16!r}")
-    if isinstance(weight_decay, bool) or not isinstance(weight_decay, int | float):
-        raise TypeError(f"weight_decay must be a number >= 0, got {weight_decay!r}")
-    if not 0.0 <= weight_decay < math.inf:
-        raise ValueError(f"weight_decay={weight_decay} must be a finite number >= 0")
+    weight_decay = check_non_negative("weight_decay", weight_decay)
     seed = check_seed(seed)
     check_id_tensor("ids", ids, model.config.vocab_size)
     check_int("block_size", block_size, 2, model.config.n_positions)

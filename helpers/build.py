@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 
+from helpers._checks import check_non_negative
 from helpers.corpus import HELD_OUT_PLAY, split_corpus, train_tokenizer
 from helpers.drafts import BUNDLED_DRAFT_DIR, BUNDLED_MIN_COUNTS, NGramDraft
 from helpers.models import (
@@ -53,6 +54,7 @@ def build_model(
     save_dtype: str = "float32",
     eval_every: int = 0,
     weight_decay: float = 0.1,
+    ema_decay: float = 0.0,
 ) -> dict:
     """Train the tokenizer (or reuse one) and a GPT-2 from scratch; save both to ``out``.
 
@@ -61,7 +63,14 @@ def build_model(
     ``eval_every=N`` also measures the held-out loss every N steps while training (the learning
     curve in ``training_stats.json``); evaluation draws no random numbers, so the weights are the
     same with or without it.
+    ``ema_decay=d`` (0 < d < 1) saves an exponential moving average of the weights instead of the
+    last step's (each step: average = d * average + (1 - d) * weights; ``torch.optim.swa_utils``);
+    the held-out loss of the last step's weights is recorded too. 0 (the default) saves the last
+    step's weights.
     """
+    ema_decay = check_non_negative("ema_decay", ema_decay)
+    if ema_decay >= 1:
+        raise ValueError(f"ema_decay={ema_decay} must be below 1 (0 <= ema_decay < 1; 0: off)")
     if save_dtype not in ("float32", "float16"):
         raise ValueError(f"save_dtype={save_dtype!r}: use 'float32' or 'float16'")
     from transformers import AutoTokenizer, GPT2LMHeadModel
@@ -82,8 +91,15 @@ def build_model(
     n_params = sum(p.numel() for p in model.parameters())
     t0 = time.perf_counter()
     curve = []  # (step, held-out nats per char) while training
+    averaged = None
+    if ema_decay:
+        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+        averaged = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(ema_decay))
 
     def report(step, loss):
+        if averaged is not None:
+            averaged.update_parameters(model)  # draws no random numbers
         if step % 100 == 0 or step == steps - 1:
             print(f"step {step:5d}  loss {loss:.4f}  {time.perf_counter() - t0:7.1f}s", flush=True)
         if eval_every and (step + 1) % eval_every == 0 and step + 1 < steps:
@@ -96,6 +112,14 @@ def build_model(
           lr=lr, seed=seed, callback=report, warmup=warmup, min_lr_ratio=min_lr_ratio,
           bf16=bf16, weight_decay=weight_decay)  # fmt: skip
     seconds = time.perf_counter() - t0
+    last_step = {}
+    if averaged is not None:  # the last step's weights scored, then replaced by their average
+        nats_last, count = evaluate(model, val_ids, block_size=n_positions)
+        last_step = {
+            "held_out_nats_per_token_last_step": round(nats_last / count, 4),
+            "held_out_nats_per_char_last_step": round(nats_last / len(val_text), 4),
+        }
+        model.load_state_dict(averaged.module.state_dict())
     out = Path(out)  # saved before evaluating: a failed evaluation keeps the run
     out.mkdir(parents=True, exist_ok=True)
     (model.half() if save_dtype == "float16" else model).save_pretrained(out)  # safetensors
@@ -115,6 +139,7 @@ def build_model(
         "saved_dtype": save_dtype,
         "dropout": dropout,
         "weight_decay": weight_decay,
+        "ema_decay": ema_decay,
         "parameters": n_params,
         "train_tokens": train_ids.numel(),
         "train_chars": len(train_text),
@@ -123,6 +148,7 @@ def build_model(
         "held_out_chars": n_chars,
         "held_out_nats_per_token": round(nats / count, 4),
         "held_out_nats_per_char": round(nats / n_chars, 4),
+        **last_step,
         "held_out_curve": curve,
         "training_seconds": round(seconds, 1),
         "torch_threads": torch.get_num_threads(),
@@ -189,6 +215,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--min-lr-ratio", type=float, default=0.1)
     m.add_argument("--weight-decay", type=float, default=0.1,
                    help="AdamW weight decay of the weight matrices")  # fmt: skip
+    m.add_argument("--ema-decay", type=float, default=0.0,
+                   help="save a moving average of the weights (0: off)")  # fmt: skip
     m.add_argument("--bf16", action="store_true",
                    help="forward passes in bfloat16 autocast (weights stay float32)")  # fmt: skip
     m.add_argument("--save-dtype", choices=["float32", "float16"], default="float32")
@@ -217,6 +245,7 @@ def main(argv=None):
         block_size=a.block_size, lr=a.lr, threads=a.threads, tokenizer_from=a.tokenizer_from,
         dropout=a.dropout, warmup=a.warmup, min_lr_ratio=a.min_lr_ratio, bf16=a.bf16,
         save_dtype=a.save_dtype, eval_every=a.eval_every, weight_decay=a.weight_decay,
+        ema_decay=a.ema_decay,
     )  # fmt: skip
 
 

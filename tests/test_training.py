@@ -521,3 +521,48 @@ def test_a_model_trained_without_the_causal_mask_cheats(bundled):
     w = attention_weights(models["no mask"], windows, no_causal_mask(len(windows), block))
     t = torch.arange(block - 1)
     assert w[0][:, :, t, t + 1].mean(dim=(0, 2)).max() > 0.9  # a head looks at the answer
+
+
+def test_the_build_saves_a_moving_average_of_the_weights_when_asked(tmp_path):
+    # one seeded trajectory, three builds: the average's decay decides what is saved
+    from helpers.build import build_model
+    from helpers.models import BUNDLED_MODEL_DIR, load_model
+
+    tiny_build = dict(steps=3, n_layer=1, n_head=2, n_embd=32, n_positions=64, block_size=64,
+                      batch_size=2, tokenizer_from=BUNDLED_MODEL_DIR, warmup=1)  # fmt: skip
+    stats, weights = {}, {}
+    for decay in (0.0, 0.5, 1e-9):
+        stats[decay] = build_model(tmp_path / str(decay), ema_decay=decay, **tiny_build)
+        model = load_model(tmp_path / str(decay))[0]
+        weights[decay] = [p.detach().clone() for p in model.parameters()]
+    assert stats[0.0]["ema_decay"] == 0.0 and "held_out_nats_per_char_last_step" not in stats[0.0]
+    for decay in (0.5, 1e-9):  # the same last step's weights, scored before they are replaced
+        assert stats[decay]["ema_decay"] == decay
+        last = stats[decay]["held_out_nats_per_char_last_step"]
+        assert last == stats[0.0]["held_out_nats_per_char"]
+    same = [
+        torch.allclose(a, b, atol=1e-6) for a, b in zip(weights[0.0], weights[1e-9], strict=True)
+    ]
+    assert all(same)  # a vanishing decay averages nothing: the last step's weights
+    moved = [
+        not torch.allclose(a, b, atol=1e-6) for a, b in zip(weights[0.0], weights[0.5], strict=True)
+    ]
+    assert any(moved)  # decay 0.5 keeps part of the earlier steps' weights
+    assert stats[0.5]["held_out_nats_per_char"] != stats[0.0]["held_out_nats_per_char"]
+
+
+@pytest.mark.parametrize(
+    "decay, exc, match",
+    [
+        (1.0, ValueError, r"ema_decay=1.0 must be below 1 \(0 <= ema_decay < 1; 0: off\)"),
+        (-0.5, ValueError, r"ema_decay=-0.5 must be a finite number >= 0"),
+        (float("nan"), ValueError, r"ema_decay=nan must be a finite number >= 0"),
+        (True, TypeError, r"ema_decay must be a number >= 0, got bool"),
+    ],
+)
+def test_the_build_refuses_a_bad_ema_decay_before_it_trains(tmp_path, decay, exc, match):
+    from helpers.build import build_model
+
+    with pytest.raises(exc, match=match):
+        build_model(tmp_path / "m", steps=1, ema_decay=decay)
+    assert not (tmp_path / "m").exists()

@@ -112,18 +112,18 @@ def build_model(
           lr=lr, seed=seed, callback=report, warmup=warmup, min_lr_ratio=min_lr_ratio,
           bf16=bf16, weight_decay=weight_decay)  # fmt: skip
     seconds = time.perf_counter() - t0
+    saved = model if averaged is None else averaged.module  # the average replaces the last step
+    out = Path(out)  # saved before evaluating: a failed evaluation keeps the run
+    out.mkdir(parents=True, exist_ok=True)
+    (saved.half() if save_dtype == "float16" else saved).save_pretrained(out)  # safetensors
+    tokenizer.save_pretrained(out)
     last_step = {}
-    if averaged is not None:  # the last step's weights scored, then replaced by their average
+    if averaged is not None:  # the last step's weights, scored beside their average
         nats_last, count = evaluate(model, val_ids, block_size=n_positions)
         last_step = {
             "held_out_nats_per_token_last_step": round(nats_last / count, 4),
             "held_out_nats_per_char_last_step": round(nats_last / len(val_text), 4),
         }
-        model.load_state_dict(averaged.module.state_dict())
-    out = Path(out)  # saved before evaluating: a failed evaluation keeps the run
-    out.mkdir(parents=True, exist_ok=True)
-    (model.half() if save_dtype == "float16" else model).save_pretrained(out)  # safetensors
-    tokenizer.save_pretrained(out)
     model = load_model(out)[0]  # what was stored, as every notebook loads it (float32)
     nats, count = evaluate(model, val_ids, block_size=n_positions)
     n_chars = len(val_text)

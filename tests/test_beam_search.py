@@ -45,9 +45,11 @@ def test_one_beam_is_greedy_and_beams_score_what_they_say(bundled):
     beam = beam_search(model, ids, 4, 40, eos_token_id=0)
     assert abs(sequence_log_prob(model, ids, beam.new_ids) - beam.log_prob) < 1e-3
     # notebook 08's claims about the bundled model, over its six prompts: beam search finds a
-    # likelier text for every prompt, and greedy's and beam search's texts both use fewer distinct
-    # tokens in all than sampled text (temperature 1, seed 0)
+    # likelier text for every prompt, greedy's and beam search's texts both use at most 3/4 of the
+    # distinct tokens of sampled text (temperature 1, seed 0), and which is duller depends on
+    # the prompt
     distinct = {"greedy": 0, "beam": 0, "sampled": 0}
+    beam_duller = []  # per prompt: does beam search use fewer distinct tokens than greedy?
     for p in [
         prompt,
         "KING:\nMy",
@@ -62,9 +64,12 @@ def test_one_beam_is_greedy_and_beams_score_what_they_say(bundled):
         assert beam40.log_prob > sequence_log_prob(model, p_ids, greedy40), p
         distinct["greedy"] += len(set(greedy40))
         distinct["beam"] += len(set(beam40.new_ids))
+        if len(set(beam40.new_ids)) != len(set(greedy40)):
+            beam_duller.append(len(set(beam40.new_ids)) < len(set(greedy40)))
         sampled40 = generate_stepwise(model, tok, p, 40, strategy="sample", seed=0).new_ids
         distinct["sampled"] += len(set(sampled40))
-    assert max(distinct["greedy"], distinct["beam"]) < distinct["sampled"]
+    assert max(distinct["greedy"], distinct["beam"]) <= 0.75 * distinct["sampled"]
+    assert True in beam_duller and False in beam_duller  # which is duller depends on the prompt
 
 
 def test_the_first_steps_are_the_top_pairs(bundled):

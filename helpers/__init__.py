@@ -22,6 +22,7 @@
 | ``plots``       | the palette and figure builders every notebook uses              | all      |
 | ``stepper_view``| the static HTML / figure rendering of the stepper                | 02       |
 | ``widgets``     | the ``DecodingStepper`` controller                               | 02       |
+| ``distillation``| learning an ensemble's next-token distribution (soft labels)    | -        |
 | ``build``       | ``python -m helpers.build model|draft``: rebuilds models/        | -        |
 | ``exercises``   | ``check("01.1", answer)``: self-checking exercises, with hints   | all      |
 | ``site``        | ``python -m helpers.site``: the offline course site              | -        |

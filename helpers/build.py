@@ -15,12 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 
 from helpers._checks import check_non_negative
 from helpers.corpus import HELD_OUT_PLAY, split_corpus, train_tokenizer
+from helpers.distillation import distillation_loss
 from helpers.drafts import BUNDLED_DRAFT_DIR, BUNDLED_MIN_COUNTS, NGramDraft
 from helpers.models import (
     BUNDLED_CONFIG,
@@ -37,11 +39,11 @@ def build_model(
     *,
     seed: int = 0,
     steps: int = 3000,
-    vocab_size: int = BUNDLED_CONFIG["vocab_size"],
-    n_layer: int = BUNDLED_CONFIG["n_layer"],
-    n_head: int = BUNDLED_CONFIG["n_head"],
-    n_embd: int = BUNDLED_CONFIG["n_embd"],
-    n_positions: int = BUNDLED_CONFIG["n_positions"],
+    vocab_size: int | None = None,
+    n_layer: int | None = None,
+    n_head: int | None = None,
+    n_embd: int | None = None,
+    n_positions: int | None = None,
     batch_size: int = 8,
     block_size: int = 256,
     dropout: float = 0.1,
@@ -55,6 +57,8 @@ def build_model(
     eval_every: int = 0,
     weight_decay: float = 0.1,
     ema_decay: float = 0.0,
+    init_from: str | Path | None = None,
+    teachers: Sequence[str | Path] = (),
 ) -> dict:
     """Train the tokenizer (or reuse one) and a GPT-2 from scratch; save both to ``out``.
 
@@ -67,6 +71,11 @@ def build_model(
     last step's (each step: average = d * average + (1 - d) * weights; ``torch.optim.swa_utils``);
     the held-out loss of the last step's weights is recorded too. 0 (the default) saves the last
     step's weights.
+    The shape (``vocab_size``, ``n_layer``, ...) is ``BUNDLED_CONFIG``'s unless given.
+    ``init_from=DIR`` starts from the weights, shape and tokenizer of a saved model instead of
+    random ones (a shape given too must match it). ``teachers=[DIR, ...]`` trains on the mean
+    next-token distribution of those saved models instead of the text's next token
+    (``helpers.distillation``); they must share the tokenizer's vocabulary.
     """
     ema_decay = check_non_negative("ema_decay", ema_decay)
     if ema_decay >= 1:
@@ -79,15 +88,42 @@ def build_model(
         torch.set_num_threads(threads)
     seed_everything(seed)
     train_text, val_text = split_corpus()
+    tokenizer_from = tokenizer_from or init_from  # a saved model brings its own tokenizer
     if tokenizer_from:
         tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_from))
     else:
-        tokenizer = train_tokenizer(train_text, vocab_size)
+        tokenizer = train_tokenizer(train_text, vocab_size or BUNDLED_CONFIG["vocab_size"])
     train_ids = torch.tensor(tokenizer(train_text)["input_ids"])
     val_ids = torch.tensor(tokenizer(val_text)["input_ids"])
-    config = tiny_gpt2_config(len(tokenizer), n_layer=n_layer, n_head=n_head, n_embd=n_embd,
-                              n_positions=n_positions, dropout=dropout)  # fmt: skip
+    asked = {"n_layer": n_layer, "n_head": n_head, "n_embd": n_embd, "n_positions": n_positions}
+    asked = {k: v for k, v in asked.items() if v is not None}
+    shape = {k: v for k, v in BUNDLED_CONFIG.items() if k != "vocab_size"}
+    init = None
+    if init_from is not None:  # its shape; a shape given too must be the same
+        init = load_model(init_from)[0]
+        shape = {k: getattr(init.config, k) for k in shape}
+        differ = {k: (v, shape[k]) for k, v in asked.items() if v != shape[k]}
+        if differ:
+            raise ValueError(
+                f"init_from={str(init_from)!r} has another shape than asked: "
+                + ", ".join(f"{k}={v} (the model's: {m})" for k, (v, m) in differ.items())
+            )
+    shape.update(asked)
+    config = tiny_gpt2_config(len(tokenizer), dropout=dropout, **shape)
     model = GPT2LMHeadModel(config)
+    if init is not None:
+        model.load_state_dict(init.state_dict())
+    loss_fn = None  # the shifted-label loss on the text
+    if teachers:
+        teacher_models = [load_model(t)[0] for t in teachers]
+        for t, teacher in zip(teachers, teacher_models, strict=True):
+            if teacher.config.vocab_size != len(tokenizer):
+                raise ValueError(
+                    f"teacher {str(t)!r} has a vocabulary of {teacher.config.vocab_size} tokens "
+                    f"and the tokenizer {len(tokenizer)}: train the teachers with this tokenizer"
+                )
+        loss_fn = distillation_loss(teacher_models)
+    n_positions = config.n_positions
     n_params = sum(p.numel() for p in model.parameters())
     t0 = time.perf_counter()
     curve = []  # (step, held-out nats per char) while training
@@ -110,7 +146,7 @@ def build_model(
 
     train(model, train_ids, steps=steps, batch_size=batch_size, block_size=block_size,
           lr=lr, seed=seed, callback=report, warmup=warmup, min_lr_ratio=min_lr_ratio,
-          bf16=bf16, weight_decay=weight_decay)  # fmt: skip
+          bf16=bf16, weight_decay=weight_decay, loss_fn=loss_fn)  # fmt: skip
     seconds = time.perf_counter() - t0
     saved = model if averaged is None else averaged.module  # the average replaces the last step
     out = Path(out)  # saved before evaluating: a failed evaluation keeps the run
@@ -140,6 +176,9 @@ def build_model(
         "dropout": dropout,
         "weight_decay": weight_decay,
         "ema_decay": ema_decay,
+        "init_from": None if init_from is None else Path(init_from).name,
+        "init_steps": _steps_so_far(init_from),
+        "teachers": [Path(t).name for t in teachers],
         "parameters": n_params,
         "train_tokens": train_ids.numel(),
         "train_chars": len(train_text),
@@ -156,6 +195,15 @@ def build_model(
     (out / "training_stats.json").write_text(json.dumps(stats, indent=2) + "\n")
     print(json.dumps(stats, indent=2))
     return stats
+
+
+def _steps_so_far(folder) -> int | None:
+    """The training steps behind a saved model's weights (its ``training_stats.json``), if known."""
+    stats = Path(folder) / "training_stats.json" if folder is not None else None
+    if stats is None or not stats.is_file():
+        return None
+    known = json.loads(stats.read_text())
+    return known["steps"] + (known.get("init_steps") or 0)
 
 
 def build_draft(out=None, *, order: int = 3, min_counts: dict[int, int] | None = None,
@@ -204,7 +252,8 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--steps", type=int, default=3000)
     for name in ("vocab_size", "n_layer", "n_head", "n_embd", "n_positions"):
-        m.add_argument("--" + name.replace("_", "-"), type=int, default=BUNDLED_CONFIG[name])
+        m.add_argument("--" + name.replace("_", "-"), type=int, default=None,
+                       help=f"default {BUNDLED_CONFIG[name]}, or --init-from's")  # fmt: skip
     m.add_argument("--batch-size", type=int, default=8)
     m.add_argument("--block-size", type=int, default=256)
     m.add_argument("--dropout", type=float, default=0.1)
@@ -222,6 +271,10 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--save-dtype", choices=["float32", "float16"], default="float32")
     m.add_argument("--eval-every", type=int, default=0,
                    help="held-out loss every N steps too (0: at the end only)")  # fmt: skip
+    m.add_argument("--init-from", default=None,
+                   help="start from this saved model's weights, shape and tokenizer")  # fmt: skip
+    m.add_argument("--teachers", nargs="+", default=(), metavar="DIR",
+                   help="learn these saved models' mean next-token distribution")  # fmt: skip
     d.add_argument("--order", type=int, default=3)
     d.add_argument("--min-counts", default=",".join(f"{v}" for v in BUNDLED_MIN_COUNTS.values()),
                    help="minimum count for n = 2, 3, ...: e.g. 8,12")  # fmt: skip
@@ -245,7 +298,7 @@ def main(argv=None):
         block_size=a.block_size, lr=a.lr, threads=a.threads, tokenizer_from=a.tokenizer_from,
         dropout=a.dropout, warmup=a.warmup, min_lr_ratio=a.min_lr_ratio, bf16=a.bf16,
         save_dtype=a.save_dtype, eval_every=a.eval_every, weight_decay=a.weight_decay,
-        ema_decay=a.ema_decay,
+        ema_decay=a.ema_decay, init_from=a.init_from, teachers=a.teachers,
     )  # fmt: skip
 
 

@@ -145,5 +145,7 @@ def test_the_card_and_the_readme_quote_the_training_run():
         assert figure in card, f"the model card does not give {figure}"
     shape = f"{config['n_layer']} / {config['n_head']} / {config['n_embd']}"
     assert shape in card, f"the model card does not give its shape {shape}"
+    if stats.get("teachers"):  # distilled: the card gives how it starts and what it learns from
+        assert "--init-from" in card and "--teachers" in card and "distillation" in card
     assert f"{config['n_layer']} layers, {stats['parameters'] / 1e6:.1f}M parameters" in readme
     assert f"{per_char:.2f} nats per character" in readme

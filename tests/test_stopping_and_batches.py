@@ -88,8 +88,8 @@ def test_right_padding_continues_from_a_pad(bundled):
     short = [i for i, m in enumerate(batch["attention_mask"][:, -1].tolist()) if m == 0]
     assert short and all(batch["input_ids"][i, -1] == tok.pad_token_id for i in short)
     assert all(new[i] != alone(model, tok, PROMPTS[i], 12) for i in short)
-    # notebook 08: each short row parts from its text alone at its first new token
-    assert all(new[i][0] != alone(model, tok, PROMPTS[i], 12)[0] for i in short)
+    # notebook 08: a short row can part from its text alone at its very first new token
+    assert any(new[i][0] != alone(model, tok, PROMPTS[i], 12)[0] for i in short)
 
 
 def test_right_padded_rows_count_positions_from_the_pad(bundled):

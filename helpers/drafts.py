@@ -7,6 +7,8 @@ draft`` counts the bundled one.
 - ``NGramDraft``: "what usually came next in the training text", n-gram counts packed into
   sorted int64 keys, saved as safetensors; ``draft_for`` gives the bundled one, or counts one for
   another tokenizer;
+- ``LookupDraft``: copy what followed the last few tokens where they last occurred in the text
+  so far (greedy text repeats itself), else ask the n-gram table: the draft that pays (section 6);
 - ``ModelDraft``: any causal LM, proposing with the short greedy loop (``greedy_decode``);
 - ``check_draft``: a draft must speak the model's token ids (``vocab_fingerprint``).
 """
@@ -224,6 +226,50 @@ class NGramDraft:
     def size(self) -> int:
         """How many n-grams the draft stores (all orders)."""
         return sum(len(keys) for keys, _ in self.ngrams.values())
+
+
+class LookupDraft:
+    """Copy from the text so far; where the text has nothing to copy, ask a ``fallback`` draft.
+
+    Greedy text repeats itself (notebook 01: it falls into loops), so the best guess of what the
+    model writes next is often what followed the same few tokens the last time they occurred in
+    the text, the prompt and what the model already wrote. For n = ``max_ngram`` down to 1: find
+    the **latest** earlier place where the last n tokens occurred and guess the token that
+    followed them there; no such place: ``fallback.next_token`` (the n-gram table). Each of the
+    k guesses is made after the ones before it, so a guessed loop goes on looping.
+    """
+
+    def __init__(self, fallback: NGramDraft, max_ngram: int = 3):
+        if not hasattr(fallback, "next_token"):
+            raise TypeError(
+                f"fallback must be a draft with .next_token(ids) (an NGramDraft), got "
+                f"{type(fallback).__name__}"
+            )
+        self.fallback = fallback
+        self.max_ngram = check_int("max_ngram", max_ngram, 1, MAX_ORDER)
+        self.vocab_size = fallback.vocab_size
+        self.fingerprint = getattr(fallback, "fingerprint", None)
+
+    def copied_token(self, ids) -> int | None:
+        """The token that followed the latest earlier occurrence of the longest tail of ``ids``
+        (at most ``max_ngram`` tokens), or None if not even the last token occurred before."""
+        for n in range(min(self.max_ngram, len(ids) - 1), 0, -1):
+            tail = ids[-n:]
+            for start in range(len(ids) - n - 1, -1, -1):  # latest first: loops repeat the latest
+                if ids[start : start + n] == tail:
+                    return ids[start + n]
+        return None
+
+    def next_token(self, ids) -> int:
+        copied = self.copied_token(ids)
+        return copied if copied is not None else self.fallback.next_token(ids)
+
+    def propose(self, ids, k: int) -> list[int]:
+        """``k`` tokens, each the draft's guess after the ones before it."""
+        seq = list(ids)
+        for _ in range(k):
+            seq.append(self.next_token(seq))
+        return seq[len(ids) :]
 
 
 class ModelDraft:

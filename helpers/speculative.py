@@ -38,7 +38,13 @@ from dataclasses import dataclass
 
 import torch
 
-from helpers._checks import check_int, check_model, check_token_id, check_token_ids
+from helpers._checks import (
+    check_int,
+    check_model,
+    check_non_negative,
+    check_token_id,
+    check_token_ids,
+)
 from helpers.drafts import check_draft
 from helpers.generation import context_window, encode_prompt
 
@@ -159,6 +165,28 @@ class SpeculativeResult:
     def passes_per_token(self) -> float:
         """Model forward passes per generated token (plain greedy decoding: 1.0)."""
         return self.forward_passes / len(self.new_ids) if self.new_ids else 0.0
+
+
+def acceptance_by_position(rounds: list[Round]) -> list[float]:
+    """For guess i = 1, 2, ... of a round: the share accepted among the rounds that judged it
+    (those that proposed it and accepted the guesses before it). If every one is a, a round of k
+    guesses adds (1 - a^(k+1)) / (1 - a) tokens on average (``expected_tokens_per_round``)."""
+    longest = max((len(r.proposed) for r in rounds), default=0)
+    shares = []
+    for i in range(longest):
+        judged = [r for r in rounds if len(r.proposed) > i and r.n_accepted >= i]
+        shares.append(sum(r.n_accepted > i for r in judged) / len(judged) if judged else 0.0)
+    return shares
+
+
+def expected_tokens_per_round(a: float, k: int) -> float:
+    """Tokens one round adds on average when each guess is right with probability ``a`` (given
+    the ones before it were): 1 + a + a^2 + ... + a^k = (1 - a^(k+1)) / (1 - a)."""
+    a = check_non_negative("a", a)
+    if a > 1:
+        raise ValueError(f"a={a} must be a probability, in the range [0, 1]")
+    k = check_int("k", k, 0)
+    return float(k + 1) if a == 1 else (1 - a ** (k + 1)) / (1 - a)
 
 
 @torch.no_grad()

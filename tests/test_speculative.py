@@ -8,13 +8,23 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers.drafts import BUNDLED_DRAFT_DIR, ModelDraft, NGramDraft, draft_for, vocab_fingerprint
+from helpers.drafts import (
+    BUNDLED_DRAFT_DIR,
+    LookupDraft,
+    ModelDraft,
+    NGramDraft,
+    draft_for,
+    vocab_fingerprint,
+)
 from helpers.generation import generate_stepwise
 from helpers.speculative import (
+    Round,
     accept_or_resample,
+    acceptance_by_position,
     acceptance_probs,
     check_k,
     crop_cache,
+    expected_tokens_per_round,
     first_tokens_distribution,
     residual,
     rule_distribution,
@@ -189,6 +199,81 @@ def test_save_and_load_round_trip(tmp_path):
     d.save(tmp_path)
     e = NGramDraft.load(tmp_path)
     assert e.order == 3 and e.fingerprint == "abc" and e.propose([0], 10) == d.propose([0], 10)
+
+
+# --------------------------------------------------------------------------- the lookup draft
+NB06_PROMPTS = ["ROMEO:\nBut soft, what light", "KING:\nMy", "First Citizen:\nWe are",
+                "To be, or not to be", "O", "生存还是毁灭"]  # fmt: skip
+
+
+def test_lookup_draft_copies_the_latest_occurrence_else_asks_the_table():
+    table = NGramDraft.from_ids([1, 2, 3, 1, 2, 3, 1, 2, 4, 5], vocab_size=8, order=3)
+    d = LookupDraft(table, max_ngram=3)
+    assert d.copied_token([5, 6, 7, 5, 6, 1, 5, 6]) == 1  # "5 6" was followed by 7, then by 1
+    assert d.copied_token([5, 6, 7, 5, 6, 1, 9, 5, 6, 7, 0, 5, 6, 7]) == 0  # longest tail first
+    assert d.copied_token([1, 2]) is None and d.next_token([1, 2]) == table.next_token([1, 2])
+    assert d.propose([4, 6, 7, 4, 6], 5) == [7, 4, 6, 7, 4]  # a guessed loop goes on looping
+    assert (d.vocab_size, d.fingerprint) == (table.vocab_size, table.fingerprint)
+
+
+def test_lookup_draft_gives_greedy_output_in_fewer_passes_than_the_table(bundled, draft):
+    """Notebook 06, section 6: on its prompts and every k, the lookup draft's output is greedy's,
+    and it needs fewer passes than the n-gram table (the bundled model's greedy text loops)."""
+    model, tokenizer = bundled
+    lookup = LookupDraft(draft)
+    expected = {p: greedy(model, tokenizer, p, 40) for p in NB06_PROMPTS}
+    for k in range(1, 7):
+        passes = {}
+        for name, d in [("lookup", lookup), ("n-gram", draft)]:
+            results = {p: speculative_greedy(model, tokenizer, p, 40, draft=d, k=k)
+                       for p in NB06_PROMPTS}  # fmt: skip
+            assert all(r.new_ids == expected[p] for p, r in results.items()), (name, k)
+            passes[name] = sum(r.forward_passes for r in results.values())
+        assert passes["lookup"] < passes["n-gram"], k
+
+
+def test_the_tables_later_guesses_fail_and_the_formula_bounds_it(bundled, draft):
+    """Notebook 06: with k = 4 the n-gram draft's 4th guess is almost never right, and the
+    formula with the first guess's rate is no underestimate of the tokens a round adds."""
+    model, tokenizer = bundled
+    results = [speculative_greedy(model, tokenizer, p, 40, draft=draft, k=4) for p in NB06_PROMPTS]
+    by_pos = acceptance_by_position([r for res in results for r in res.rounds])
+    tokens_per_pass = sum(len(r.new_ids) for r in results) / sum(r.forward_passes for r in results)
+    assert len(by_pos) == 4 and by_pos[3] < 0.2
+    assert expected_tokens_per_round(by_pos[0], 4) >= tokens_per_pass
+
+
+def test_acceptance_by_position_counts_only_the_rounds_that_judged_a_guess():
+    rounds = [Round(0, 5, [1, 2, 3], 3, 9),  # all three accepted
+              Round(1, 9, [1, 2, 3], 1, 9),  # 1st accepted, 2nd rejected: 3rd never judged
+              Round(2, 11, [1, 2, 3], 0, 9),  # 1st rejected
+              Round(3, 12, [1], 1, 9)]  # fmt: skip
+    assert acceptance_by_position(rounds) == [3 / 4, 1 / 2, 1.0]
+    assert acceptance_by_position([]) == []
+
+
+@pytest.mark.parametrize("a, k", [(0.0, 3), (0.3, 1), (0.5, 4), (0.9, 6), (1.0, 4)])
+def test_expected_tokens_per_round_is_the_mean_of_simulated_rounds(a, k):
+    assert expected_tokens_per_round(a, k) == pytest.approx(sum(a**i for i in range(k + 1)))
+    gen = torch.Generator().manual_seed(0)
+    right = torch.rand(200_000, k, generator=gen) < a  # (rounds, k): is guess i right?
+    accepted = right.int().cumprod(dim=1).sum(dim=1)  # the run of right guesses from the start
+    assert float((accepted + 1).double().mean()) == pytest.approx(
+        expected_tokens_per_round(a, k), rel=0.01
+    )
+
+
+@pytest.mark.parametrize("a", [-0.1, 1.5, float("nan")])
+def test_expected_tokens_per_round_refuses_a_rate_outside_0_1(a):
+    with pytest.raises(ValueError, match="a="):
+        expected_tokens_per_round(a, 3)
+
+
+def test_lookup_draft_refuses_bad_arguments(draft):
+    with pytest.raises(TypeError, match="fallback must be a draft with .next_token"):
+        LookupDraft("a table")
+    with pytest.raises(ValueError, match="max_ngram=0 is out of range"):
+        LookupDraft(draft, max_ngram=0)
 
 
 # --------------------------------------------------------------------------- bad input

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from helpers._checks import check_non_negative
-from helpers.corpus import HELD_OUT_PLAY, split_corpus, train_tokenizer
+from helpers.corpus import HELD_OUT_PLAY, encode_split, split_corpus, train_tokenizer
 from helpers.distillation import distillation_loss
 from helpers.drafts import BUNDLED_DRAFT_DIR, BUNDLED_MIN_COUNTS, NGramDraft
 from helpers.models import (
@@ -93,8 +93,7 @@ def build_model(
         tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_from))
     else:
         tokenizer = train_tokenizer(train_text, vocab_size or BUNDLED_CONFIG["vocab_size"])
-    train_ids = torch.tensor(tokenizer(train_text)["input_ids"])
-    val_ids = torch.tensor(tokenizer(val_text)["input_ids"])
+    train_ids, val_ids = (torch.tensor(ids) for ids in encode_split(tokenizer))
     asked = {"n_layer": n_layer, "n_head": n_head, "n_embd": n_embd, "n_positions": n_positions}
     asked = {k: v for k, v in asked.items() if v is not None}
     shape = {k: v for k, v in BUNDLED_CONFIG.items() if k != "vocab_size"}

@@ -5,12 +5,15 @@ live on one play) and 04 (section 5b, tiny models trained with and without the m
 
 - ``load_plays`` / ``load_play``: the plays as plain text (``clean_play`` turns markdown to text);
 - ``split_corpus``: every play but ``HELD_OUT_PLAY`` for training, that one for the held-out loss;
+  ``encode_split``: both as token ids of a tokenizer (both remembered: they take seconds);
 - ``train_tokenizer``: a byte-level BPE tokenizer like GPT-2's, trained on a text.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from functools import lru_cache
 from importlib import resources
 
 #: The play kept out of training; its loss is the model's held-out score.
@@ -72,6 +75,7 @@ def load_play(name: str) -> str:
     return clean_play(files[name].read_text(encoding="utf-8"))
 
 
+@lru_cache(maxsize=2)  # cleaning all 38 plays takes seconds; the strings cannot be changed
 def split_corpus(held_out: str = HELD_OUT_PLAY) -> tuple[str, str]:
     """(training text, held-out text): every play but ``held_out``, and ``held_out`` alone."""
     plays = load_plays()
@@ -79,6 +83,24 @@ def split_corpus(held_out: str = HELD_OUT_PLAY) -> tuple[str, str]:
         raise ValueError(f"held_out={held_out!r} is not a play; choose one of {sorted(plays)}")
     train = "\n\n".join(text for name, text in plays.items() if name != held_out)
     return train, plays[held_out]
+
+
+_ENCODED: dict[tuple[str, str], tuple[tuple[int, ...], tuple[int, ...]]] = {}
+
+
+def encode_split(tokenizer, held_out: str = HELD_OUT_PLAY):
+    """``split_corpus`` as token ids: (training ids, held-out ids), tuples of ints.
+
+    Tokenizing the 4.9 M characters takes seconds, so the ids are remembered for this process,
+    per tokenizer (its whole definition: vocabulary, merges and rules) and held-out play."""
+    key = (held_out, hashlib.sha256(tokenizer.backend_tokenizer.to_str().encode()).hexdigest())
+    if key not in _ENCODED:
+        if len(_ENCODED) >= 4:  # a few tokenizers at most: the ids of each take ~13 MB
+            _ENCODED.clear()
+        train_text, val_text = split_corpus(held_out)
+        _ENCODED[key] = (tuple(tokenizer(train_text)["input_ids"]),
+                         tuple(tokenizer(val_text)["input_ids"]))  # fmt: skip
+    return _ENCODED[key]
 
 
 # --------------------------------------------------------------------------- tokenizer

@@ -132,6 +132,7 @@ def saved_tiny(tmp_path_factory):
     return folders
 
 
+@pytest.mark.commands  # a model build: run by .ci/run (tests/README.md)
 def test_the_build_starts_from_a_saved_model_and_learns_from_teachers(tmp_path, saved_tiny):
     from helpers.build import build_model
 
@@ -151,6 +152,7 @@ def test_the_build_starts_from_a_saved_model_and_learns_from_teachers(tmp_path, 
     assert again["init_steps"] == 2 and again["teachers"] == []  # the start's own 2 steps
 
 
+@pytest.mark.commands  # a model build: run by .ci/run (tests/README.md)
 def test_the_build_refuses_a_start_of_another_shape_or_teachers_of_another_vocabulary(
     tmp_path, saved_tiny
 ):

@@ -99,6 +99,7 @@ def network_namespace_available():
     return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
 
 
+@pytest.mark.commands  # a wheel folder built and installed: run by .ci/run (tests/README.md)
 @pytest.mark.skipif(not network_namespace_available(), reason="needs `unshare -n` (root)")
 def test_a_wheelhouse_installs_with_only_loopback(tmp_path):
     """A small wheelhouse (one pinned package and a project built by the course's gate backend),

@@ -108,6 +108,7 @@ def test_store_outputs_refuses_another_model_or_device(tmp_path):
         assert var in run.stderr and "Unset it" in run.stderr
 
 
+@pytest.mark.commands  # the build command, three processes: run by .ci/run (tests/README.md)
 @pytest.mark.parametrize(
     "what,folder", [("draft", "tiny-shakespeare-ngram"), ("model", "tiny-shakespeare-gpt2")]
 )
@@ -149,3 +150,20 @@ def test_the_card_and_the_readme_quote_the_training_run():
         assert "--init-from" in card and "--teachers" in card and "distillation" in card
     assert f"{config['n_layer']} layers, {stats['parameters'] / 1e6:.1f}M parameters" in readme
     assert f"{per_char:.2f} nats per character" in readme
+
+
+def test_every_test_left_out_of_the_readme_command_runs_in_ci():
+    """A marker deselected by pyproject's addopts must have its own `pytest -m` step in .ci/run,
+    or the tests behind it would never run anywhere."""
+    import tomllib
+
+    addopts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"][
+        "addopts"
+    ]
+    deselected = re.findall(r"not (\w+)", addopts[addopts.index("-m") + 1])
+    assert {"any_model", "handouts", "browser", "commands"} <= set(deselected)
+    ci = (ROOT / ".ci" / "run").read_text()
+    selected = set()
+    for expr in re.findall(r"python -m pytest -m (\"[^\"]+\"|'[^']+'|\S+)", ci):
+        selected |= set(re.findall(r"\w+", expr)) - {"or", "and", "not"}
+    assert set(deselected) <= selected, f"never run: {set(deselected) - selected}"

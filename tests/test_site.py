@@ -10,6 +10,8 @@ import pytest
 from helpers import site
 from helpers.plots import figure_alt
 
+pytestmark = pytest.mark.commands  # builds the whole site: run by .ci/run (tests/README.md)
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 

@@ -366,11 +366,30 @@ def test_load_play_names_the_choices():
 def test_split_corpus_holds_the_play_out(monkeypatch):
     plays = {"a": "alpha text\n", "b": "beta text\n", "c": "gamma text\n"}
     monkeypatch.setattr(corpus, "load_plays", lambda: plays)
-    train_text, held = split_corpus("b")
-    assert held == "beta text\n"
-    assert train_text == "alpha text\n\n\ngamma text\n"
-    with pytest.raises(ValueError, match=r"held_out='z' is not a play; choose one of \['a', 'b'"):
-        split_corpus("z")
+    split_corpus.cache_clear()  # split_corpus remembers the real plays' split
+    try:
+        train_text, held = split_corpus("b")
+        assert held == "beta text\n"
+        assert train_text == "alpha text\n\n\ngamma text\n"
+        with pytest.raises(
+            ValueError, match=r"held_out='z' is not a play; choose one of \['a', 'b'"
+        ):
+            split_corpus("z")
+    finally:
+        split_corpus.cache_clear()  # forget the made-up plays
+
+
+def test_encode_split_remembers_the_ids_per_tokenizer(bundled, monkeypatch):
+    _, tokenizer = bundled
+    texts = ("My lord, my good lord.\n", "Full fathom five.\n")  # a stand-in for the corpus
+    monkeypatch.setattr(corpus, "split_corpus", lambda held_out: texts)
+    monkeypatch.setattr(corpus, "_ENCODED", {})  # the real corpus's ids stay where they were
+    train_ids, val_ids = corpus.encode_split(tokenizer, "stand-in")
+    assert list(train_ids) == tokenizer(texts[0])["input_ids"]
+    assert list(val_ids) == tokenizer(texts[1])["input_ids"]
+    assert corpus.encode_split(tokenizer, "stand-in")[0] is train_ids  # remembered
+    other = corpus.train_tokenizer(" ".join(texts) * 20, vocab_size=300)
+    assert corpus.encode_split(other, "stand-in")[0] != train_ids  # per tokenizer
 
 
 def test_split_corpus_on_the_real_corpus():
@@ -523,6 +542,7 @@ def test_a_model_trained_without_the_causal_mask_cheats(bundled):
     assert w[0][:, :, t, t + 1].mean(dim=(0, 2)).max() > 0.9  # a head looks at the answer
 
 
+@pytest.mark.commands  # a model build: run by .ci/run (tests/README.md)
 def test_the_build_saves_a_moving_average_of_the_weights_when_asked(tmp_path):
     # one seeded trajectory, three builds: the average's decay decides what is saved
     from helpers.build import build_model

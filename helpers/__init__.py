@@ -17,7 +17,7 @@
 | ``attention``   | attention weights, attention by hand, influence (model + hooks)  | 04       |
 | ``cost``        | counting: parameters, FLOPs, bytes, KV-cache size, step cost     | 05       |
 | ``timing``      | measuring: timed calls, rounds, decode steps, pass counter       | 03 05 06 |
-| ``drafts``      | draft models for speculative decoding (n-gram, small model)      | 06       |
+| ``drafts``      | speculative drafts: n-gram, text lookup, small model             | 06       |
 | ``speculative`` | verification, the speculative loop, the accept/reject rule       | 06       |
 | ``plots``       | the palette and figure builders every notebook uses              | all      |
 | ``stepper_view``| the static HTML / figure rendering of the stepper                | 02       |

@@ -4,7 +4,10 @@
 folder that would run code, or confuse the course later, is refused at once with a message that
 names the folder and what to do: a config asking for its own code (``auto_map``), another
 architecture, no safetensors weights (pickle files are never loaded), a damaged weights file, no
-tokenizer files, or a tokenizer larger than the model's vocabulary.
+tokenizer files, or a tokenizer larger than the model's vocabulary. After transformers has read
+the weights, ``check_loading_info`` refuses a model it had to fill in: a tensor missing from the
+file (it would be random), one the model has no place for, or one of another shape than
+config.json asks for.
 """
 
 from __future__ import annotations
@@ -58,8 +61,13 @@ def _check_safetensors(folder: Path, shown: str) -> None:
 def check_local_folder(folder: Path, shown: str) -> None:
     """Raise an OSError that says what is wrong with a model folder, before transformers does."""
     if not folder.exists():
+        where = (
+            ""
+            if Path(shown).expanduser().is_absolute()
+            else (" (looked for it from the current folder and from the course folder)")
+        )
         raise OSError(
-            f"model folder {shown!r} does not exist. Pass an existing folder written by "
+            f"model folder {shown!r} does not exist{where}. Pass an existing folder written by "
             f"save_pretrained, a Hugging Face Hub id such as 'gpt2', or nothing for the "
             f"bundled model."
         )
@@ -108,4 +116,39 @@ def check_tokenizer_fits(model, tokenizer, shown: str) -> None:
             f"the tokenizer of {shown!r} has {len(tokenizer)} tokens but the model only "
             f"{model.config.vocab_size}: they do not belong together. Save the model's own "
             f"tokenizer in the folder."
+        )
+
+
+def _shape(size) -> str:
+    return "[" + ", ".join(str(int(n)) for n in size) + "]"
+
+
+def check_loading_info(info: dict, shown: str) -> None:
+    """Refuse a model whose weights file does not fit its config (``from_pretrained``'s
+    ``output_loading_info``): every missing, unexpected or mis-shaped tensor is named.
+
+    transformers only logs these (and initialises the missing ones at random), so without this
+    check the course would compute, silently, with weights nobody trained."""
+    problems = []
+    missing = sorted(info.get("missing_keys") or ())
+    if missing:
+        problems.append(f"missing from the weights file, so they would be random: {missing}")
+    unexpected = sorted(info.get("unexpected_keys") or ())
+    if unexpected:
+        problems.append(f"in the weights file but not in the model config.json describes: "
+                        f"{unexpected}")  # fmt: skip
+    mismatched = sorted(info.get("mismatched_keys") or ())
+    if mismatched:
+        shapes = [f"{key} is {_shape(file)} in the file, {_shape(model)} by config.json"
+                  for key, file, model in mismatched]  # fmt: skip
+        problems.append("of another shape: " + "; ".join(shapes))
+    if info.get("error_msgs"):
+        problems.append("errors: " + "; ".join(str(e)[:200] for e in info["error_msgs"]))
+    if problems:
+        raise ValueError(
+            f"model folder {shown!r}: the weights do not fit its config.json. Tensors "
+            + ". Tensors ".join(problems)
+            + ". The course never computes with a half-loaded model: save the model and its "
+            "config together with save_pretrained, or restore the folder (for the bundled "
+            "model: git checkout -- models/)."
         )

@@ -23,6 +23,7 @@ import torch
 
 from helpers._checks import check_seed
 from helpers.model_files import (
+    check_loading_info,
     check_local_folder,
     check_model_config,
     check_tokenizer_fits,
@@ -34,7 +35,9 @@ MODEL_ENV_VAR = "GPT_COURSE_MODEL"
 DEVICE_ENV_VAR = "GPT_COURSE_DEVICE"
 #: The bundled model: trained by ``python -m helpers.build model`` (see its model card).
 BUNDLED_MODEL_NAME = "tiny-shakespeare-gpt2"
-BUNDLED_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / BUNDLED_MODEL_NAME
+#: The course folder: a relative model folder is also looked for here (notebooks run in notebooks/).
+COURSE_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_MODEL_DIR = COURSE_ROOT / "models" / BUNDLED_MODEL_NAME
 ATTN_IMPLEMENTATIONS = ("eager", "sdpa")
 #: The bundled model's architecture (its config.json says the same; tests check that).
 BUNDLED_CONFIG = {"vocab_size": 4096, "n_layer": 4, "n_head": 4, "n_embd": 256, "n_positions": 256}
@@ -194,9 +197,11 @@ def load_model(
     kwargs = {"use_safetensors": True, "trust_remote_code": False, "dtype": torch.float32}
     if attn_implementation:
         kwargs["attn_implementation"] = attn_implementation
+    if not path.exists() and not path.is_absolute() and (COURSE_ROOT / path).exists():
+        path = COURSE_ROOT / path  # relative to the course folder, e.g. from notebooks/
     if path.exists() or isinstance(name, os.PathLike) or _looks_like_path(shown):
         check_local_folder(path, shown)
-        model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+        model = _load_weights(AutoModelForCausalLM, path, shown, kwargs)
         tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
     else:
         model, tokenizer = _load_from_hub(shown, kwargs)
@@ -204,6 +209,20 @@ def load_model(
     if tokenizer.pad_token is None:  # GPT-2 has none; batching needs one (masked out anyway)
         tokenizer.pad_token = tokenizer.eos_token
     return model.to(dev).eval(), tokenizer
+
+
+def _load_weights(auto_class, path: Path, shown: str, kwargs: dict):
+    """``from_pretrained`` that refuses weights that do not fit the config (never half-loads)."""
+    try:
+        model, info = auto_class.from_pretrained(path, output_loading_info=True, **kwargs)
+    except RuntimeError as err:  # shapes that differ: transformers raises, its report muted
+        if "ignore_mismatched_sizes" not in str(err):
+            raise
+        _, info = auto_class.from_pretrained(path, output_loading_info=True,
+                                             ignore_mismatched_sizes=True, **kwargs)  # fmt: skip
+        model = None
+    check_loading_info(info, shown)
+    return model
 
 
 def _download_failed(name: str, err: Exception, hint: str) -> OSError:

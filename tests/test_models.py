@@ -268,3 +268,75 @@ def test_claims_about_the_bundled_model_are_asserted_for_it_only(bundled, tiny, 
     assert capsys.readouterr().out == (
         "[another model] greedy repeats itself? NO (checked only for the bundled model)\n"
     )
+
+
+# ---------------------------------------------------------------------- folders that do not fit
+def _edit_weights(folder, edit):
+    from safetensors.torch import load_file, save_file
+
+    tensors = load_file(folder / "model.safetensors")
+    edit(tensors)
+    save_file(tensors, folder / "model.safetensors", metadata={"format": "pt"})
+
+
+def _edit_config(folder, edit):
+    import json
+
+    config = json.loads((folder / "config.json").read_text())
+    edit(config)
+    (folder / "config.json").write_text(json.dumps(config))
+
+
+def test_a_weights_file_missing_one_matrix_is_refused_not_filled_at_random(tmp_path, bundled):
+    folder = saved_copy(tmp_path, bundled)
+    _edit_weights(folder, lambda t: t.pop("transformer.h.3.attn.c_attn.weight"))
+    with pytest.raises(ValueError, match=r"missing from the weights file.*'transformer\.h\.3\.attn"
+                                         r"\.c_attn\.weight'.*save_pretrained") as err:  # fmt: skip
+        load_model(folder)
+    assert str(folder) in str(err.value)
+
+
+def test_an_untied_head_without_its_weights_is_refused(tmp_path, bundled):
+    folder = saved_copy(tmp_path, bundled)
+    _edit_config(folder, lambda c: c.update(tie_word_embeddings=False))
+    with pytest.raises(ValueError, match=r"missing from the weights file.*'lm_head\.weight'"):
+        load_model(folder)
+
+
+def test_an_extra_tensor_the_model_has_no_place_for_is_refused(tmp_path, bundled):
+    folder = saved_copy(tmp_path, bundled)
+    _edit_weights(folder, lambda t: t.update({"transformer.h.9.mlp.c_fc.bias": torch.zeros(4)}))
+    with pytest.raises(ValueError, match=r"not in the model.*'transformer\.h\.9\.mlp\.c_fc\.bias'"):
+        load_model(folder)
+
+
+@pytest.mark.parametrize(
+    "edit, named",
+    [
+        (lambda c: c.update(vocab_size=2000), r"transformer\.wte\.weight is \[4096, 256\] in the "
+                                              r"file, \[2000, 256\] by config\.json"),
+        (lambda c: c.pop("vocab_size"), r"transformer\.wte\.weight is \[4096, 256\] in the file, "
+                                        r"\[50257, 256\]"),  # GPT-2's default vocabulary
+        (lambda c: c.update(n_positions=128), r"transformer\.wpe\.weight is \[256, 256\] in the "
+                                              r"file, \[128, 256\]"),
+    ],
+    ids=["vocab_size", "no vocab_size", "n_positions"],
+)  # fmt: skip
+def test_a_config_that_disagrees_with_the_weights_is_refused_with_the_shapes(
+    tmp_path, bundled, edit, named
+):
+    folder = saved_copy(tmp_path, bundled)
+    _edit_config(folder, edit)
+    with pytest.raises(ValueError, match="of another shape: " + named):
+        load_model(folder)
+
+
+def test_a_relative_model_folder_is_found_from_the_notebooks_folder(monkeypatch):
+    monkeypatch.chdir(models.COURSE_ROOT / "notebooks")
+    monkeypatch.setenv(models.MODEL_ENV_VAR, "models/tiny-shakespeare-gpt2")
+    model, _ = load_model()
+    assert models.is_bundled(model)
+    monkeypatch.setenv(models.MODEL_ENV_VAR, "./models/no-such-model")  # a path, not a Hub id
+    with pytest.raises(OSError, match="does not exist .looked for it from the current folder and "
+                                      "from the course folder"):  # fmt: skip
+        load_model()

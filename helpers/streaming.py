@@ -19,7 +19,7 @@ from __future__ import annotations
 import codecs
 from collections.abc import Iterator
 
-from helpers._checks import check_token_ids, check_tokenizer
+from helpers._checks import check_token_id, check_token_ids, check_tokenizer
 
 REPLACEMENT = "\ufffd"  # what decoding an incomplete UTF-8 sequence gives: "�"
 
@@ -43,6 +43,12 @@ _BYTES = _byte_decoder()
 
 def token_bytes(tokenizer, token_id: int) -> bytes | None:
     """The bytes a byte-level BPE token stands for; None if the tokenizer is not byte-level."""
+    check_tokenizer(tokenizer)
+    token_id = check_token_id("token_id", token_id, len(tokenizer))  # -1 or 10**6: named, not None
+    return _token_bytes(tokenizer, token_id)
+
+
+def _token_bytes(tokenizer, token_id: int) -> bytes | None:  # for loops that checked their ids
     if token_id in getattr(tokenizer, "all_special_ids", ()):
         return tokenizer.decode([token_id]).encode("utf-8")
     token = tokenizer.convert_ids_to_tokens(token_id)
@@ -64,7 +70,7 @@ def stream_text(tokenizer, ids) -> Iterator[str]:
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     printed = 0  # characters already printed (re-decoding path)
     for i, tid in enumerate(ids):
-        raw = token_bytes(tokenizer, tid)
+        raw = _token_bytes(tokenizer, tid)
         if raw is not None:
             yield decoder.decode(raw, final=i == len(ids) - 1)
             continue

@@ -167,3 +167,43 @@ def test_every_test_left_out_of_the_readme_command_runs_in_ci():
     for expr in re.findall(r"python -m pytest -m (\"[^\"]+\"|'[^']+'|\S+)", ci):
         selected |= set(re.findall(r"\w+", expr)) - {"or", "and", "not"}
     assert set(deselected) <= selected, f"never run: {set(deselected) - selected}"
+
+
+def _fake_config(**options):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(rootpath=ROOT, args_source=None, option=SimpleNamespace(**options))
+
+
+def _root_conftest():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_sanitizer_is_found_when_pytest_starts_in_a_subfolder(monkeypatch):
+    """`cd notebooks && python -m pytest 00_...ipynb`: pyproject's relative sanitizer path is
+    made absolute for nbval 0.11's option name and for the deprecated one."""
+    conftest = _root_conftest()
+    monkeypatch.chdir(ROOT / "notebooks")
+    config = _fake_config(nbval_sanitize_with="tests/nbval_sanitize.cfg", sanitize_with=None)
+    conftest.pytest_configure(config)
+    assert config.option.nbval_sanitize_with == str(ROOT / "tests" / "nbval_sanitize.cfg")
+    config = _fake_config(nbval_sanitize_with=None, sanitize_with="tests/nbval_sanitize.cfg")
+    conftest.pytest_configure(config)
+    assert config.option.sanitize_with == str(ROOT / "tests" / "nbval_sanitize.cfg")
+
+
+def test_only_the_lessons_are_collected_as_notebooks(tmp_path):
+    """Handouts written into the course (`python -m helpers.handouts notebooks`) are no lessons."""
+    conftest = _root_conftest()
+    config = _fake_config()
+    for path in ["notebooks/read/00_setup_and_tour.ipynb", "notebooks/predict/01_x.ipynb",
+                 "handouts/read/02_decoding_widget.ipynb", "notebooks/my_notes.ipynb"]:  # fmt: skip
+        assert conftest.pytest_ignore_collect(ROOT / path, config) is True, path
+    for path in [ROOT / "notebooks" / "00_setup_and_tour.ipynb", ROOT / "tests" / "test_x.py",
+                 tmp_path / "near.ipynb"]:  # fmt: skip
+        assert conftest.pytest_ignore_collect(path, config) is None, path

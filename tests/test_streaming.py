@@ -76,6 +76,14 @@ def test_a_tokenizer_that_is_not_byte_level_re_decodes(bundled):
     assert token_bytes(Words(), 1) is None
 
 
+@pytest.mark.parametrize("bad, exc", [(-1, ValueError), (10**6, ValueError), (4096, ValueError),
+                                      (2.0, TypeError), ("7", TypeError)])  # fmt: skip
+def test_token_bytes_names_an_id_outside_the_vocabulary(bundled, bad, exc):
+    _, tok = bundled
+    with pytest.raises(exc, match="token_id"):
+        token_bytes(tok, bad)
+
+
 def test_bad_input(bundled):
     model, tok = bundled
     with pytest.raises(ValueError, match="ids"):

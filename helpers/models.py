@@ -117,9 +117,9 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
             f"{source}={device!r} cannot run a model: use one of {', '.join(DEVICE_TYPES)}"
         )
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was asked for but CUDA is not available; use 'cpu'")
+        raise ValueError(f"{source}={device!r} was asked for but CUDA is not available; use 'cpu'")
     if dev.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"device={device!r} was asked for but MPS is not available; use 'cpu'")
+        raise ValueError(f"{source}={device!r} was asked for but MPS is not available; use 'cpu'")
     return dev
 
 

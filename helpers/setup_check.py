@@ -5,7 +5,9 @@
 Run it from the course folder with the course's environment active (README, "Set up"). It checks
 the Python version, the installed versions against requirements.txt, the torch build, the
 JupyterLab extensions that draw widgets (notebook 02) and plotly figures (every notebook), the
-bundled model's files, and free memory. Each line starts with `ok`, `FIX` (the course will not
+bundled model's files, then does what every notebook does first: loads the model the notebooks
+will load ($GPT_COURSE_MODEL or the bundled one) on their device ($GPT_COURSE_DEVICE or the CPU)
+and runs one forward pass. Last, free memory. Each line starts with `ok`, `FIX` (the course will not
 work until you do what it says) or `note` (works, but worth knowing). Exit status 0 means READY.
 
 Written for any Python 3 (no newer syntax), so that an old Python gets a clear answer too.
@@ -152,6 +154,32 @@ def check_model(folder=MODEL):
     return "ok", f"bundled model ({weights.stat().st_size / 2**20:.1f} MiB of weights)"
 
 
+def check_notebook_model(load=None):
+    """What every notebook does first: load its model (the same call, so $GPT_COURSE_MODEL and
+    $GPT_COURSE_DEVICE count) and run one forward pass. Any failure is quoted, as it would
+    appear in the notebook."""
+    try:
+        import torch
+
+        if load is None:
+            from helpers.models import load_model as load
+        model, tokenizer = load()
+        ids = torch.tensor([tokenizer("To be")["input_ids"]], device=model.device)
+        with torch.no_grad():
+            logits = model(ids).logits  # (1, T, V)
+        if tuple(logits.shape) != (1, ids.shape[1], model.config.vocab_size):
+            raise ValueError(f"logits of shape {tuple(logits.shape)}, not (1, T, vocab_size)")
+    except Exception as err:  # noqa: BLE001 -- any failure is the answer: say it as it is
+        return "FIX", (
+            f"the notebooks cannot run their model: {type(err).__name__}: {str(err)[:400]}"
+        )
+    name = Path(str(model.name_or_path)).name or str(model.name_or_path)
+    return (
+        "ok",
+        f"the notebooks' model ({name}) loads on {model.device.type} and runs a forward pass",
+    )
+
+
 def free_memory_gb():
     try:
         import psutil
@@ -185,17 +213,20 @@ def run_checks():
     try:
         import torch
 
-        results.append(
-            check_torch_build(torch.__version__, torch.version.cuda, torch.cuda.is_available())
+        torch_build = check_torch_build(
+            torch.__version__, torch.version.cuda, torch.cuda.is_available()
         )
     except ImportError:
-        results.append(check_torch_build(None, None, False))
+        torch_build = check_torch_build(None, None, False)
+    results.append(torch_build)
     results += [
         check_lab_extensions(lab_extension_dirs()),
         check_jupyter_on_path(),
         check_model(),
-        check_memory(free_memory_gb()),
     ]
+    if torch_build[0] != "FIX":  # without torch, its line already says what to do
+        results.append(check_notebook_model())
+    results.append(check_memory(free_memory_gb()))
     return results
 
 

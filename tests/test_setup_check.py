@@ -1,8 +1,12 @@
 """The setup check says READY on a good install and names the fix for each kind of bad one."""
 
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from helpers import setup_check as sc
 
@@ -84,3 +88,38 @@ def test_report_says_ready_only_without_fixes():
     assert sc.report([("ok", "a"), ("FIX", "b")]).endswith(
         "NOT READY: fix the 1 line(s) marked FIX"
     )
+
+
+def test_the_check_runs_the_notebooks_model_on_their_device():
+    """READY only if the model the notebooks will load runs a forward pass on their device."""
+    status, text = sc.check_notebook_model()
+    assert status == "ok" and "tiny-shakespeare-gpt2" in text and "cpu" in text
+
+
+@pytest.mark.parametrize(
+    "env, said",
+    [
+        (
+            {"GPT_COURSE_DEVICE": "cuda"},
+            r"\$GPT_COURSE_DEVICE='cuda' was asked for but CUDA is not",
+        ),
+        ({"GPT_COURSE_MODEL": "/no/such/model"}, "model folder '/no/such/model' does not exist"),
+        ({"GPT_COURSE_MODEL": "PICKLED"}, r"no \*\.safetensors weights.*pickle files"),
+    ],
+    ids=["cuda without a GPU", "a folder that does not exist", "pickle-only weights"],
+)
+def test_the_check_says_exactly_what_the_notebooks_would_hit(monkeypatch, tmp_path, env, said):
+    import torch
+
+    if env.get("GPT_COURSE_DEVICE") == "cuda" and torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    if env.get("GPT_COURSE_MODEL") == "PICKLED":
+        folder = tmp_path / "pickled"
+        shutil.copytree(ROOT / "models" / "tiny-shakespeare-gpt2", folder)
+        (folder / "model.safetensors").rename(folder / "pytorch_model.bin")  # a stand-in name
+        env = {"GPT_COURSE_MODEL": str(folder)}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    status, text = sc.check_notebook_model()
+    assert status == "FIX" and re.search(said, text), text
+    assert "NOT READY" in sc.report([("ok", "Python"), (status, text)])

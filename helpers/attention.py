@@ -97,7 +97,8 @@ def hand_attention(model, input_ids: torch.Tensor, layer: int = 0) -> HandAttent
 
     A forward hook captures the output of ``c_attn`` (the one linear layer that makes q, k
     and v); the rest is written out: scores, mask, softmax, weighted sum, projection.
-    Scores are scaled by 1/sqrt(d), GPT-2's default (``scale_attn_weights``).
+    Scores are scaled as the model's config says: by 1/sqrt(d) (``scale_attn_weights``, GPT-2's
+    default) and, if ``scale_attn_by_inverse_layer_idx``, also by 1/(layer + 1).
     """
     check_batch(input_ids)
     if input_ids.size(0) != 1:
@@ -118,7 +119,11 @@ def hand_attention(model, input_ids: torch.Tensor, layer: int = 0) -> HandAttent
     T, C = seen["out"].shape
     d = C // H
     q, k, v = (t.view(T, H, d).transpose(0, 1) for t in seen["qkv"].split(C, dim=-1))  # (H, T, d)
-    scores = q @ k.transpose(-1, -2) / d**0.5  # (H, T, T)
+    scores = q @ k.transpose(-1, -2)  # (H, T, T)
+    if getattr(model.config, "scale_attn_weights", True):  # GPT-2's default
+        scores = scores / d**0.5
+    if getattr(model.config, "scale_attn_by_inverse_layer_idx", False):  # an option of the config
+        scores = scores / (layer + 1)
     masked = scores.masked_fill(~causal_mask(T), float("-inf"))  # the future is not allowed
     weights = masked.softmax(dim=-1)  # (H, T, T) each row sums to 1
     heads = weights @ v  # (H, T, d)

@@ -21,6 +21,20 @@ SUPPORTED_MODEL_TYPES = ("gpt2",)
 TOKENIZER_FILES = (("tokenizer.json",), ("vocab.json", "merges.txt"))
 
 
+#: GPT-2 config switches that change what the notebooks write out by hand: (key, GPT-2's value,
+#: what the other value does). Every released GPT-2 uses GPT-2's value.
+HAND_WRITTEN_DEFAULTS = (
+    ("scale_attn_weights", True,
+     "scores are then not divided by sqrt(d), while notebook 04 divides them by hand"),
+    ("scale_attn_by_inverse_layer_idx", False,
+     "layer i's scores are then also divided by i + 1, which notebook 04's hand-written "
+     "attention does not do"),
+    ("add_cross_attention", False,
+     "every layer then also attends to an encoder's output, a model this course does not teach "
+     "(and notebook 07 counts its parameters by hand without those layers)"),
+)  # fmt: skip
+
+
 def check_model_config(config: dict, shown: str) -> None:
     """Refuse configs that would run code or that the course cannot teach with, saying why."""
     if config.get("auto_map"):
@@ -40,6 +54,13 @@ def check_model_config(config: dict, shown: str) -> None:
             f"model {shown!r} is of type {model_type!r}; the course supports GPT-2 models "
             f"(model_type 'gpt2': gpt2, distilgpt2, or a GPT2LMHeadModel you saved).{hint}"
         )
+    for key, default, why in HAND_WRITTEN_DEFAULTS:
+        if config.get(key, default) != default:
+            raise ValueError(
+                f"model {shown!r} has {key}={config[key]!r} in config.json (GPT-2's is "
+                f"{default}): {why}. The notebooks' hand-written code would then not match the "
+                f"model; use a model with GPT-2's standard attention (every released GPT-2 is)."
+            )
 
 
 def _check_safetensors(folder: Path, shown: str) -> None:

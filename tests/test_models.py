@@ -340,3 +340,29 @@ def test_a_relative_model_folder_is_found_from_the_notebooks_folder(monkeypatch)
     with pytest.raises(OSError, match="does not exist .looked for it from the current folder and "
                                       "from the course folder"):  # fmt: skip
         load_model()
+
+
+@pytest.mark.parametrize(
+    "switch",
+    [{"scale_attn_by_inverse_layer_idx": True}, {"scale_attn_weights": False},
+     {"add_cross_attention": True}],
+    ids=lambda d: next(iter(d)),
+)  # fmt: skip
+def test_a_config_the_hand_written_code_would_not_match_is_refused(tmp_path, bundled, switch):
+    folder = saved_copy(tmp_path, bundled, **switch)
+    (key,) = switch
+    with pytest.raises(ValueError, match=rf"has {key}=.*GPT-2's is .*would then not match"):
+        load_model(folder)
+
+
+def test_attention_implementation_is_restored_on_any_exit(tiny):
+    model, _ = tiny
+    before = model.config._attn_implementation
+    with pytest.raises(KeyboardInterrupt):  # Kernel -> Interrupt inside the block
+        with models.attention_implementation(model, "eager"):
+            assert model.config._attn_implementation == "eager"
+            raise KeyboardInterrupt
+    assert model.config._attn_implementation == before
+    with pytest.raises(ValueError, match="name='flash' is not one of"):
+        with models.attention_implementation(model, "flash"):
+            pass

@@ -8,6 +8,8 @@
 - ``seed_everything`` fixes Python's, NumPy's and torch's random streams.
 - ``bundled_claim`` states what the bundled model learned: asserted for it, and for any other
   model printed as an observation.
+- ``attention_implementation(model, "eager")``: a ``with`` block on another attention
+  implementation, restored on any exit (notebook 05 counts FLOPs with it).
 - ``BUNDLED_CONFIG`` / ``tiny_gpt2_config``: the bundled model's architecture, written here
   once; ``python -m helpers.build model`` trains it, notebooks 03-06 build small variants.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import os
 import random
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -121,6 +124,21 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
     if dev.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"{source}={device!r} was asked for but MPS is not available; use 'cpu'")
     return dev
+
+
+@contextmanager
+def attention_implementation(model, name: str):
+    """Run the ``with`` block with ``model`` on another attention implementation ("eager" gives
+    attention weights and FLOP counts by operation), then restore the one before, on any exit
+    (an error, or a cell interrupted with Kernel -> Interrupt)."""
+    if name not in ATTN_IMPLEMENTATIONS:
+        raise ValueError(f"name={name!r} is not one of {ATTN_IMPLEMENTATIONS}")
+    before = model.config._attn_implementation
+    model.set_attn_implementation(name)
+    try:
+        yield model
+    finally:
+        model.set_attn_implementation(before)
 
 
 def is_bundled(model) -> bool:

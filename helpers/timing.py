@@ -5,7 +5,8 @@ prefill vs decode, measured bandwidth); reused by notebook 03 (section 6, the co
 (section 6, speed-up) and the benchmarks.
 
 - ``count_positions``: a hook that records the positions of every forward pass of a model
-  (``len(seen)`` is the number of passes): the one forward-pass counter.
+  (``len(seen)`` is the number of passes): the one forward-pass counter;
+- ``torch_threads``: a block on another number of threads, restored on any exit.
 - ``timed`` (one call: seconds and result), ``time_call`` (min or median of a few runs),
   ``best_of_rounds`` and ``interleaved_times`` (timings that will be compared, taken in turn),
   ``decode_step_seconds`` (one decoding step at a given length), ``measure_bandwidth`` and
@@ -49,6 +50,19 @@ def count_positions(model) -> Iterator[list[int]]:
         yield seen
     finally:
         handle.remove()
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the ``with`` block on ``n`` torch threads, then go back to the count before, on any
+    exit (an error, or a cell interrupted with Kernel -> Interrupt)."""
+    check_int("n", n, 1)
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 STATS = ("min", "median")

@@ -446,3 +446,17 @@ def test_bad_input_raises_clear_errors(bundled):
             pass
     with pytest.raises(TypeError, match="expected a transformers Cache"):
         cache_tensor_bytes(torch.zeros(3))
+
+
+def test_torch_threads_is_restored_on_any_exit():
+    from helpers.timing import torch_threads
+
+    before = torch.get_num_threads()
+    with pytest.raises(KeyboardInterrupt):  # Kernel -> Interrupt inside the block
+        with torch_threads(before + 1):
+            assert torch.get_num_threads() == before + 1
+            raise KeyboardInterrupt
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="n=0 is out of range"):
+        with torch_threads(0):
+            pass

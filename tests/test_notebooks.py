@@ -1,5 +1,6 @@
 """Structure every lesson notebook keeps (nbval itself executes and compares them)."""
 
+import ast
 import re
 from pathlib import Path
 
@@ -140,3 +141,77 @@ def test_measured_numbers_in_the_prose_are_in_the_outputs(nb):
         if m.group() not in stored
     ]
     assert not stale, f"numbers in the text that no cell prints: {stale}"
+
+
+def _undone_on_any_exit(tree) -> set[int]:
+    """ids of every AST node in a ``finally:`` block or in a context manager's ``__exit__``."""
+    inside = set()
+    for node in ast.walk(tree):
+        blocks = node.finalbody if isinstance(node, ast.Try) else []
+        if isinstance(node, ast.FunctionDef) and node.name == "__exit__":
+            blocks = node.body
+        for stmt in blocks:
+            inside |= {id(n) for n in ast.walk(stmt)}
+    return inside
+
+
+def temporary_changes_left_open(source: str) -> list[str]:
+    """What a cell changes for a while and would leave changed if interrupted: a hook whose
+    ``.remove()`` is not in a ``finally:`` (or an ``__exit__``), a setter called again (to undo
+    it) outside one."""
+    tree = ast.parse(source)
+    safe = _undone_on_any_exit(tree)
+    calls = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call)),
+                   key=lambda n: (n.lineno, n.col_offset))  # fmt: skip
+
+    def name(call):
+        return getattr(call.func, "attr", getattr(call.func, "id", ""))
+
+    problems = []
+    for node in ast.walk(tree):  # h = m.register_forward_hook(...): h.remove() undone safely
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and name(node.value).startswith("register_forward")
+        ):
+            handle = ast.unparse(node.targets[0])
+            removes = [c for c in calls if name(c) == "remove" and isinstance(c.func, ast.Attribute)
+                       and ast.unparse(c.func.value) == handle]  # fmt: skip
+            if not removes or not all(id(c) in safe for c in removes):
+                problems.append(f"{handle}.remove() not in a finally: block")
+    for setter in ("set_attn_implementation", "set_num_threads"):
+        undo = [c for c in calls if name(c) == setter][1:]  # the first sets, later ones undo
+        problems += [f"{setter} undone outside a finally: block"
+                     for c in undo if id(c) not in safe]  # fmt: skip
+    return problems
+
+
+def test_temporary_changes_are_undone_on_any_exit(nb):
+    """An interrupted cell (Kernel -> Interrupt) must not leave a hook on the model, another
+    attention implementation or another thread count behind: undo them in a `finally:`, or use
+    a `with` block (helpers.models.attention_implementation, helpers.timing.torch_threads)."""
+    left = {c.id: p for c in code_cells(nb) if (p := temporary_changes_left_open(c.source))}
+    assert not left, left
+
+
+@pytest.mark.parametrize(
+    "source, problems",
+    [
+        ("h = m.register_forward_hook(f)\nm(x)\nh.remove()", 1),
+        ("h = m.register_forward_hook(f)\ntry:\n    m(x)\nfinally:\n    h.remove()", 0),
+        ("torch.set_num_threads(4)\nrun()\ntorch.set_num_threads(1)", 1),
+        ("torch.set_num_threads(1)", 0),  # a notebook's one setting, for good
+        (
+            "class C:\n    def __enter__(self):\n        self.h = m.register_forward_hook(f)\n"
+            "    def __exit__(self, *e):\n        self.h.remove()",
+            0,
+        ),  # a context manager
+        (
+            "m.set_attn_implementation('eager')\ntry:\n    run()\nfinally:\n"
+            "    m.set_attn_implementation('sdpa')",
+            0,
+        ),  # fmt: skip
+    ],
+)
+def test_the_scan_finds_changes_left_open(source, problems):
+    assert len(temporary_changes_left_open(source)) == problems

@@ -4,7 +4,7 @@ The README promises that ``GPT_COURSE_MODEL`` switches the whole course to anoth
 GPT-2 cannot be downloaded here, so the test builds two stand-ins with ``save_pretrained``:
 
 - ``gpt2-like``: its own byte-level BPE tokenizer of 2,000 tokens with no pad token (like GPT-2's),
-  a 1024-token window, randomly initialised;
+  a 1024-token window, 12 heads (GPT-2 124M's count) of width 8, randomly initialised;
 - ``short-window``: the bundled tokenizer and a 64-token window, a quarter of the bundled model's.
 
 Each notebook is executed top to bottom with each stand-in; every cell must run. These 14 runs
@@ -40,12 +40,13 @@ def gpt2_like_tokenizer(vocab_size: int = 2000):
     )
 
 
-def save_stand_in(folder: Path, tokenizer, n_positions: int) -> Path:
+def save_stand_in(folder: Path, tokenizer, n_positions: int, n_head: int = 4,
+                  n_embd: int = 64) -> Path:  # fmt: skip
     from transformers import GPT2Config, GPT2LMHeadModel
 
     eos = tokenizer.convert_tokens_to_ids("<|endoftext|>")
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=n_positions, n_embd=64,
-                        n_layer=2, n_head=4, bos_token_id=eos, eos_token_id=eos)  # fmt: skip
+    config = GPT2Config(vocab_size=len(tokenizer), n_positions=n_positions, n_embd=n_embd,
+                        n_layer=2, n_head=n_head, bos_token_id=eos, eos_token_id=eos)  # fmt: skip
     torch.manual_seed(0)
     GPT2LMHeadModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
@@ -59,7 +60,9 @@ def stand_ins(tmp_path_factory, bundled):
     like = gpt2_like_tokenizer()
     assert like.pad_token is None and len(like) == 2000
     return {
-        "gpt2-like": save_stand_in(root / "gpt2-like", like, n_positions=1024),
+        "gpt2-like": save_stand_in(
+            root / "gpt2-like", like, n_positions=1024, n_head=12, n_embd=96
+        ),
         "short-window": save_stand_in(root / "short-window", bundled_tokenizer, n_positions=64),
     }
 

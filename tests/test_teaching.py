@@ -106,3 +106,14 @@ def test_the_minutes_tables_are_what_bench_reading_counts():
         assert readme_row.endswith(f"| {want[3]} | {want[4]} |"), readme_row
     words, code, solutions, in_class, alone = total
     assert f"| **all** | {words} | {code} | {solutions} | **{in_class}** | **{alone}** |" in guide
+
+
+def test_each_notebook_states_its_measured_minutes():
+    """A notebook's own "**Time:**" line is bench_reading.py's figure (it said "about 25 minutes"
+    where the counts give 47-66 in class), so editing a notebook cannot leave it stale."""
+    bench = _bench_reading()
+    for nn, path in NOTEBOOKS.items():
+        m = bench.minutes(nn, bench.counts(path))
+        intro = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells[:3])
+        said = re.findall(r"\*\*Time:\*\* about (\d+) minutes in class, (\d+) alone", intro)
+        assert said == [(f"{m['in_class']:.0f}", f"{m['alone']:.0f}")], f"{path.name}: {said}"

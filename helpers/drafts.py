@@ -237,6 +237,8 @@ class LookupDraft:
     the **latest** earlier place where the last n tokens occurred and guess the token that
     followed them there; no such place: ``fallback.next_token`` (the n-gram table). Each of the
     k guesses is made after the ones before it, so a guessed loop goes on looping.
+    (``helpers.assisted.PromptLookupDraft`` is transformers' rule instead: the earliest match,
+    and no guess without one; notebook 08 checks it against ``generate``.)
     """
 
     def __init__(self, fallback: NGramDraft, max_ngram: int = 3):

@@ -29,7 +29,7 @@ def pytest_configure(config):
 
 def pytest_ignore_collect(collection_path, config):
     """Only the lessons (notebooks/NN_name.ipynb) are notebooks to test: handouts or copies
-    written inside the course folder (``python -m helpers.handouts notebooks``, a student's own
+    written inside the course folder (``python -m course.handouts notebooks``, a student's own
     notebook) are not lessons and have no outputs to compare."""
     if collection_path.suffix != ".ipynb":
         return None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.handouts import solutions_start
+from course.handouts import solutions_start
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -22,14 +22,12 @@
 | ``plots``       | the palette and figure builders every notebook uses              | all      |
 | ``stepper_view``| the static HTML / figure rendering of the stepper                | 02       |
 | ``widgets``     | the ``DecodingStepper`` controller                               | 02       |
-| ``distillation``| learning an ensemble's next-token distribution (soft labels)    | -        |
-| ``build``       | ``python -m helpers.build model|draft``: rebuilds models/        | -        |
 | ``exercises``   | ``check("01.1", answer)``: self-checking exercises, with hints   | all      |
-| ``site``        | ``python -m helpers.site``: the offline course site              | -        |
-| ``handouts``    | ``python -m helpers.handouts``: student copies, solutions out    | -        |
-| ``setup_check`` | ``python -m helpers.setup_check``: READY or what to fix          | -        |
-| ``wheelhouse``  | ``python -m helpers.wheelhouse``: wheels for an offline room     | -        |
-| ``_checks``     | private argument checks shared by all of them                    | -        |
+| ``_checks``     | private argument checks shared by all of them (and ``course``)   | -        |
+
+Every module here is imported by a notebook; the commands that build, check and publish the course
+(``python -m course.build``, ``course.site``, ``course.handouts``, ``course.setup_check``,
+``course.wheelhouse``) live in the ``course`` package beside this one.
 
 ``models.bundled_claim`` states what the bundled model learned: asserted for it, printed as an
 observation for any other model (``GPT_COURSE_MODEL``).
@@ -41,6 +39,12 @@ from __future__ import annotations
 
 import os
 import sys
+
+import plotly.io as pio
+import torch
+
+from helpers.models import quiet_transformers, seed_everything
+from helpers.plots import TEMPLATE
 
 #: Set to 1 (tests/store_outputs.py does) to store a PNG beside every figure, for the viewers
 #: that cannot run plotly: GitHub's preview, nbviewer, nbconvert's HTML, Colab before running.
@@ -69,16 +73,9 @@ def setup_notebook(seed: int = 0):
     8 cores as on the 2-core machine that stored the outputs.
     Returns the seeded ``torch.Generator`` (assign it: a bare call would print its repr).
     """
-    import plotly.io as pio
-    import torch
-
-    from helpers.models import quiet_transformers, seed_everything
-
     quiet_transformers()
     # one application/vnd.plotly.v1+json output per figure: no random div ids, no CDN script;
     # JupyterLab draws it with the extension inside the plotly package, offline.
-    from helpers.plots import TEMPLATE
-
     pio.templates.default = TEMPLATE  # one colour-blind-safe palette in every figure
     renderer = figure_renderer()
     if renderer is not None:

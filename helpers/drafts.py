@@ -1,7 +1,7 @@
 """Drafts for speculative decoding: cheap guessers of the model's next tokens.
 
 Taught in notebook 06 (section 2, the n-gram draft and what a guess costs; exercise 1, the
-model as its own draft). ``helpers.speculative`` checks their guesses; ``python -m helpers.build
+model as its own draft). ``helpers.speculative`` checks their guesses; ``python -m course.build
 draft`` counts the bundled one.
 
 - ``NGramDraft``: "what usually came next in the training text", n-gram counts packed into

@@ -11,7 +11,7 @@
 - ``attention_implementation(model, "eager")``: a ``with`` block on another attention
   implementation, restored on any exit (notebook 05 counts FLOPs with it).
 - ``BUNDLED_CONFIG`` / ``tiny_gpt2_config``: the bundled model's architecture, written here
-  once; ``python -m helpers.build model`` trains it, notebooks 03-06 build small variants.
+  once; ``python -m course.build model`` trains it, notebooks 03-06 build small variants.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from helpers.model_files import (
 MODEL_ENV_VAR = "GPT_COURSE_MODEL"
 #: The environment variable that picks the device when ``device=None`` (default "cpu").
 DEVICE_ENV_VAR = "GPT_COURSE_DEVICE"
-#: The bundled model: trained by ``python -m helpers.build model`` (see its model card).
+#: The bundled model: trained by ``python -m course.build model`` (see its model card).
 BUNDLED_MODEL_NAME = "tiny-shakespeare-gpt2"
 #: The course folder: a relative model folder is also looked for here (notebooks run in notebooks/).
 COURSE_ROOT = Path(__file__).resolve().parent.parent

@@ -3,7 +3,7 @@
 Taught in notebook 03: the shifted-label loss built up by hand (sections 1-3), padded batches
 with ignored labels (section 4), one parallel pass == T stepwise passes (sections 5-6), the
 training loop (section 7: written by hand first, then ``train``); reused by notebook 04's
-tiny models (section 5b) and by ``python -m helpers.build model``.
+tiny models (section 5b) and by ``python -m course.build model``.
 
 The idea the course teaches is in ``shifted_label_loss``: position t of the logits is scored
 against token t+1 of the input, so one forward pass trains every position at once.
@@ -216,7 +216,7 @@ def train(
     The learning rate ends at ``min_lr_ratio * lr``; AdamW's ``weight_decay`` pulls every matrix
     (not the biases and layer-norm gains) towards zero. ``bf16=True`` runs the forward pass under
     bfloat16 autocast (weights and optimizer state stay float32): about 2x faster on CPUs with
-    bf16 instructions; ``python -m helpers.build model --bf16`` uses it.
+    bf16 instructions; ``python -m course.build model --bf16`` uses it.
     """
     # every argument is checked before the model is touched: a refused call changes nothing
     check_model(model)

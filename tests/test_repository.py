@@ -3,8 +3,6 @@
 import re
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
 
@@ -72,8 +70,8 @@ def test_bundled_models_are_small_and_safetensors_only():
         assert (folder / "README.md").is_file(), f"{folder.name} needs a model card"
 
 
-def test_no_remote_code_or_pickle_loading_in_helpers():
-    for path in (ROOT / "helpers").glob("*.py"):
+def test_no_remote_code_or_pickle_loading_in_helpers_or_course():
+    for path in [*(ROOT / "helpers").glob("*.py"), *(ROOT / "course").glob("*.py")]:
         text = path.read_text()
         assert "trust_remote_code=True" not in text
         assert "import pickle" not in text and "torch.load(" not in text
@@ -108,28 +106,6 @@ def test_store_outputs_refuses_another_model_or_device(tmp_path):
         assert var in run.stderr and "Unset it" in run.stderr
 
 
-@pytest.mark.commands  # the build command, three processes: run by .ci/run (tests/README.md)
-@pytest.mark.parametrize(
-    "what,folder", [("draft", "tiny-shakespeare-ngram"), ("model", "tiny-shakespeare-gpt2")]
-)
-def test_a_build_never_overwrites_shipped_files_unless_told(what, folder):
-    shipped_dir = MODELS / folder
-    before = {p.name: p.stat().st_mtime_ns for p in shipped_dir.iterdir()}
-    no_what = run_python("-m", "helpers.build")
-    assert no_what.returncode == 2 and "model" in no_what.stderr and "draft" in no_what.stderr
-    no_out = run_python("-m", "helpers.build", what)
-    assert no_out.returncode == 2 and "--out" in no_out.stderr
-    shipped = run_python("-m", "helpers.build", what, "--out", str(shipped_dir))
-    assert shipped.returncode == 2 and "--overwrite" in shipped.stderr
-    assert {p.name: p.stat().st_mtime_ns for p in shipped_dir.iterdir()} == before
-
-
-def test_model_cards_give_the_build_command():
-    for what, folder in [("model", "tiny-shakespeare-gpt2"), ("draft", "tiny-shakespeare-ngram")]:
-        card = (MODELS / folder / "README.md").read_text(encoding="utf-8")
-        assert f"python -m helpers.build {what} --out models/{folder} --overwrite" in card
-
-
 def test_the_card_and_the_readme_quote_the_training_run():
     """The figures the bundled model's card and the README give are those its training run wrote
     (training_stats.json), so a rebuilt model cannot leave them stale."""
@@ -142,7 +118,7 @@ def test_the_card_and_the_readme_quote_the_training_run():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     per_token, per_char = stats["held_out_nats_per_token"], stats["held_out_nats_per_char"]
     for figure in [f"{per_token:.4f}", f"{per_char:.4f}", f"{stats['parameters']:,}",
-                   f"--steps {stats['steps']}"]:  # fmt: skip
+                   f"{stats['steps']} more steps"]:  # fmt: skip
         assert figure in card, f"the model card does not give {figure}"
     shape = f"{config['n_layer']} / {config['n_head']} / {config['n_embd']}"
     assert shape in card, f"the model card does not give its shape {shape}"
@@ -198,7 +174,7 @@ def test_the_sanitizer_is_found_when_pytest_starts_in_a_subfolder(monkeypatch):
 
 
 def test_only_the_lessons_are_collected_as_notebooks(tmp_path):
-    """Handouts written into the course (`python -m helpers.handouts notebooks`) are no lessons."""
+    """Handouts written into the course (`python -m course.handouts notebooks`) are no lessons."""
     conftest = _root_conftest()
     config = _fake_config()
     for path in ["notebooks/read/00_setup_and_tour.ipynb", "notebooks/predict/01_x.ipynb",
@@ -207,3 +183,49 @@ def test_only_the_lessons_are_collected_as_notebooks(tmp_path):
     for path in [ROOT / "notebooks" / "00_setup_and_tour.ipynb", ROOT / "tests" / "test_x.py",
                  tmp_path / "near.ipynb"]:  # fmt: skip
         assert conftest.pytest_ignore_collect(path, config) is None, path
+
+
+def _imported_modules(source: str, package: str) -> set[str]:
+    """The modules of ``package`` that ``source`` imports (``from helpers.x import``,
+    ``from helpers import x``, ``import helpers.x``)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            parts = node.module.split(".")
+            if parts[0] == package and len(parts) > 1:
+                found.add(parts[1])
+            elif node.module == package:
+                found |= {a.name for a in node.names}
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] == package and len(parts) > 1:
+                    found.add(parts[1])
+    return found
+
+
+def test_helpers_holds_what_the_notebooks_import_and_course_the_commands():
+    """Two wings: every module of helpers/ is used by a lesson (imported by a notebook, or by a
+    helpers module a notebook imports); helpers never imports course; no notebook imports course."""
+    import nbformat
+
+    modules = {p.stem: p.read_text() for p in (ROOT / "helpers").glob("*.py")}
+    modules.pop("__init__")
+    used = set()
+    for nb in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        cells = nbformat.read(nb, as_version=4).cells
+        code = "\n".join(c.source for c in cells if c.cell_type == "code")
+        code = "\n".join(line for line in code.splitlines() if not line.startswith(("%", "!")))
+        used |= _imported_modules(code, "helpers")
+        assert not _imported_modules(code, "course"), f"{nb.name} imports from course/"
+    used |= _imported_modules((ROOT / "helpers" / "__init__.py").read_text(), "helpers")
+    todo = list(used)
+    while todo:  # what the used modules import in turn
+        for name in _imported_modules(modules.get(todo.pop(), ""), "helpers") - used:
+            used.add(name)
+            todo.append(name)
+    assert set(modules) - used == set(), "helpers/ modules no lesson uses (move them to course/)"
+    for name, source in modules.items():
+        assert not _imported_modules(source, "course"), f"helpers/{name}.py imports course"

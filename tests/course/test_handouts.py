@@ -13,9 +13,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import handouts
+from course import handouts
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
@@ -134,7 +134,7 @@ def test_default_out_dir_is_ignored_by_git():
 
 def test_the_command_writes_both_variants(tmp_path):
     run = subprocess.run(
-        [sys.executable, "-m", "helpers.handouts", str(tmp_path / "h")],
+        [sys.executable, "-m", "course.handouts", str(tmp_path / "h")],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -1,7 +1,7 @@
 """Student handouts of the notebooks: no solutions, no test scaffolding; and hiding the solutions.
 
-    python -m helpers.handouts [OUT_DIR]         # default: handouts/ (ignored by git)
-    python -m helpers.handouts --tag-solutions [NOTEBOOK ...]   # in place, outputs untouched
+    python -m course.handouts [OUT_DIR]         # default: handouts/ (ignored by git)
+    python -m course.handouts --tag-solutions [NOTEBOOK ...]   # in place, outputs untouched
 
 Writes two copies of every notebook, `OUT_DIR/predict/` (all outputs cleared, for a class that
 predicts before it runs) and `OUT_DIR/read/` (outputs kept, for reading). In both, each worked
@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 
 import nbformat
+
+from course._cli import check_notebooks, check_out_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
@@ -158,7 +160,7 @@ def build(out_dir: Path = DEFAULT_OUT, notebooks: list[Path] | None = None) -> l
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.handouts",
+        prog="python -m course.handouts",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -175,7 +177,9 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     if args.tag_solutions:
-        for path in args.paths or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        for path in check_notebooks(parser, args.paths) or sorted(
+            NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")
+        ):
             nb = nbformat.read(path, as_version=4)
             n = tag_solutions(nb)
             nbformat.write(nb, path)
@@ -183,7 +187,7 @@ def main(argv=None) -> int:
         return 0
     if len(args.paths) > 1:
         parser.error("give one OUT_DIR")
-    out = args.paths[0] if args.paths else DEFAULT_OUT
+    out = check_out_folder(parser, args.paths[0] if args.paths else DEFAULT_OUT, "handouts")
     t0 = time.perf_counter()
     written = build(out)
     print(

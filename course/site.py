@@ -1,4 +1,4 @@
-"""The offline course site: ``python -m helpers.site [OUT]`` (default ``site/``, not committed).
+"""The offline course site: ``python -m course.site [OUT]`` (default ``site/``, not committed).
 
 Builds an index page with the lesson table of the README and one HTML page per notebook, from
 the stored notebooks (nothing is executed). Opens from ``file://`` with the network off:
@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 
+from course._cli import check_out_folder
 from helpers.plots import figure_alt
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,9 +134,13 @@ def build(out: str | Path = ROOT / "site") -> dict[str, int]:
 
 
 def main(argv=None) -> None:
-    p = argparse.ArgumentParser(description="Build the offline course site from the notebooks.")
+    p = argparse.ArgumentParser(
+        prog="python -m course.site",
+        description="Build the offline course site from the notebooks.",
+    )
     p.add_argument("out", nargs="?", default=str(ROOT / "site"), help="folder (default: site/)")
-    counts = build(p.parse_args(argv).out)
+    out = check_out_folder(p, Path(p.parse_args(argv).out), "site")
+    counts = build(out)
     print(f"built {len(counts)} pages and index.html, {sum(counts.values())} figures")
 
 

@@ -1,6 +1,6 @@
 """A folder of wheels that installs the course with no network: for a classroom with a bad one.
 
-    python -m helpers.wheelhouse OUT_DIR --platform linux --python-version 3.12
+    python -m course.wheelhouse OUT_DIR --platform linux --python-version 3.12
     # then, on each laptop, offline:
     pip install --no-index --find-links OUT_DIR -r requirements.txt
 
@@ -20,6 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from course._cli import check_out_folder
+
 ROOT = Path(__file__).resolve().parent.parent
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 BUILD_TOOLS = ["setuptools>=61", "wheel"]  # what `-e .` needs to build offline
@@ -38,8 +40,8 @@ def platform_tags(name: str) -> list[str]:
         return PLATFORMS[name]
     if re.fullmatch(r"(manylinux|musllinux|macosx|win)[A-Za-z0-9_]*", name):
         return [name]
-    raise SystemExit(
-        f"wheelhouse: unknown platform {name!r}: one of {', '.join(PLATFORMS)}, "
+    raise ValueError(
+        f"unknown platform {name!r}: one of {', '.join(PLATFORMS)}, "
         "or a pip platform tag such as manylinux_2_28_x86_64"
     )
 
@@ -102,7 +104,7 @@ def build(
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.wheelhouse",
+        prog="python -m course.wheelhouse",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -124,7 +126,22 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     cpu = False if args.torch_from_pypi else None
-    wheels = build(args.out, args.requirements, args.platform, args.python_version, cpu)
+    check_out_folder(parser, args.out, "wheels")
+    if not re.fullmatch(r"3\.\d{1,2}", args.python_version):
+        parser.error(
+            f"--python-version {args.python_version!r}: give the students' Python, e.g. 3.12"
+        )
+    if not args.requirements.is_file():
+        parser.error(f"--requirements {args.requirements}: no such file")
+    try:
+        platform_tags(args.platform)
+        wheels = build(args.out, args.requirements, args.platform, args.python_version, cpu)
+    except ValueError as err:
+        parser.error(str(err))
+    except subprocess.CalledProcessError as err:  # pip said why, just above
+        parser.exit(
+            1, f"{parser.prog}: pip download failed (exit status {err.returncode}), see above\n"
+        )
     size = sum(w.stat().st_size for w in wheels) / 2**20
     print(
         f"{len(wheels)} wheels, {size:.0f} MiB, in {args.out}/. Install offline with:\n"

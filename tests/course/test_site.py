@@ -7,12 +7,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import site
+from course import site
 from helpers.plots import figure_alt
 
 pytestmark = pytest.mark.commands  # builds the whole site: run by .ci/run (tests/README.md)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 

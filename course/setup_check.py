@@ -1,6 +1,6 @@
 """Setup check: is this computer ready for the course? Prints READY, or exactly what to fix.
 
-    python -m helpers.setup_check
+    python -m course.setup_check
 
 Run it from the course folder with the course's environment active (README, "Set up"). It checks
 the Python version, the installed versions against requirements.txt, the torch build, the

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from helpers import setup_check as sc
+from course import setup_check as sc
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_this_environment_is_ready():
     run = subprocess.run(
-        [sys.executable, "-m", "helpers.setup_check"],
+        [sys.executable, "-m", "course.setup_check"],
         cwd=ROOT,
         capture_output=True,
         text=True,

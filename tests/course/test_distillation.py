@@ -1,23 +1,21 @@
-"""helpers.distillation and ``python -m helpers.build model --init-from/--teachers``.
+"""course.distillation and ``python -m course.build model --init-from/--teachers``.
 
 How the bundled model is trained (its card): the soft-label loss is the shifted-label loss with
 a distribution in place of the next token, the ensemble is the teachers' mean probability, and
 a student trained on it moves towards it.
 """
 
-import math
-
 import pytest
 import torch
 import torch.nn.functional as F
 from transformers import GPT2LMHeadModel
 
-from helpers.distillation import (
+from course.distillation import (
     distillation_loss,
     ensemble_next_token_probs,
     soft_label_loss,
 )
-from helpers.models import BUNDLED_MODEL_DIR, load_model, tiny_gpt2_config
+from helpers.models import tiny_gpt2_config
 from helpers.training import shifted_label_loss, train
 
 V = 50
@@ -115,57 +113,3 @@ def test_bad_input_is_refused_with_a_message(call, exc, match):
 
 
 # ----------------------------------------------------------------- the build's options
-
-TINY_BUILD = dict(steps=2, batch_size=2, block_size=32, warmup=1, threads=1)
-
-
-@pytest.fixture(scope="module")
-def saved_tiny(tmp_path_factory):
-    """Two tiny saved models with the bundled tokenizer: a start and teachers for the build."""
-    _, tok = load_model(BUNDLED_MODEL_DIR)
-    folders = []
-    for seed in (0, 1):
-        folder = tmp_path_factory.mktemp(f"tiny{seed}")
-        tiny(seed, vocab=len(tok), n_embd=32).save_pretrained(folder)
-        tok.save_pretrained(folder)
-        folders.append(folder)
-    return folders
-
-
-@pytest.mark.commands  # a model build: run by .ci/run (tests/README.md)
-def test_the_build_starts_from_a_saved_model_and_learns_from_teachers(tmp_path, saved_tiny):
-    from helpers.build import build_model
-
-    start, other = saved_tiny
-    stats = build_model(tmp_path / "s", init_from=start, teachers=[start, other], lr=1e-12,
-                        **TINY_BUILD)  # fmt: skip
-    assert stats["init_from"] == start.name and stats["teachers"] == [start.name, other.name]
-    saved, first = load_model(tmp_path / "s")[0], load_model(start)[0]
-    assert saved.config.n_embd == 32 and saved.config.n_layer == 1  # the start's shape
-    same = [torch.allclose(a, b, atol=1e-6) for a, b in
-            zip(saved.parameters(), first.parameters(), strict=True)]  # fmt: skip
-    assert all(same)  # a vanishing learning rate keeps the start's weights
-    # the loss it trained on is the soft one: at least the ensemble's entropy, not the text's
-    assert stats["held_out_nats_per_token"] > 0.9 * math.log(len(load_model(start)[1]))
-    assert stats["init_steps"] is None  # the start was saved by hand, not by a build
-    again = build_model(tmp_path / "t", init_from=tmp_path / "s", **TINY_BUILD)
-    assert again["init_steps"] == 2 and again["teachers"] == []  # the start's own 2 steps
-
-
-@pytest.mark.commands  # a model build: run by .ci/run (tests/README.md)
-def test_the_build_refuses_a_start_of_another_shape_or_teachers_of_another_vocabulary(
-    tmp_path, saved_tiny
-):
-    from helpers.build import build_model
-
-    start, _ = saved_tiny
-    with pytest.raises(
-        ValueError, match=r"another shape than asked: n_embd=256 \(the model's: 32\)"
-    ):
-        build_model(tmp_path / "a", init_from=start, n_embd=256, **TINY_BUILD)
-    odd = tmp_path / "odd"
-    tiny(0, vocab=4104).save_pretrained(odd)  # room for 8 more tokens than its tokenizer has
-    load_model(start)[1].save_pretrained(odd)
-    with pytest.raises(ValueError, match="vocabulary of 4104 tokens and the tokenizer 4096"):
-        build_model(tmp_path / "b", init_from=start, teachers=[odd], **TINY_BUILD)
-    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

@@ -1,6 +1,6 @@
 """Distillation: train a model on the next-token distribution of other models, not on the text.
 
-The bundled model is trained this way (``python -m helpers.build model --teachers ...``, see its
+The bundled model is trained this way (``python -m course.build model --teachers ...``, see its
 card): several models of the same size, each trained on the plays with shifted labels, are
 averaged into an *ensemble* (the mean of their next-token probabilities), and the bundled model
 learns to predict that distribution at every position. The loss is still the shifted-label

@@ -1,0 +1,16 @@
+"""The commands that build, check and publish the course; nothing a notebook imports.
+
+The lessons import ``helpers`` (one module per concept); maintainers and teachers run these:
+
+| command                                | what it does                                          |
+|----------------------------------------|-------------------------------------------------------|
+| ``python -m course.build model/draft`` | rebuilds ``models/`` (``BuildConfig``, named presets) |
+| ``python -m course.site``              | the offline course site (``site/``)                   |
+| ``python -m course.handouts``          | student copies of the notebooks, solutions out        |
+| ``python -m course.setup_check``       | is this computer ready? READY or what to fix          |
+| ``python -m course.wheelhouse``        | a folder of wheels that installs the course offline   |
+
+``distillation`` (the soft-label loss of the bundled model's second stage) sits beside ``build``,
+its one user. This package may import ``helpers``; ``helpers`` never imports it.
+``setup_check`` must run where torch is missing, so it and this file import nothing heavy.
+"""

@@ -388,64 +388,108 @@ def test_measurements_are_positive_and_finite():
 
 
 # --------------------------------------------------------------------------- bad input
-def test_bad_input_raises_clear_errors(bundled):
-    model, _ = bundled
-    cfg = model.config
-    with pytest.raises(ValueError, match=r"seq_len=-1 .* in the range 0\.\.256"):
-        kv_cache_bytes(cfg, -1)
-    with pytest.raises(ValueError, match=r"seq_len=257 .* 0\.\.256"):
-        kv_cache_bytes(cfg, 257)
-    with pytest.raises(TypeError, match="seq_len must be an int"):
-        kv_cache_bytes(cfg, 2.5)
-    with pytest.raises(ValueError, match=r"batch_size=0 .* >= 1"):
-        kv_cache_bytes(cfg, 4, batch_size=0)
-    with pytest.raises(ValueError, match=r"bytes_per_value=3 must be one of \[1, 2, 4\]"):
-        kv_cache_bytes(cfg, 4, bytes_per_value=3)
-    with pytest.raises(ValueError, match="bytes_per_value='float64' must be one of"):
-        kv_cache_bytes(cfg, 4, bytes_per_value="float64")
-    with pytest.raises(TypeError, match="expected a GPT-2 config or model"):
-        parameter_count("gpt2")
-    with pytest.raises(ValueError, match="name='gpt5' must be one of"):
-        gpt2_family_config("gpt5")
-    with pytest.raises(ValueError, match=r"past_len=256 .* 0\.\.255"):
-        step_cost(cfg, new_tokens=1, past_len=256)
-    with pytest.raises(ValueError, match=r"new_tokens=0 .* 1\.\.256"):
-        weight_bytes_read(cfg, 0)
-    with pytest.raises(ValueError, match=r"bandwidth=0 must be a finite number > 0"):
-        tokens_per_second_bound(0, 10)
-    with pytest.raises(ValueError, match=r"bytes_per_token=nan must be a finite number > 0"):
-        tokens_per_second_bound(1e9, float("nan"))
-    with pytest.raises(ValueError, match=r"repeats=0 .* >= 1"):
-        time_call(lambda: None, repeats=0)
-    with pytest.raises(ValueError, match=r"stat='mean' must be one of \('min', 'median'\)"):
-        time_call(lambda: None, stat="mean")
-    with pytest.raises(ValueError, match=r"rounds=0 .* >= 1"):
-        best_of_rounds({"a": lambda: 1.0}, rounds=0)
-    with pytest.raises(TypeError, match="measurements must be a non-empty dict"):
-        best_of_rounds({})
-    with pytest.raises(TypeError, match="every value of measurements must be callable"):
-        best_of_rounds({"a": 1.0})
-    with pytest.raises(TypeError, match="fn must be callable"):
-        time_call(3)
-    with pytest.raises(ValueError, match=r"n_bytes=10 .* 1048576\.\."):
-        measure_bandwidth(10)
-    with pytest.raises(ValueError, match=r"prompt_len=0 .* >= 1"):
-        positions_per_step(0, 5, use_cache=True)
-    with pytest.raises(TypeError, match="use_cache must be True or False"):
-        positions_per_step(3, 5, use_cache="yes")
-    with pytest.raises(ValueError, match=r"seq_len=300 .* 1\.\.256"):
-        decode_step_seconds(model, 300, use_cache=True)
-    with pytest.raises(
-        ValueError, match=r"ids must be one sequence \(T,\) or \(1, T\); got \(2, 3\)"
-    ):
-        greedy_decode(model, torch.zeros(2, 3, dtype=torch.long), 4)
-    with pytest.raises(ValueError, match=r"max_new_tokens=-1 .* in the range 0..10000"):
-        greedy_decode(model, torch.zeros(1, 3, dtype=torch.long), -1)
-    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
-        with count_positions("model"):
-            pass
-    with pytest.raises(TypeError, match="expected a transformers Cache"):
-        cache_tensor_bytes(torch.zeros(3))
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (
+            lambda model: kv_cache_bytes(model.config, -1),
+            ValueError,
+            r"seq_len=-1 .* in the range 0\.\.256",
+        ),
+        (lambda model: kv_cache_bytes(model.config, 257), ValueError, r"seq_len=257 .* 0\.\.256"),
+        (lambda model: kv_cache_bytes(model.config, 2.5), TypeError, "seq_len must be an int"),
+        (
+            lambda model: kv_cache_bytes(model.config, 4, batch_size=0),
+            ValueError,
+            r"batch_size=0 .* >= 1",
+        ),
+        (
+            lambda model: kv_cache_bytes(model.config, 4, bytes_per_value=3),
+            ValueError,
+            r"bytes_per_value=3 must be one of \[1, 2, 4\]",
+        ),
+        (
+            lambda model: kv_cache_bytes(model.config, 4, bytes_per_value="float64"),
+            ValueError,
+            "bytes_per_value='float64' must be one of",
+        ),
+        (lambda model: parameter_count("gpt2"), TypeError, "expected a GPT-2 config or model"),
+        (lambda model: gpt2_family_config("gpt5"), ValueError, "name='gpt5' must be one of"),
+        (
+            lambda model: step_cost(model.config, new_tokens=1, past_len=256),
+            ValueError,
+            r"past_len=256 .* 0\.\.255",
+        ),
+        (lambda model: weight_bytes_read(model.config, 0), ValueError, r"new_tokens=0 .* 1\.\.256"),
+        (
+            lambda model: tokens_per_second_bound(0, 10),
+            ValueError,
+            r"bandwidth=0 must be a finite number > 0",
+        ),
+        (
+            lambda model: tokens_per_second_bound(1e9, float("nan")),
+            ValueError,
+            r"bytes_per_token=nan must be a finite number > 0",
+        ),
+        (lambda model: time_call(lambda: None, repeats=0), ValueError, r"repeats=0 .* >= 1"),
+        (
+            lambda model: time_call(lambda: None, stat="mean"),
+            ValueError,
+            r"stat='mean' must be one of \('min', 'median'\)",
+        ),
+        (
+            lambda model: best_of_rounds({"a": lambda: 1.0}, rounds=0),
+            ValueError,
+            r"rounds=0 .* >= 1",
+        ),
+        (lambda model: best_of_rounds({}), TypeError, "measurements must be a non-empty dict"),
+        (
+            lambda model: best_of_rounds({"a": 1.0}),
+            TypeError,
+            "every value of measurements must be callable",
+        ),
+        (lambda model: time_call(3), TypeError, "fn must be callable"),
+        (lambda model: measure_bandwidth(10), ValueError, r"n_bytes=10 .* 1048576\.\."),
+        (
+            lambda model: positions_per_step(0, 5, use_cache=True),
+            ValueError,
+            r"prompt_len=0 .* >= 1",
+        ),
+        (
+            lambda model: positions_per_step(3, 5, use_cache="yes"),
+            TypeError,
+            "use_cache must be True or False",
+        ),
+        (
+            lambda model: decode_step_seconds(model, 300, use_cache=True),
+            ValueError,
+            r"seq_len=300 .* 1\.\.256",
+        ),
+        (
+            lambda model: greedy_decode(model, torch.zeros(2, 3, dtype=torch.long), 4),
+            ValueError,
+            r"ids must be one sequence \(T,\) or \(1, T\); got \(2, 3\)",
+        ),
+        (
+            lambda model: greedy_decode(model, torch.zeros(1, 3, dtype=torch.long), -1),
+            ValueError,
+            r"max_new_tokens=-1 .* in the range 0..10000",
+        ),
+        (
+            lambda model: count_positions("model").__enter__(),
+            TypeError,
+            "model must be a torch.nn.Module",
+        ),
+        (
+            lambda model: cache_tensor_bytes(torch.zeros(3)),
+            TypeError,
+            "expected a transformers Cache",
+        ),
+    ],
+)
+def test_bad_input_raises_clear_errors(bundled, call, exc, match):
+    with pytest.raises(exc, match=match):
+        call(bundled[0])
 
 
 def test_torch_threads_is_restored_on_any_exit():

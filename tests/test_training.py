@@ -207,8 +207,8 @@ def test_bundled_model_beats_uniform_by_far(bundled):
     ids = encode(tokenizer, PROMPTS[1])
     with torch.no_grad():
         loss = model(ids, labels=ids).loss.item()
+    # 3 nats below a uniform guess: perplexity under V / e**3, about a twentieth of V
     assert loss < math.log(len(tokenizer)) - 3
-    assert math.exp(loss) < len(tokenizer) / 20  # perplexity far below the vocabulary size
 
 
 # --------------------------------------------------------------------------- padding

@@ -1,10 +1,10 @@
 """The margins of the notebooks' timing asserts, quiet and on a busy machine (issue 27).
 
 A notebook may assert on a measured time only where the claim holds with a margin of at least 3x
-when two notebook runs share the machine (tests/test_timing_asserts.py lists those asserts). This
-script executes notebooks 05 and 06 with a probe cell appended that prints each timed claim's
-ratio, first alone ("quiet"), then two copies of each side by side ("busy"), and prints every
-claim's smallest margin (measured ratio / the ratio the assert demands).
+when two notebook runs share the machine (tests/notebooks/test_timing_asserts.py lists those
+asserts). This script executes notebooks 05 and 06 with a probe cell appended that prints each
+timed claim's ratio, first alone ("quiet"), then two copies of each side by side ("busy"), and
+prints every claim's smallest margin (measured ratio / the ratio the assert demands).
 
     python benchmarks/bench_timing_margins.py [--busy-copies 2]
 

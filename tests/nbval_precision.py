@@ -15,7 +15,7 @@ order) and changes one thing, the test for equality of two values:
 - plotly JSON is compared key by key: strings as text (above), ints exactly, floats to one unit
   of the shortest decimal form of either side (``round(x, 4)`` stored as ``0.5`` or ``0.1235``).
 
-The rule is documented in tests/README.md and tested in tests/test_nbval_precision.py.
+The rule is documented in tests/README.md and tested in tests/notebooks/test_nbval_precision.py.
 """
 
 from __future__ import annotations

@@ -186,8 +186,8 @@ def test_only_the_lessons_are_collected_as_notebooks(tmp_path):
 
 
 def _imported_modules(source: str, package: str) -> set[str]:
-    """The modules of ``package`` that ``source`` imports (``from helpers.x import``,
-    ``from helpers import x``, ``import helpers.x``)."""
+    """The modules of ``package`` that ``source`` imports (``from helpers.<module> import``,
+    ``from helpers import <module>``, ``import helpers.<module>``)."""
     import ast
 
     found = set()
@@ -229,3 +229,35 @@ def test_helpers_holds_what_the_notebooks_import_and_course_the_commands():
     assert set(modules) - used == set(), "helpers/ modules no lesson uses (move them to course/)"
     for name, source in modules.items():
         assert not _imported_modules(source, "course"), f"helpers/{name}.py imports course"
+
+
+def test_every_file_of_the_course_a_text_names_exists():
+    """A file moved (helpers/ to course/, tests/ into its wings) leaves no stale path behind in
+    the README, the guides, the model cards, the notebooks, .ci/run or the code's comments."""
+    import nbformat
+
+    texts = {p: p.read_text(encoding="utf-8") for p in [
+        ROOT / "README.md", ROOT / ".ci" / "run", ROOT / "pyproject.toml", ROOT / "conftest.py",
+        *(ROOT / "notebooks").glob("*.md"), *(ROOT / "models").glob("*/README.md"),
+        *(ROOT / "tests").rglob("*.md"), *[p for d in ("helpers", "course", "tests", "benchmarks")
+                                           for p in (ROOT / d).rglob("*.py")],
+    ]}  # fmt: skip
+    for nb in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"):
+        texts[nb] = "\n".join(c.source for c in nbformat.read(nb, as_version=4).cells)
+    pattern = r"(?<![\w/.-])((?:helpers|course|tests|benchmarks|tools)/[\w/]+\.(?:py|md|cfg))"
+    missing = {
+        (path.relative_to(ROOT).as_posix(), name)
+        for path, text in texts.items()
+        for name in re.findall(pattern, text)
+        if not (ROOT / name).exists()
+    }
+    assert not missing, f"texts name files that do not exist: {sorted(missing)}"
+    inits = {pkg: (ROOT / pkg / "__init__.py").read_text() for pkg in ("helpers", "course")}
+    stale = {
+        (path.relative_to(ROOT).as_posix(), f"{pkg}.{name}")
+        for path, text in texts.items()
+        for pkg, name in re.findall(r"(?<![\w/.-])(helpers|course)\.([a-z_]\w*)", text)
+        if not (ROOT / pkg / f"{name}.py").exists()
+        and not re.search(rf"^(def {name}\b|{name} =)", inits[pkg], re.M)
+    }
+    assert not stale, f"texts name modules that do not exist: {sorted(stale)}"

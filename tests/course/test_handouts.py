@@ -2,7 +2,7 @@
 
 The run itself (every outputs-cleared handout executed in a fresh kernel, about 75 s) is marked
 `handouts` and left out of `python -m pytest`; .ci/run runs it as a separate step:
-`python -m pytest -m handouts tests/test_handouts.py`.
+`python -m pytest -m handouts tests/course/test_handouts.py`.
 """
 
 import copy

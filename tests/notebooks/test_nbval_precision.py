@@ -12,7 +12,7 @@ import pytest
 
 from tests.nbval_precision import compare_outputs, numbers_match, text_matches, values_match
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "02_decoding_widget.ipynb"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM_ARGS = [

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "notebooks" / "TEACHING.md"
 NOTEBOOKS = {p.name[:2]: p for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))}
 CITATION = re.compile(r"\b(\d\d)#([A-Za-z0-9_-]+)")
@@ -61,7 +61,7 @@ def test_readme_table_shows_both_times():
 def test_numbers_in_the_answers_come_from_the_cited_notebook():
     """An answer's measured number (two or more decimals) is in the cited notebook's stored
     outputs, so a re-stored notebook cannot leave the guide's answers stale."""
-    from tests.test_notebooks import DECIMAL, stored_numbers
+    from tests.notebooks.test_notebooks import DECIMAL, stored_numbers
 
     rows = re.findall(r"^\| (\d\d)#\S+ \| .+ \| (.+) \|$", GUIDE.read_text(), flags=re.M)
     assert len(rows) > 20

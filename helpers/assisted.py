@@ -38,8 +38,11 @@ def first_layers(model, n_layer: int = 1):
     config = copy.deepcopy(model.config)
     config.n_layer = n_layer
     small = type(model)(config)
-    state = {k: v for k, v in model.state_dict().items()
-             if not k.startswith("transformer.h.") or int(k.split(".")[2]) < n_layer}  # fmt: skip
+    state = {
+        k: v
+        for k, v in model.state_dict().items()
+        if not k.startswith("transformer.h.") or int(k.split(".")[2]) < n_layer
+    }
     small.load_state_dict(state)  # strict: every weight of the small model comes from the model
     return small.to(model.device).eval()
 

@@ -98,8 +98,10 @@ def encode_split(tokenizer, held_out: str = HELD_OUT_PLAY):
         if len(_ENCODED) >= 4:  # a few tokenizers at most: the ids of each take ~13 MB
             _ENCODED.clear()
         train_text, val_text = split_corpus(held_out)
-        _ENCODED[key] = (tuple(tokenizer(train_text)["input_ids"]),
-                         tuple(tokenizer(val_text)["input_ids"]))  # fmt: skip
+        _ENCODED[key] = (
+            tuple(tokenizer(train_text)["input_ids"]),
+            tuple(tokenizer(val_text)["input_ids"]),
+        )
     return _ENCODED[key]
 
 

@@ -86,9 +86,19 @@ class Shape:
 #: Llama 3 8B's published shape (Meta, "The Llama 3 Herd of Models", 2024, table 3, and the
 #: model's config.json): 32 layers, width 4096, 32 query heads sharing 8 key/value heads, MLP
 #: width 14336, vocabulary 128256, a window of 8192 tokens.
-LLAMA3_8B = Shape(n_layer=32, n_head=32, n_embd=4096, n_inner=14336, vocab_size=128256,
-                  n_positions=8192, kv_heads=8, gated_mlp=True, tied_head=False,
-                  position_table=False, biases_and_layernorm=False)  # fmt: skip
+LLAMA3_8B = Shape(
+    n_layer=32,
+    n_head=32,
+    n_embd=4096,
+    n_inner=14336,
+    vocab_size=128256,
+    n_positions=8192,
+    kv_heads=8,
+    gated_mlp=True,
+    tied_head=False,
+    position_table=False,
+    biases_and_layernorm=False,
+)
 
 
 def model_shape(config) -> Shape:
@@ -107,8 +117,14 @@ def model_shape(config) -> Shape:
     if n_head < 1 or n_embd % n_head:
         raise ValueError(f"n_embd={n_embd} must be a multiple of n_head={n_head}")
     n_inner = getattr(config, "n_inner", None) or 4 * n_embd
-    return Shape(int(config.n_layer), n_head, n_embd, int(n_inner), int(config.vocab_size),
-                 int(config.n_positions))  # fmt: skip
+    return Shape(
+        int(config.n_layer),
+        n_head,
+        n_embd,
+        int(n_inner),
+        int(config.vocab_size),
+        int(config.n_positions),
+    )
 
 
 def gpt2_family_config(name: str = "gpt2"):
@@ -148,8 +164,9 @@ def kv_bytes_per_token(n_layer: int, kv_heads: int, head_dim: int, bytes_per_val
     return 2 * n_layer * kv_heads * head_dim * _bytes_per_value(bytes_per_value)
 
 
-def kv_cache_bytes(config, seq_len: int, *, batch_size: int = 1, bytes_per_value=4,
-                   kv_heads: int | None = None) -> int:  # fmt: skip
+def kv_cache_bytes(
+    config, seq_len: int, *, batch_size: int = 1, bytes_per_value=4, kv_heads: int | None = None
+) -> int:
     """Bytes of a KV cache holding ``seq_len`` positions.
 
     Every layer keeps one key and one value vector per key/value head and position:
@@ -196,7 +213,7 @@ def parameter_count(config) -> int:
         d * (d + 2 * kv)  # q, k, v (GPT-2's c_attn: d -> 3d)
         + d * d  # attention output (c_proj)
         + (3 if s.gated_mlp else 2) * d * f  # MLP (c_fc, c_proj; Llama: gate, up, down)
-    )  # fmt: skip
+    )
     if s.biases_and_layernorm:
         per_layer += (d + 2 * kv) + d + f + d + 2 * 2 * d  # biases; ln_1, ln_2 (weight, bias)
     else:
@@ -285,8 +302,9 @@ def activation_bytes(config, tokens: int, bytes_per_value=4) -> int:
     return per_position * tokens * b
 
 
-def step_cost(config, *, new_tokens: int = 1, past_len: int = 0, batch_size: int = 1,
-              bytes_per_value=4) -> StepCost:  # fmt: skip
+def step_cost(
+    config, *, new_tokens: int = 1, past_len: int = 0, batch_size: int = 1, bytes_per_value=4
+) -> StepCost:
     """FLOPs and bytes of one forward pass over ``new_tokens`` positions per sequence
     (every position gets its logits, as in a plain ``model(ids)`` call).
 
@@ -306,9 +324,7 @@ def step_cost(config, *, new_tokens: int = 1, past_len: int = 0, batch_size: int
         flops=flops,
         weight_bytes=weight_bytes_read(config, new_tokens, b),
         kv_read_bytes=kv_cache_bytes(config, past_len, batch_size=batch_size, bytes_per_value=b),
-        kv_write_bytes=kv_cache_bytes(
-            config, new_tokens, batch_size=batch_size, bytes_per_value=b
-        ),  # fmt: skip
+        kv_write_bytes=kv_cache_bytes(config, new_tokens, batch_size=batch_size, bytes_per_value=b),
         activation_bytes=activation_bytes(config, batch_size * new_tokens, b),
     )
 
@@ -327,5 +343,7 @@ def roofline_seconds(step: StepCost, bandwidth: float, flop_rate: float) -> floa
     overlaps the two, so max(bytes / bandwidth, flops / flop_rate) (the "roofline" model)."""
     if not isinstance(step, StepCost):
         raise TypeError(f"step must be a StepCost (from step_cost), got {type(step).__name__}")
-    return max(step.bytes / check_positive("bandwidth", bandwidth),
-               step.flops / check_positive("flop_rate", flop_rate))  # fmt: skip
+    return max(
+        step.bytes / check_positive("bandwidth", bandwidth),
+        step.flops / check_positive("flop_rate", flop_rate),
+    )

@@ -24,15 +24,24 @@ TOKENIZER_FILES = (("tokenizer.json",), ("vocab.json", "merges.txt"))
 #: GPT-2 config switches that change what the notebooks write out by hand: (key, GPT-2's value,
 #: what the other value does). Every released GPT-2 uses GPT-2's value.
 HAND_WRITTEN_DEFAULTS = (
-    ("scale_attn_weights", True,
-     "scores are then not divided by sqrt(d), while notebook 04 divides them by hand"),
-    ("scale_attn_by_inverse_layer_idx", False,
-     "layer i's scores are then also divided by i + 1, which notebook 04's hand-written "
-     "attention does not do"),
-    ("add_cross_attention", False,
-     "every layer then also attends to an encoder's output, a model this course does not teach "
-     "(and notebook 07 counts its parameters by hand without those layers)"),
-)  # fmt: skip
+    (
+        "scale_attn_weights",
+        True,
+        "scores are then not divided by sqrt(d), while notebook 04 divides them by hand",
+    ),
+    (
+        "scale_attn_by_inverse_layer_idx",
+        False,
+        "layer i's scores are then also divided by i + 1, which notebook 04's hand-written "
+        "attention does not do",
+    ),
+    (
+        "add_cross_attention",
+        False,
+        "every layer then also attends to an encoder's output, a model this course does not teach "
+        "(and notebook 07 counts its parameters by hand without those layers)",
+    ),
+)
 
 
 def check_model_config(config: dict, shown: str) -> None:
@@ -156,12 +165,15 @@ def check_loading_info(info: dict, shown: str) -> None:
         problems.append(f"missing from the weights file, so they would be random: {missing}")
     unexpected = sorted(info.get("unexpected_keys") or ())
     if unexpected:
-        problems.append(f"in the weights file but not in the model config.json describes: "
-                        f"{unexpected}")  # fmt: skip
+        problems.append(
+            f"in the weights file but not in the model config.json describes: {unexpected}"
+        )
     mismatched = sorted(info.get("mismatched_keys") or ())
     if mismatched:
-        shapes = [f"{key} is {_shape(file)} in the file, {_shape(model)} by config.json"
-                  for key, file, model in mismatched]  # fmt: skip
+        shapes = [
+            f"{key} is {_shape(file)} in the file, {_shape(model)} by config.json"
+            for key, file, model in mismatched
+        ]
         problems.append("of another shape: " + "; ".join(shapes))
     if info.get("error_msgs"):
         problems.append("errors: " + "; ".join(str(e)[:200] for e in info["error_msgs"]))

@@ -236,8 +236,9 @@ def _load_weights(auto_class, path: Path, shown: str, kwargs: dict):
     except RuntimeError as err:  # shapes that differ: transformers raises, its report muted
         if "ignore_mismatched_sizes" not in str(err):
             raise
-        _, info = auto_class.from_pretrained(path, output_loading_info=True,
-                                             ignore_mismatched_sizes=True, **kwargs)  # fmt: skip
+        _, info = auto_class.from_pretrained(
+            path, output_loading_info=True, ignore_mismatched_sizes=True, **kwargs
+        )
         model = None
     check_loading_info(info, shown)
     return model

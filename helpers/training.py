@@ -242,7 +242,7 @@ def train(
         [
             {"params": decay, "weight_decay": weight_decay},
             {"params": no_decay, "weight_decay": 0.0},
-        ],  # fmt: skip
+        ],
         lr=lr,
         betas=(0.9, 0.95),
     )
@@ -295,8 +295,9 @@ def evaluate(model, ids: torch.Tensor, block_size: int = 256) -> tuple[float, in
         if window.size(1) < 2:
             break
         logits = model(window.to(model.device)).logits  # (1, T, V)
-        nll = F.cross_entropy(logits[0, :-1].float(), window[0, 1:].to(model.device),
-                              reduction="sum")  # fmt: skip
+        nll = F.cross_entropy(
+            logits[0, :-1].float(), window[0, 1:].to(model.device), reduction="sum"
+        )
         total += nll.item()
         count += window.size(1) - 1
     return total, count

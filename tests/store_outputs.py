@@ -28,8 +28,9 @@ def store(path: Path) -> float:
     os.environ["GPT_COURSE_FIGURE_PNG"] = "1"  # a PNG beside every figure (helpers.figure_renderer)
     nb = nbformat.read(path, as_version=4)
     t0 = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()  # fmt: skip
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
     seconds = time.perf_counter() - t0
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)
@@ -66,8 +67,11 @@ def main(argv=None) -> None:
 
     parser = argparse.ArgumentParser(description="Execute notebooks and store their outputs.")
     parser.add_argument("paths", nargs="*", type=Path, help="default: every notebook")
-    parser.add_argument("--alt-only", action="store_true",
-                        help="only (re)write the alt texts, from the stored figures")  # fmt: skip
+    parser.add_argument(
+        "--alt-only",
+        action="store_true",
+        help="only (re)write the alt texts, from the stored figures",
+    )
     args = parser.parse_args(argv)
     paths = args.paths or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if args.alt_only:

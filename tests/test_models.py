@@ -290,8 +290,11 @@ def _edit_config(folder, edit):
 def test_a_weights_file_missing_one_matrix_is_refused_not_filled_at_random(tmp_path, bundled):
     folder = saved_copy(tmp_path, bundled)
     _edit_weights(folder, lambda t: t.pop("transformer.h.3.attn.c_attn.weight"))
-    with pytest.raises(ValueError, match=r"missing from the weights file.*'transformer\.h\.3\.attn"
-                                         r"\.c_attn\.weight'.*save_pretrained") as err:  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=r"missing from the weights file.*'transformer\.h\.3\.attn"
+        r"\.c_attn\.weight'.*save_pretrained",
+    ) as err:
         load_model(folder)
     assert str(folder) in str(err.value)
 
@@ -313,15 +316,24 @@ def test_an_extra_tensor_the_model_has_no_place_for_is_refused(tmp_path, bundled
 @pytest.mark.parametrize(
     "edit, named",
     [
-        (lambda c: c.update(vocab_size=2000), r"transformer\.wte\.weight is \[4096, 256\] in the "
-                                              r"file, \[2000, 256\] by config\.json"),
-        (lambda c: c.pop("vocab_size"), r"transformer\.wte\.weight is \[4096, 256\] in the file, "
-                                        r"\[50257, 256\]"),  # GPT-2's default vocabulary
-        (lambda c: c.update(n_positions=128), r"transformer\.wpe\.weight is \[256, 256\] in the "
-                                              r"file, \[128, 256\]"),
+        (
+            lambda c: c.update(vocab_size=2000),
+            r"transformer\.wte\.weight is \[4096, 256\] in the "
+            r"file, \[2000, 256\] by config\.json",
+        ),
+        (
+            lambda c: c.pop("vocab_size"),
+            r"transformer\.wte\.weight is \[4096, 256\] in the file, "
+            r"\[50257, 256\]",
+        ),  # GPT-2's default vocabulary
+        (
+            lambda c: c.update(n_positions=128),
+            r"transformer\.wpe\.weight is \[256, 256\] in the "
+            r"file, \[128, 256\]",
+        ),
     ],
     ids=["vocab_size", "no vocab_size", "n_positions"],
-)  # fmt: skip
+)
 def test_a_config_that_disagrees_with_the_weights_is_refused_with_the_shapes(
     tmp_path, bundled, edit, named
 ):
@@ -337,17 +349,22 @@ def test_a_relative_model_folder_is_found_from_the_notebooks_folder(monkeypatch)
     model, _ = load_model()
     assert models.is_bundled(model)
     monkeypatch.setenv(models.MODEL_ENV_VAR, "./models/no-such-model")  # a path, not a Hub id
-    with pytest.raises(OSError, match="does not exist .looked for it from the current folder and "
-                                      "from the course folder"):  # fmt: skip
+    with pytest.raises(
+        OSError,
+        match="does not exist .looked for it from the current folder and from the course folder",
+    ):
         load_model()
 
 
 @pytest.mark.parametrize(
     "switch",
-    [{"scale_attn_by_inverse_layer_idx": True}, {"scale_attn_weights": False},
-     {"add_cross_attention": True}],
+    [
+        {"scale_attn_by_inverse_layer_idx": True},
+        {"scale_attn_weights": False},
+        {"add_cross_attention": True},
+    ],
     ids=lambda d: next(iter(d)),
-)  # fmt: skip
+)
 def test_a_config_the_hand_written_code_would_not_match_is_refused(tmp_path, bundled, switch):
     folder = saved_copy(tmp_path, bundled, **switch)
     (key,) = switch

@@ -84,8 +84,9 @@ def run_python(*args, cwd=ROOT, env_extra=None, timeout=300):
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("GPT_COURSE_")}
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_pytest_from_a_subfolder_collects_the_whole_suite():
@@ -117,8 +118,12 @@ def test_the_card_and_the_readme_quote_the_training_run():
     card = (folder / "README.md").read_text(encoding="utf-8")
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     per_token, per_char = stats["held_out_nats_per_token"], stats["held_out_nats_per_char"]
-    for figure in [f"{per_token:.4f}", f"{per_char:.4f}", f"{stats['parameters']:,}",
-                   f"{stats['steps']} more steps"]:  # fmt: skip
+    for figure in [
+        f"{per_token:.4f}",
+        f"{per_char:.4f}",
+        f"{stats['parameters']:,}",
+        f"{stats['steps']} more steps",
+    ]:
         assert figure in card, f"the model card does not give {figure}"
     shape = f"{config['n_layer']} / {config['n_head']} / {config['n_embd']}"
     assert shape in card, f"the model card does not give its shape {shape}"
@@ -177,11 +182,18 @@ def test_only_the_lessons_are_collected_as_notebooks(tmp_path):
     """Handouts written into the course (`python -m course.handouts notebooks`) are no lessons."""
     conftest = _root_conftest()
     config = _fake_config()
-    for path in ["notebooks/read/00_setup_and_tour.ipynb", "notebooks/predict/01_x.ipynb",
-                 "handouts/read/02_decoding_widget.ipynb", "notebooks/my_notes.ipynb"]:  # fmt: skip
+    for path in [
+        "notebooks/read/00_setup_and_tour.ipynb",
+        "notebooks/predict/01_x.ipynb",
+        "handouts/read/02_decoding_widget.ipynb",
+        "notebooks/my_notes.ipynb",
+    ]:
         assert conftest.pytest_ignore_collect(ROOT / path, config) is True, path
-    for path in [ROOT / "notebooks" / "00_setup_and_tour.ipynb", ROOT / "tests" / "test_x.py",
-                 tmp_path / "near.ipynb"]:  # fmt: skip
+    for path in [
+        ROOT / "notebooks" / "00_setup_and_tour.ipynb",
+        ROOT / "tests" / "test_x.py",
+        tmp_path / "near.ipynb",
+    ]:
         assert conftest.pytest_ignore_collect(path, config) is None, path
 
 
@@ -236,12 +248,23 @@ def test_every_file_of_the_course_a_text_names_exists():
     the README, the guides, the model cards, the notebooks, .ci/run or the code's comments."""
     import nbformat
 
-    texts = {p: p.read_text(encoding="utf-8") for p in [
-        ROOT / "README.md", ROOT / ".ci" / "run", ROOT / "pyproject.toml", ROOT / "conftest.py",
-        *(ROOT / "notebooks").glob("*.md"), *(ROOT / "models").glob("*/README.md"),
-        *(ROOT / "tests").rglob("*.md"), *[p for d in ("helpers", "course", "tests", "benchmarks")
-                                           for p in (ROOT / d).rglob("*.py")],
-    ]}  # fmt: skip
+    texts = {
+        p: p.read_text(encoding="utf-8")
+        for p in [
+            ROOT / "README.md",
+            ROOT / ".ci" / "run",
+            ROOT / "pyproject.toml",
+            ROOT / "conftest.py",
+            *(ROOT / "notebooks").glob("*.md"),
+            *(ROOT / "models").glob("*/README.md"),
+            *(ROOT / "tests").rglob("*.md"),
+            *[
+                p
+                for d in ("helpers", "course", "tests", "benchmarks")
+                for p in (ROOT / d).rglob("*.py")
+            ],
+        ]
+    }
     for nb in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"):
         texts[nb] = "\n".join(c.source for c in nbformat.read(nb, as_version=4).cells)
     pattern = r"(?<![\w/.-])((?:helpers|course|tests|benchmarks|tools)/[\w/]+\.(?:py|md|cfg))"

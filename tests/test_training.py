@@ -144,8 +144,10 @@ def test_random_init_loss_is_close_to_ln_vocab(bundled, seed):
     body, head = GPT2Model(config).eval(), nn.Linear(config.n_embd, V, bias=False)
     assert tied.lm_head.weight is tied.transformer.wte.weight
     with torch.no_grad():
-        logits = {"tied": tied(passage).logits[0, :-1],
-                  "untied": head(body(passage).last_hidden_state)[0, :-1]}  # fmt: skip
+        logits = {
+            "tied": tied(passage).logits[0, :-1],
+            "untied": head(body(passage).last_hidden_state)[0, :-1],
+        }
     correct, current = passage[0, 1:], passage[0, :-1]
     for name, z in logits.items():
         loss = F.cross_entropy(z, correct).item()
@@ -185,16 +187,23 @@ def test_exposure_bias_its_own_prefix_makes_the_real_continuation_less_likely(bu
     true = torch.stack([held_out[s : s + P + K + M] for s in starts])  # (24, P+K+M)
     prompts = true[:, :P]
     own = model.generate(
-        prompts, attention_mask=torch.ones_like(prompts), max_new_tokens=K, do_sample=False,
-        pad_token_id=tokenizer.pad_token_id, eos_token_id=None,
-    )  # fmt: skip
+        prompts,
+        attention_mask=torch.ones_like(prompts),
+        max_new_tokens=K,
+        do_sample=False,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=None,
+    )
     own = torch.cat([own, true[:, P + K :]], dim=1)
     with torch.no_grad():
         losses = [
-            F.cross_entropy(model(x).logits[:, P + K - 1 : -1].transpose(1, 2), true[:, P + K :],
-                            reduction="none").mean(-1)
+            F.cross_entropy(
+                model(x).logits[:, P + K - 1 : -1].transpose(1, 2),
+                true[:, P + K :],
+                reduction="none",
+            ).mean(-1)
             for x in (true, own)
-        ]  # fmt: skip
+        ]
         teacher = model(true[:, : P + K]).logits[:, P - 1 :].argmax(-1)[:, :K] == true[:, P : P + K]
     after_true, after_own = losses
     assert int((after_own > after_true).sum()) >= 20
@@ -410,9 +419,18 @@ def test_train_reduces_the_loss_in_a_few_steps(tiny, bf16):
     config = tiny_gpt2_config(len(tokenizer), n_layer=1, n_head=2, n_embd=32, n_positions=32)
     model = GPT2LMHeadModel(config)
     seen = []
-    losses = train(model, ids, steps=12, batch_size=4, block_size=16, lr=1e-2, warmup=2,
-                   callback=lambda step, loss: seen.append((step, loss)), bf16=bf16,
-                   min_lr_ratio=0.5)  # fmt: skip
+    losses = train(
+        model,
+        ids,
+        steps=12,
+        batch_size=4,
+        block_size=16,
+        lr=1e-2,
+        warmup=2,
+        callback=lambda step, loss: seen.append((step, loss)),
+        bf16=bf16,
+        min_lr_ratio=0.5,
+    )
     assert len(losses) == 12 and seen == list(enumerate(losses))
     assert all(p.dtype == torch.float32 for p in model.parameters())  # bf16: only the passes
     assert losses[0] == pytest.approx(math.log(len(tokenizer)), abs=0.2)
@@ -511,8 +529,9 @@ def test_a_model_trained_without_the_causal_mask_cheats(bundled):
     train_ids = torch.tensor(tok(corpus.load_play("hamlet"))["input_ids"])
     test_ids = torch.tensor(tok(corpus.load_play(corpus.HELD_OUT_PLAY))["input_ids"])
     block, steps, batch = 8, 300, 24
-    config = tiny_gpt2_config(len(tok), n_layer=1, n_head=4, n_embd=64, n_positions=block,
-                              attn_implementation="eager")  # fmt: skip
+    config = tiny_gpt2_config(
+        len(tok), n_layer=1, n_head=4, n_embd=64, n_positions=block, attn_implementation="eager"
+    )
 
     def cheating_loss(m, x):
         return shifted_label_loss(m(x, attention_mask=no_causal_mask(*x.shape)).logits, x)
@@ -522,8 +541,17 @@ def test_a_model_trained_without_the_causal_mask_cheats(bundled):
     for name, loss_fn in [("causal", None), ("no mask", cheating_loss)]:
         torch.manual_seed(0)
         models[name] = m = GPT2LMHeadModel(config)
-        losses = train(m, train_ids, steps=steps, batch_size=batch, block_size=block, lr=1e-2,
-                       warmup=5, seed=0, loss_fn=loss_fn)  # fmt: skip
+        losses = train(
+            m,
+            train_ids,
+            steps=steps,
+            batch_size=batch,
+            block_size=block,
+            lr=1e-2,
+            warmup=5,
+            seed=0,
+            loss_fn=loss_fn,
+        )
         train_loss[name] = sum(losses[-20:]) / 20
         held_out[name] = []
         for n in range(1, block):  # every prefix length: token n + 1 is never in the input

@@ -58,11 +58,20 @@ def test_the_distilled_preset_is_the_recipe_the_shipped_model_recorded():
     stats = json.loads((SHIPPED / "training_stats.json").read_text())
     c = PRESETS["distilled"]
     recorded = {
-        "seed": c.seed, "steps": c.steps, "batch_size": c.batch_size, "block_size": c.block_size,
-        "lr": c.lr, "warmup": c.warmup, "min_lr_ratio": c.min_lr_ratio, "bf16_autocast": c.bf16,
-        "saved_dtype": c.save_dtype, "dropout": c.dropout, "weight_decay": c.weight_decay,
-        "ema_decay": c.ema_decay, "torch_threads": c.threads,
-    }  # fmt: skip
+        "seed": c.seed,
+        "steps": c.steps,
+        "batch_size": c.batch_size,
+        "block_size": c.block_size,
+        "lr": c.lr,
+        "warmup": c.warmup,
+        "min_lr_ratio": c.min_lr_ratio,
+        "bf16_autocast": c.bf16,
+        "saved_dtype": c.save_dtype,
+        "dropout": c.dropout,
+        "weight_decay": c.weight_decay,
+        "ema_decay": c.ema_decay,
+        "torch_threads": c.threads,
+    }
     assert {k: stats[k] for k in recorded} == recorded
     assert len(stats["teachers"]) == len(c.teachers) == 3
     start = PRESETS["teacher-d15"]  # stage 2 starts from the d15 teacher's weights
@@ -191,9 +200,17 @@ def test_the_build_refuses_a_start_of_another_shape_or_teachers_of_another_vocab
 @pytest.mark.commands  # a model build: run by .ci/run (tests/README.md)
 def test_the_build_saves_a_moving_average_of_the_weights_when_asked(tmp_path):
     # one seeded trajectory, three builds: the average's decay decides what is saved
-    tiny_build = BuildConfig(steps=3, n_layer=1, n_head=2, n_embd=32, n_positions=64,
-                             block_size=64, batch_size=2, tokenizer_from=BUNDLED_MODEL_DIR,
-                             warmup=1)  # fmt: skip
+    tiny_build = BuildConfig(
+        steps=3,
+        n_layer=1,
+        n_head=2,
+        n_embd=32,
+        n_positions=64,
+        block_size=64,
+        batch_size=2,
+        tokenizer_from=BUNDLED_MODEL_DIR,
+        warmup=1,
+    )
     stats, weights = {}, {}
     for decay in (0.0, 0.5, 1e-9):
         config = dataclasses.replace(tiny_build, ema_decay=decay)

@@ -77,8 +77,16 @@ def test_a_student_trained_on_the_ensemble_moves_towards_it():
         return (target * (target.log() - log_q)).sum(-1).mean().item()
 
     before = kl(student)
-    losses = train(student, data, steps=40, batch_size=8, block_size=32, lr=1e-2, warmup=1,
-                   loss_fn=distillation_loss(teachers))  # fmt: skip
+    losses = train(
+        student,
+        data,
+        steps=40,
+        batch_size=8,
+        block_size=32,
+        lr=1e-2,
+        warmup=1,
+        loss_fn=distillation_loss(teachers),
+    )
     assert kl(student) < before / 2
     assert all(not t.training for t in teachers)  # the teachers never train, never drop out
     assert all(not p.requires_grad for t in teachers for p in t.parameters())

@@ -24,7 +24,8 @@ def built(tmp_path_factory):
 
 def outputs(path, mime):
     nb = nbformat.read(path, as_version=4)
-    return [o["data"][mime] for c in nb.cells for o in c.get("outputs", []) if mime in o.get("data", {})]  # fmt: skip  # noqa: E501
+    found = [o for c in nb.cells for o in c.get("outputs", [])]
+    return [o["data"][mime] for o in found if mime in o.get("data", {})]
 
 
 def test_index_links_every_notebook(built):

@@ -40,13 +40,21 @@ def gpt2_like_tokenizer(vocab_size: int = 2000):
     )
 
 
-def save_stand_in(folder: Path, tokenizer, n_positions: int, n_head: int = 4,
-                  n_embd: int = 64) -> Path:  # fmt: skip
+def save_stand_in(
+    folder: Path, tokenizer, n_positions: int, n_head: int = 4, n_embd: int = 64
+) -> Path:
     from transformers import GPT2Config, GPT2LMHeadModel
 
     eos = tokenizer.convert_tokens_to_ids("<|endoftext|>")
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=n_positions, n_embd=n_embd,
-                        n_layer=2, n_head=n_head, bos_token_id=eos, eos_token_id=eos)  # fmt: skip
+    config = GPT2Config(
+        vocab_size=len(tokenizer),
+        n_positions=n_positions,
+        n_embd=n_embd,
+        n_layer=2,
+        n_head=n_head,
+        bos_token_id=eos,
+        eos_token_id=eos,
+    )
     torch.manual_seed(0)
     GPT2LMHeadModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
@@ -75,8 +83,9 @@ def test_notebook_runs_with_another_model(path, stand_in, stand_ins, monkeypatch
     nb = nbformat.read(path, as_version=4)
     probe = "print('PROBE', model.config.n_positions, model.config.vocab_size)"
     nb.cells.append(nbformat.v4.new_code_cell(probe))  # the notebook really used the stand-in
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})  # fmt: skip
+    client = NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     client.execute()  # raises CellExecutionError naming the cell if any cell fails
     expected = {"gpt2-like": "PROBE 1024 2000", "short-window": "PROBE 64 4096"}[stand_in]
     assert nb.cells[-1].outputs[0].text.strip() == expected

@@ -82,11 +82,13 @@ def lab(tmp_path_factory, browser_path):
     shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
     settings = tmp / "settings"
     for plugin, values in {
-        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false",
-                                                        "checkForUpdates": False},
+        "@jupyterlab/apputils-extension/notification": {
+            "fetchNews": "false",
+            "checkForUpdates": False,
+        },
         # every cell stays in the DOM, so what the test looks for is there to find
         "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
-    }.items():  # fmt: skip
+    }.items():
         file = settings / f"{plugin}.jupyterlab-settings"
         file.parent.mkdir(parents=True, exist_ok=True)
         file.write_text(json.dumps(values))
@@ -105,12 +107,24 @@ def lab(tmp_path_factory, browser_path):
     port, token = free_port(), secrets.token_hex(16)
     log = open(tmp / "jupyterlab.log", "w")  # noqa: SIM115 (closed below)
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--port={port}", "--port_retries=0", f"--IdentityProvider.token={token}",
-         "--allow-root", "--LabApp.expose_app_in_browser=True",
-         f"--ServerApp.root_dir={work}"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=work,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--port={port}",
+            "--port_retries=0",
+            f"--IdentityProvider.token={token}",
+            "--allow-root",
+            "--LabApp.expose_app_in_browser=True",
+            f"--ServerApp.root_dir={work}",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=work,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -151,12 +165,15 @@ def test_step_in_jupyterlab(lab, browser_path):
     ARTIFACTS.mkdir(exist_ok=True)
     outside = []  # every request that leaves the local server (a CDN, the news feed...)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=browser_path, headless=True,
-                                    args=CHROMIUM_ARGS)  # fmt: skip
+        browser = p.chromium.launch(executable_path=browser_path, headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.on("request", lambda r: None if r.url.startswith((base, "data:", "blob:"))
-                    else outside.append(r.url))  # fmt: skip
+            page.on(
+                "request",
+                lambda r: (
+                    None if r.url.startswith((base, "data:", "blob:")) else outside.append(r.url)
+                ),
+            )
             page.goto(f"{base}/lab/tree/{NOTEBOOK.name}?token={token}")
             page.wait_for_function(
                 "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
@@ -201,15 +218,20 @@ def test_step_in_jupyterlab(lab, browser_path):
             # browser open; the whole stepper (every candidate row) fits on screen once its
             # top is scrolled to the top of the notebook, and nothing sticks out sideways
             # greedy, then sampling (two bars per candidate: the tallest rows)
-            for size, left_open, mode in (((1024, 768), False, "greedy"),
-                                          ((1280, 800), True, "greedy"),
-                                          ((1024, 768), False, "sample")):  # fmt: skip
+            for size, left_open, mode in (
+                ((1024, 768), False, "greedy"),
+                ((1280, 800), True, "greedy"),
+                ((1024, 768), False, "sample"),
+            ):
                 if mode == "sample":
                     stepper.get_by_role("button", name="sample", exact=True).click()
                     expect(stepper.locator(".dw-status")).to_contain_text("sample", timeout=30_000)
                 page.set_viewport_size({"width": size[0], "height": size[1]})
-                page.evaluate("open => open ? window.jupyterapp.shell.activateById('filebrowser')"
-                              " : window.jupyterapp.shell.collapseLeft()", left_open)  # fmt: skip
+                page.evaluate(
+                    "open => open ? window.jupyterapp.shell.activateById('filebrowser')"
+                    " : window.jupyterapp.shell.collapseLeft()",
+                    left_open,
+                )
                 page.wait_for_timeout(500)  # the layout settles
                 stepper.evaluate("e => e.scrollIntoView({block: 'start'})")
                 box = stepper.bounding_box()
@@ -219,8 +241,10 @@ def test_step_in_jupyterlab(lab, browser_path):
                 where = f"{mode} at {size[0]}x{size[1]}, file browser {shown}"
                 page.screenshot(path=str(ARTIFACTS / f"02_stepper_{mode}_{size[0]}x{size[1]}.png"))
                 # the notebook's visible area ends above JupyterLab's status bar
-                bottom = page.evaluate("() => window.jupyterapp.shell.currentWidget"
-                                       ".content.node.getBoundingClientRect().bottom")  # fmt: skip
+                bottom = page.evaluate(
+                    "() => window.jupyterapp.shell.currentWidget"
+                    ".content.node.getBoundingClientRect().bottom"
+                )
                 assert 0.8 * size[1] < bottom <= size[1], (where, bottom)
                 assert last_row["y"] + last_row["height"] <= bottom, (where, box, last_row)
                 assert box["y"] + box["height"] <= bottom, (where, box, bottom)

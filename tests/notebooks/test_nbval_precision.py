@@ -68,8 +68,10 @@ def test_a_last_digit_difference_in_an_html_table_passes():
 
 
 def test_plotly_json_is_compared_key_by_key():
-    fig = {"data": [{"type": "bar", "x": ["a", "b"], "y": [0.1235, 0.5], "text": ["p=0.1235"]}],
-           "layout": {"title": {"text": "step 3"}, "height": 320}}  # fmt: skip
+    fig = {
+        "data": [{"type": "bar", "x": ["a", "b"], "y": [0.1235, 0.5], "text": ["p=0.1235"]}],
+        "layout": {"title": {"text": "step 3"}, "height": 320},
+    }
     moved = json.loads(json.dumps(fig))
     moved["data"][0]["y"] = [0.1236, 0.5001]
     moved["data"][0]["text"] = ["p=0.1236"]
@@ -147,18 +149,38 @@ def test_nbval_uses_the_rule_end_to_end(tmp_path):
         cell = nbformat.v4.new_code_cell("print('loss 5.7446')", execution_count=1)
         cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"loss {printed}\n")]
         nb.cells = [cell]
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                     "language": "python"}  # fmt: skip
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
         return nb
 
     nbformat.write(notebook("5.7445"), tmp_path / "near.ipynb")
     nbformat.write(notebook("5.7448"), tmp_path / "far.ipynb")
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "tests.nbval_precision", "--nbval",
-         "--nbval-current-env", "-p", "no:cacheprovider", "--rootdir", str(tmp_path),
-         "-c", "/dev/null", str(tmp_path)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "tests.nbval_precision",
+            "--nbval",
+            "--nbval-current-env",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            "-c",
+            "/dev/null",
+            str(tmp_path),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
+    )
     assert "1 failed, 1 passed" in run.stdout, run.stdout[-2000:]
     assert "far.ipynb" in run.stdout.split("short test summary")[-1]

@@ -161,8 +161,10 @@ def temporary_changes_left_open(source: str) -> list[str]:
     it) outside one."""
     tree = ast.parse(source)
     safe = _undone_on_any_exit(tree)
-    calls = sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call)),
-                   key=lambda n: (n.lineno, n.col_offset))  # fmt: skip
+    calls = sorted(
+        (n for n in ast.walk(tree) if isinstance(n, ast.Call)),
+        key=lambda n: (n.lineno, n.col_offset),
+    )
 
     def name(call):
         return getattr(call.func, "attr", getattr(call.func, "id", ""))
@@ -175,14 +177,18 @@ def temporary_changes_left_open(source: str) -> list[str]:
             and name(node.value).startswith("register_forward")
         ):
             handle = ast.unparse(node.targets[0])
-            removes = [c for c in calls if name(c) == "remove" and isinstance(c.func, ast.Attribute)
-                       and ast.unparse(c.func.value) == handle]  # fmt: skip
+            removes = [
+                c
+                for c in calls
+                if name(c) == "remove"
+                and isinstance(c.func, ast.Attribute)
+                and ast.unparse(c.func.value) == handle
+            ]
             if not removes or not all(id(c) in safe for c in removes):
                 problems.append(f"{handle}.remove() not in a finally: block")
     for setter in ("set_attn_implementation", "set_num_threads"):
         undo = [c for c in calls if name(c) == setter][1:]  # the first sets, later ones undo
-        problems += [f"{setter} undone outside a finally: block"
-                     for c in undo if id(c) not in safe]  # fmt: skip
+        problems += [f"{setter} undone outside a finally: block" for c in undo if id(c) not in safe]
     return problems
 
 
@@ -210,7 +216,7 @@ def test_temporary_changes_are_undone_on_any_exit(nb):
             "m.set_attn_implementation('eager')\ntry:\n    run()\nfinally:\n"
             "    m.set_attn_implementation('sdpa')",
             0,
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_the_scan_finds_changes_left_open(source, problems):

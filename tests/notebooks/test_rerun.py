@@ -29,8 +29,13 @@ def test_every_cell_runs_twice_in_a_row(path):
             again.id = f"{cell.id}-again"
             cells.append(again)
     nb.cells = cells
-    NotebookClient(nb, timeout=600, allow_errors=True,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()  # fmt: skip
-    errors = [f"{c.id}: {o['ename']}: {o['evalue'][:200]}" for c in nb.cells
-              for o in c.get("outputs", []) if o.get("output_type") == "error"]  # fmt: skip
+    NotebookClient(
+        nb, timeout=600, allow_errors=True, resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
+    errors = [
+        f"{c.id}: {o['ename']}: {o['evalue'][:200]}"
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
     assert not errors, errors

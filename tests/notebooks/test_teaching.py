@@ -68,8 +68,11 @@ def test_numbers_in_the_answers_come_from_the_cited_notebook():
     stale = []
     for nn, answer in rows:
         stored = stored_numbers(nbformat.read(NOTEBOOKS[nn], as_version=4))
-        stale += [f"{nn}: {m.group()} in {answer[:80]!r}" for m in DECIMAL.finditer(answer)
-                  if m.group() not in stored]  # fmt: skip
+        stale += [
+            f"{nn}: {m.group()} in {answer[:80]!r}"
+            for m in DECIMAL.finditer(answer)
+            if m.group() not in stored
+        ]
     assert not stale, f"answers whose numbers no cell of the notebook prints: {stale}"
 
 
@@ -99,8 +102,9 @@ def test_the_minutes_tables_are_what_bench_reading_counts():
         (row,) = re.findall(rf"^\| {nn} [^|]+((?:\| \d+ )+)\|$", guide, flags=re.M)
         assert [int(x) for x in re.findall(r"\d+", row)] == want, f"TEACHING.md table, {nn}"
         section = guide.split(f"\n## {nn} · ")[1].split("\n## ")[0]
-        said = re.search(r"\*\*In class\*\*\s+(\d+)\s+min.*?\*\*alone\*\*\s+(\d+)\s+min", section,
-                         flags=re.S)  # fmt: skip
+        said = re.search(
+            r"\*\*In class\*\*\s+(\d+)\s+min.*?\*\*alone\*\*\s+(\d+)\s+min", section, flags=re.S
+        )
         assert [int(said[1]), int(said[2])] == want[3:], f"TEACHING.md section {nn}"
         (readme_row,) = [ln for ln in readme.splitlines() if ln.startswith(f"| `{path.stem}` |")]
         assert readme_row.endswith(f"| {want[3]} | {want[4]} |"), readme_row

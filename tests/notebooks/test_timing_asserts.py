@@ -19,28 +19,50 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 #: Calls that read a clock, the course's timers among them (helpers.timing).
 TIMERS = {
-    "perf_counter", "perf_counter_ns", "monotonic", "monotonic_ns", "time", "time_ns",
-    "process_time", "timed", "time_call", "best_of_rounds", "interleaved_times",
-    "decode_step_seconds", "measure_bandwidth", "measure_matmul_flops", "timeit",
-}  # fmt: skip
+    "perf_counter",
+    "perf_counter_ns",
+    "monotonic",
+    "monotonic_ns",
+    "time",
+    "time_ns",
+    "process_time",
+    "timed",
+    "time_call",
+    "best_of_rounds",
+    "interleaved_times",
+    "decode_step_seconds",
+    "measure_bandwidth",
+    "measure_matmul_flops",
+    "timeit",
+}
 
 #: (notebook stem, cell id) -> why the timing assert of that cell is safe: the margin measured
 #: alone and with two notebook runs side by side on the course's 2-core machine:
 #: `python benchmarks/bench_timing_margins.py` prints them.
 ALLOWED = {
-    ("05_kv_cache_and_cost", "cca6066d"):
-        "a prompt token < 1/2 of a generated one: 19.9-20.1x cheaper, margin >= 9.9x",
-    ("05_kv_cache_and_cost", "ce75f7a2"):
-        "no cache: 256 tokens > 2x 8 tokens (8.5-8.9x, margin >= 4.2x); cache > 3x faster at "
-        "256 tokens (9.9-10.0x, margin >= 3.3x)",
-    ("05_kv_cache_and_cost", "edc98bb1"):
-        "batch 64 over batch 1 tokens/s > 2: 14.8-16.9x, margin >= 7.4x",
-    ("05_kv_cache_and_cost", "00d59ed9"):
-        "slim step's share of our time > 3 x its share of our bytes: 45.5-46.7x, margin >= 15x",
-    ("06_speculative_decoding", "84da2252"):
-        "an n-gram guess < 1/20 of a model step (3066-3072x, margin >= 153x) and < 1/5 of a "
-        "1-layer step (843-856x, margin >= 168x)",
-}  # fmt: skip
+    (
+        "05_kv_cache_and_cost",
+        "cca6066d",
+    ): "a prompt token < 1/2 of a generated one: 19.9-20.1x cheaper, margin >= 9.9x",
+    (
+        "05_kv_cache_and_cost",
+        "ce75f7a2",
+    ): "no cache: 256 tokens > 2x 8 tokens (8.5-8.9x, margin >= 4.2x); cache > 3x faster at "
+    "256 tokens (9.9-10.0x, margin >= 3.3x)",
+    (
+        "05_kv_cache_and_cost",
+        "edc98bb1",
+    ): "batch 64 over batch 1 tokens/s > 2: 14.8-16.9x, margin >= 7.4x",
+    (
+        "05_kv_cache_and_cost",
+        "00d59ed9",
+    ): "slim step's share of our time > 3 x its share of our bytes: 45.5-46.7x, margin >= 15x",
+    (
+        "06_speculative_decoding",
+        "84da2252",
+    ): "an n-gram guess < 1/20 of a model step (3066-3072x, margin >= 153x) and < 1/5 of a "
+    "1-layer step (843-856x, margin >= 168x)",
+}
 
 
 def _names(node) -> set[str]:
@@ -196,7 +218,7 @@ def test_every_allowed_timing_assert_still_exists():
             "import time\nt0 = time.perf_counter()\nd = time.perf_counter() - t0\n"
             "bundled_claim(m, 'fast', d < 1)",
             1,
-        ),  # fmt: skip
+        ),
         ("n = len(seen)\nassert n == 3", 0),  # counts are fine
         ("t = time_call(f)\nprint(t)\nassert passes < 1", 0),  # a time printed, not asserted
         ("best = time_call(f)\nbest = max(counts)\nassert best > 1", 0),  # rebound: no longer timed

@@ -375,6 +375,24 @@ def test_interleaved_times_take_turns_and_timed_returns_the_result():
         interleaved_times({}, 2)
 
 
+def test_both_interleaved_timers_are_one_loop(monkeypatch):
+    import helpers.timing as timing
+
+    calls, loop = [], timing._in_turn
+
+    def spy(fns, rounds, *names):
+        calls.append((list(fns), rounds))
+        return loop(fns, rounds, *names)
+
+    monkeypatch.setattr(timing, "_in_turn", spy)
+    times = timing.interleaved_times({"a": lambda: None}, 2)
+    best = timing.best_of_rounds({"a": lambda: 1.5, "b": lambda: 0.5}, rounds=3)
+    assert calls == [(["a"], 2), (["a", "b"], 3)]  # both take their turns in the one loop
+    assert len(times["a"]) == 2 and best == {"a": 1.5, "b": 0.5}
+    with pytest.raises(TypeError, match="every value of fns must be callable"):
+        timing.interleaved_times({"a": 1.0}, 2)  # and the one loop's checks
+
+
 def test_measurements_are_positive_and_finite():
     calls = []
     assert time_call(lambda: calls.append(1), repeats=3, warmup=2) >= 0

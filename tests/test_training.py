@@ -586,3 +586,16 @@ def test_the_build_refuses_a_bad_ema_decay_before_it_trains(tmp_path, decay, exc
     with pytest.raises(exc, match=match):
         build_model(tmp_path / "m", steps=1, ema_decay=decay)
     assert not (tmp_path / "m").exists()
+
+
+def test_training_reads_the_context_window_the_one_way(tiny, monkeypatch):
+    model, _ = tiny
+    window = 8  # what generation.context_window says, whatever the config's name for it
+    monkeypatch.setattr(training, "context_window", lambda m: window)
+    with pytest.raises(ValueError, match="context window is 8 tokens"):
+        labelled_batch([[1] * (window + 1)], pad_id=0, model=model)
+    with pytest.raises(ValueError, match="block_size"):
+        training.evaluate(model, torch.ones(40, dtype=torch.long), block_size=window + 1)
+    with pytest.raises(ValueError, match="ids"):
+        parallel_next_token_logits(model, torch.ones(1, window + 1, dtype=torch.long))
+    assert training.evaluate(model, torch.ones(40, dtype=torch.long), block_size=window)[1] == 39

@@ -24,6 +24,7 @@ import torch
 
 from helpers._checks import check_bool, check_choice, check_int
 from helpers.generation import context_window
+from helpers.speculative import crop_cache
 
 
 @contextmanager
@@ -185,6 +186,6 @@ def decode_step_seconds(model, seq_len: int, *, use_cache: bool, batch_size: int
 
     def one_step():
         model(ids[:, -1:], cache=cache, use_cache=True)  # (B, 1): only the new position
-        cache.crop(-1)  # drop it again, so every repeat sees the same cache length
+        crop_cache(cache, seq_len - 1)  # drop it again, so every repeat sees the same cache
 
     return time_call(synced(one_step, ids.device), repeats=repeats, stat=stat)

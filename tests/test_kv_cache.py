@@ -375,6 +375,22 @@ def test_interleaved_times_take_turns_and_timed_returns_the_result():
         interleaved_times({}, 2)
 
 
+def test_decode_step_seconds_crops_its_cache_with_the_one_crop(tiny, monkeypatch):
+    import helpers.speculative
+    import helpers.timing as timing
+
+    model, _ = tiny
+    lengths = []  # the cache length after each crop
+
+    def crop(cache, keep):
+        helpers.speculative.crop_cache(cache, keep)
+        lengths.append(cache.get_seq_length())
+
+    monkeypatch.setattr(timing, "crop_cache", crop)
+    timing.decode_step_seconds(model, 10, use_cache=True, repeats=2)
+    assert lengths == [9, 9, 9]  # warm-up and 2 repeats: each back to the 9 prefilled positions
+
+
 def test_both_interleaved_timers_are_one_loop(monkeypatch):
     import helpers.timing as timing
 

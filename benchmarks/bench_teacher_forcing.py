@@ -14,6 +14,7 @@ import argparse
 
 import torch
 
+from helpers.generation import context_window
 from helpers.models import load_model
 from helpers.timing import count_positions, synced, time_call
 from helpers.training import parallel_next_token_logits, stepwise_next_token_logits
@@ -31,7 +32,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
     model, _ = load_model()
-    window = model.config.n_positions
+    window = context_window(model)
     if max(a.lengths) > window or min(a.lengths) < 1:
         p.error(f"--lengths must lie in 1..{window} (the model's context window)")
     gen = torch.Generator().manual_seed(0)

@@ -8,8 +8,10 @@ the model with hooks lives here; the masks themselves are tensors in ``helpers.m
 - ``model_attention_mask``: the mask the model itself adds to its scores (captured with a hook);
 - ``attention_weights`` / ``hand_attention``: the model's softmax weights, and the same computed
   by hand from the model's own q, k, v (captured with a forward hook);
-- ``influence``: how far position t's logits move when token k changes (the leakage test);
-- ``attention_figure``: every layer's and head's weights in one figure with a slider.
+- ``influence``: how far position t's logits move when token k changes (the leakage test).
+
+The figure of the weights, every layer and head with a slider, is ``helpers.plots``'s
+``attention_figure``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import torch
 
 from helpers._checks import check_int, check_token_id
 from helpers.masks import causal_mask, check_batch, check_model_mask
-from helpers.plots import FONT, TEMPLATE, all_ticks, rounded, show_token, unique_labels
 
 
 @torch.no_grad()
@@ -154,40 +155,3 @@ def influence(model, input_ids: torch.Tensor, replacement_id: int, attention_mas
 
 
 # --------------------------------------------------------------------------- figure
-def attention_figure(weights: torch.Tensor, tokens, *, digits: int = 3, title: str = ""):
-    """One heatmap per (layer, head) of ``weights`` (L, H, T, T), a slider picks which one.
-
-    Built from plain go.Figure traces and a slider (no widget), so it works in a static export.
-    """
-    import plotly.graph_objects as go
-
-    if not isinstance(weights, torch.Tensor) or weights.dim() != 4:
-        shape = tuple(weights.shape) if isinstance(weights, torch.Tensor) else type(weights)
-        raise ValueError(f"weights must be a (layers, heads, T, T) tensor; got {shape}")
-    L, H, T, _ = weights.shape
-    if len(tokens) != T:
-        raise ValueError(f"{len(tokens)} token labels for T={T} positions: give one per position")
-    labels = unique_labels([show_token(t) for t in tokens])
-    pairs = [(layer, head) for layer in range(L) for head in range(H)]
-    fig = go.Figure()
-    for layer, head in pairs:
-        first = (layer, head) == (0, 0)
-        fig.add_trace(go.Heatmap(z=rounded(weights[layer, head], digits), x=labels, y=labels,
-                                 zmin=0, zmax=1, colorscale="Blues", visible=first,
-                                 name=f"layer {layer}, head {head}"))  # fmt: skip
-    steps = [  # step i shows trace i only, and names it in the title
-        {"label": f"{layer}.{head}", "method": "update",  # short: 16 labels must all fit
-         "args": [{"visible": [j == i for j in range(len(pairs))]},
-                  {"title.text": f"{title} layer {layer}, head {head}".strip()}]}
-        for i, (layer, head) in enumerate(pairs)
-    ]  # fmt: skip
-    fig.update_layout(
-        title=f"{title} layer 0, head 0".strip(), template=TEMPLATE, font=FONT, height=620,
-        xaxis_title="key: the token looked at", yaxis_title="query: the token looking",
-        sliders=[{"steps": steps, "currentvalue": {"prefix": "showing layer.head "},
-                  "pad": {"t": 60}, "font": {"size": 12}}],
-        margin={"l": 60, "r": 20, "t": 60, "b": 50},
-    )  # fmt: skip
-    fig.update_xaxes(**all_ticks(labels)).update_yaxes(**all_ticks(labels))
-    fig.update_yaxes(autorange="reversed")
-    return fig

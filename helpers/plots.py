@@ -1,9 +1,11 @@
 """Plotly figure builders shared by the notebooks (used by every notebook, 00 to 06).
 
-Every builder returns a ``plotly.graph_objects.Figure``. Numbers are rounded and passed as
-plain Python lists, so that a figure's stored JSON is the same on every machine (nbval compares
-it exactly; numpy arrays would be stored as base64 of the last float bit). Fonts are large
-enough for a projector.
+Every builder returns a ``plotly.graph_objects.Figure`` laid out by ``layout``, the one place
+the template, font, margins and height are set: ``bar``, ``heatmap``, ``lines`` and
+``attention_figure`` (notebook 04's weights per layer and head, with a slider). Numbers are
+rounded and passed as plain Python lists, so that a figure's stored JSON is the same on every
+machine (nbval compares it exactly; numpy arrays would be stored as base64 of the last float
+bit). Fonts are large enough for a projector.
 """
 
 from __future__ import annotations
@@ -82,9 +84,16 @@ def all_ticks(labels: Sequence[str]) -> dict:
     }
 
 
-def _layout(fig: go.Figure, title: str, height: int, **kw) -> go.Figure:
-    fig.update_layout(title=title, template=TEMPLATE, font=FONT, height=height,
-                      margin={"l": 60, "r": 20, "t": 60, "b": 50}, **kw)  # fmt: skip
+#: The margins of every figure (pixels): room for the y-axis labels and the title, little else.
+MARGIN = {"l": 60, "r": 20, "t": 60, "b": 50}
+
+
+def layout(fig: go.Figure, title: str = "", height: int = 420, **kw) -> go.Figure:
+    """The course's layout for ``fig``: its title, the template, the projector font, ``height``
+    and the margins, plus anything figure-specific in ``kw`` (axis titles, a slider...). Every
+    builder here, and the stepper's figure, lays out through this one function."""
+    fig.update_layout(title=title, template=TEMPLATE, font=FONT, height=height, margin=MARGIN,
+                      **kw)  # fmt: skip
     return fig
 
 
@@ -104,7 +113,7 @@ def bar(labels, values, *, title="", xaxis="", yaxis="probability", colors=None,
             hoverinfo="text" if hover else None,
         )  # fmt: skip
     )
-    fig = _layout(fig, title, height, xaxis_title=xaxis, yaxis_title=yaxis)
+    fig = layout(fig, title, height, xaxis_title=xaxis, yaxis_title=yaxis)
     return fig.update_xaxes(**all_ticks(x))
 
 
@@ -124,7 +133,7 @@ def heatmap(z, *, x=None, y=None, title="", xaxis="", yaxis="", colorscale="Blue
             texttemplate="%{text}" if text else None,
         )  # fmt: skip
     )
-    fig = _layout(fig, title, height, xaxis_title=xaxis, yaxis_title=yaxis)
+    fig = layout(fig, title, height, xaxis_title=xaxis, yaxis_title=yaxis)
     if x:
         fig.update_xaxes(**all_ticks(unique_labels(x)))
     if y:
@@ -140,13 +149,47 @@ def lines(x, series: dict, *, title="", xaxis="", yaxis="", height=420, mode="li
     fig = go.Figure()
     for name, ys in series.items():
         fig.add_trace(go.Scatter(x=rounded(x, digits), y=rounded(ys, digits), mode=mode, name=name))
-    fig = _layout(fig, title, height, xaxis_title=xaxis, yaxis_title=yaxis)
+    fig = layout(fig, title, height, xaxis_title=xaxis, yaxis_title=yaxis)
     if log_y:
         values = [v for ys in series.values() for v in rounded(ys, digits) if v and v > 0]
         fig.update_yaxes(
             type="log", tickvals=log_ticks(min(values), max(values)) if values else None
         )
     return fig
+
+
+def attention_figure(weights, tokens, *, digits: int = 3, title: str = "") -> go.Figure:
+    """One heatmap per (layer, head) of ``weights`` (L, H, T, T), a slider picks which one
+    (notebook 04, section 3; the weights come from ``helpers.attention.attention_weights``).
+
+    Built from plain go.Figure traces and a slider (no widget), so it works in a static export.
+    """
+    shape = tuple(weights.shape) if hasattr(weights, "shape") else type(weights)
+    if not hasattr(weights, "detach") or len(shape) != 4:
+        raise ValueError(f"weights must be a (layers, heads, T, T) tensor; got {shape}")
+    L, H, T, _ = shape
+    if len(tokens) != T:
+        raise ValueError(f"{len(tokens)} token labels for T={T} positions: give one per position")
+    labels = unique_labels([show_token(t) for t in tokens])
+    pairs = [(layer, head) for layer in range(L) for head in range(H)]
+    fig = go.Figure()
+    for layer, head in pairs:
+        first = (layer, head) == (0, 0)
+        fig.add_trace(go.Heatmap(z=rounded(weights[layer, head], digits), x=labels, y=labels,
+                                 zmin=0, zmax=1, colorscale="Blues", visible=first,
+                                 name=f"layer {layer}, head {head}"))  # fmt: skip
+    steps = [  # step i shows trace i only, and names it in the title
+        {"label": f"{layer}.{head}", "method": "update",  # short: 16 labels must all fit
+         "args": [{"visible": [j == i for j in range(len(pairs))]},
+                  {"title.text": f"{title} layer {layer}, head {head}".strip()}]}
+        for i, (layer, head) in enumerate(pairs)
+    ]  # fmt: skip
+    fig = layout(fig, f"{title} layer 0, head 0".strip(), 620,
+                 xaxis_title="key: the token looked at", yaxis_title="query: the token looking",
+                 sliders=[{"steps": steps, "currentvalue": {"prefix": "showing layer.head "},
+                           "pad": {"t": 60}, "font": {"size": 12}}])  # fmt: skip
+    fig.update_xaxes(**all_ticks(labels)).update_yaxes(**all_ticks(labels))
+    return fig.update_yaxes(autorange="reversed")  # row 0 at the top, like a matrix
 
 
 _KINDS = {"bar": "bar chart", "heatmap": "heat map", "scatter": "line chart", "table": "table"}

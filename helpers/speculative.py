@@ -60,7 +60,8 @@ def crop_cache(cache, keep: int) -> None:
     """Keep the first ``keep`` positions of a DynamicCache (drop the rejected tokens' keys/values).
 
     In transformers 5, ``DynamicCache.crop(n)`` takes a *negative* n: the number of positions to
-    remove (a positive n raises)."""
+    remove (a positive n raises). The one place the course crops a cache (``helpers.timing``'s
+    ``decode_step_seconds`` uses it too)."""
     keep = check_int("keep", keep, 0, cache.get_seq_length())  # -1 would silently empty it
     extra = cache.get_seq_length() - keep
     if extra:

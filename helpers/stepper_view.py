@@ -20,9 +20,8 @@ import plotly.graph_objects as go
 from helpers.plots import (
     ERROR_BACKGROUND,
     ERROR_TEXT,
-    FONT,
     PALETTE,
-    TEMPLATE,
+    layout,
     rounded,
     show_token,
     unique_labels,
@@ -248,16 +247,13 @@ def candidates_figure(
             )  # fmt: skip
         )
     top = max([*probs, *(filtered if settings.strategy == "sample" else [])], default=0)
-    fig.update_layout(
-        title=title or "the next-token candidates",
-        template=TEMPLATE,
-        font=FONT,
-        height=420,
-        margin={"l": 60, "r": 20, "t": 60, "b": 50},
+    return layout(
+        fig,
+        title or "the next-token candidates",
+        420,
         barmode="group",
         xaxis_title="candidate token",
         yaxis_title="probability",
         yaxis_range=[0, round(min(1.0, top * 1.2 + 0.02), 4)],
         legend={"orientation": "h", "y": 1.02, "x": 1, "xanchor": "right", "yanchor": "bottom"},
     )
-    return fig

@@ -8,12 +8,11 @@ the state behind the widget).
 holds the previous one, so undo is exact. The model is passed to the actions that need it.
 ``token_pieces`` splits its generated text into one highlightable piece per token (a Chinese
 character spanning several byte tokens stays one piece, with ``helpers.streaming``'s
-``token_bytes``), for ``helpers.stepper_view``.
+``stream_text``), for ``helpers.stepper_view``.
 """
 
 from __future__ import annotations
 
-import codecs
 import math
 from dataclasses import dataclass, field, replace
 
@@ -22,7 +21,7 @@ import torch
 from helpers._checks import check_token_id
 from helpers.generation import context_window, encode_prompt, next_token_logits
 from helpers.sampling import SamplingSettings
-from helpers.streaming import token_bytes
+from helpers.streaming import stream_text
 
 
 @dataclass(frozen=True)
@@ -120,30 +119,22 @@ def token_pieces(state: DecodingState, tokenizer, cache: dict | None = None) -> 
     """Split the generated text into one piece per token, so each can be highlighted.
 
     A Chinese character is 2-3 byte tokens; a token that ends inside a character has no text
-    of its own, so it joins the next piece. ``"".join(p.text for p in pieces)`` is exactly
-    ``tokenizer.decode(state.generated)``. ``cache`` (token id -> bytes) speeds up re-renders.
+    of its own, so it joins the next piece. The text is ``helpers.streaming.stream_text``'s, so
+    ``"".join(p.text for p in pieces)`` is exactly ``tokenizer.decode(state.generated)``.
+    ``cache`` (token id -> bytes) speeds up re-renders.
     """
-    cache = {} if cache is None else cache
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    if not state.generated:
+        return []
     pieces: list[Piece] = []
     ids: list[int] = []
     probs: list[float] = []
-    for step, (tid, p) in enumerate(zip(state.generated, state.probs, strict=True)):
-        if tid not in cache:
-            cache[tid] = token_bytes(tokenizer, tid)
-        raw = cache[tid]
-        if raw is None:  # not byte-level BPE: decode each token on its own
-            text = tokenizer.decode([tid])
-        else:
-            text = decoder.decode(raw)
+    texts = stream_text(tokenizer, state.generated, cache)  # "" while a character is unfinished
+    for step, (tid, p, text) in enumerate(zip(state.generated, state.probs, texts, strict=True)):
         ids.append(tid)
         probs.append(p)
         if text:
             pieces.append(Piece(text, tuple(ids), tuple(probs), step + 1 - len(ids)))
             ids, probs = [], []
-    tail = decoder.decode(b"", final=True)
-    if ids:  # the text ends inside a character
-        pieces.append(Piece(tail, tuple(ids), tuple(probs), len(state.generated) - len(ids)))
-    elif tail:  # a dangling byte was already counted in the last piece: its text goes there too
-        pieces[-1] = replace(pieces[-1], text=pieces[-1].text + tail)
+    if ids:  # the last tokens printed nothing (a tokenizer whose token decodes to "")
+        pieces.append(Piece("", tuple(ids), tuple(probs), len(state.generated) - len(ids)))
     return pieces

@@ -10,7 +10,8 @@ therefore hold a token's bytes back until they complete a character:
 
 - ``token_bytes``: the bytes a byte-level token stands for (None for other tokenizers);
 - ``stream_text``: the text each new token makes printable, through an incremental UTF-8 decoder
-  (``"".join`` of it is exactly ``tokenizer.decode(ids)``);
+  (``"".join`` of it is exactly ``tokenizer.decode(ids)``); the one text decoder of the course,
+  also behind the stepper's ``helpers.stepping.token_pieces``;
 - ``naive_stream``: each token decoded alone, the garbage a careless streamer prints.
 """
 
@@ -57,20 +58,26 @@ def _token_bytes(tokenizer, token_id: int) -> bytes | None:  # for loops that ch
     return bytes(_BYTES[ch] for ch in token)
 
 
-def stream_text(tokenizer, ids) -> Iterator[str]:
+def stream_text(tokenizer, ids, cache: dict | None = None) -> Iterator[str]:
     """For each token of ``ids``, the text it makes printable ("" while a character is unfinished).
 
     Byte-level tokens go through an incremental UTF-8 decoder that keeps an unfinished
     character's bytes until the rest arrive. For another tokenizer the whole text so far is
     decoded and the new part printed unless it ends in "�". (transformers' ``TextStreamer`` also
     re-decodes, and prints new letters, digits, spaces and CJK characters at once; text with a
-    symbol in it, such as punctuation, an emoji or "�", waits for the next space.)"""
+    symbol in it, such as punctuation, an emoji or "�", waits for the next space.)
+
+    ``cache`` (token id -> its bytes, filled as it goes) spares a caller that decodes the same
+    tokens again and again, such as the stepper redrawn after every click, the lookups."""
     check_tokenizer(tokenizer)
     ids = check_token_ids("ids", ids, len(tokenizer))
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     printed = 0  # characters already printed (re-decoding path)
+    cache = {} if cache is None else cache
     for i, tid in enumerate(ids):
-        raw = _token_bytes(tokenizer, tid)
+        if tid not in cache:
+            cache[tid] = _token_bytes(tokenizer, tid)
+        raw = cache[tid]
         if raw is not None:
             yield decoder.decode(raw, final=i == len(ids) - 1)
             continue

@@ -15,7 +15,6 @@ prefill vs decode, measured bandwidth); reused by notebook 03 (section 6, the co
 
 from __future__ import annotations
 
-import math
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ import torch
 
 from helpers._checks import check_bool, check_choice, check_int
 from helpers.generation import context_window
+from helpers.speculative import crop_cache
 
 
 @contextmanager
@@ -94,35 +94,35 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - t0, out
 
 
-def interleaved_times(fns: dict, rounds: int) -> dict[str, list[float]]:
-    """Seconds of every zero-argument function of ``fns``, ``rounds`` times each, taken in turn
-    (a, b, c, a, b, c, ...), so that a burst of load elsewhere hits all of them alike."""
-    if not isinstance(fns, dict) or not fns or not all(callable(f) for f in fns.values()):
-        raise TypeError("fns must be a non-empty dict of name -> zero-argument function")
+def _in_turn(fns: dict, rounds: int, what: str, kind: str) -> dict[str, list]:
+    """What every zero-argument function of ``fns`` returns, ``rounds`` times each, called in
+    turn (a, b, c, a, b, c, ...), so that a burst of load elsewhere hits all of them alike: the
+    one interleaving loop behind ``interleaved_times`` and ``best_of_rounds``."""
+    if not isinstance(fns, dict) or not fns:
+        raise TypeError(f"{what} must be a non-empty dict of name -> {kind}")
+    if not all(callable(f) for f in fns.values()):
+        raise TypeError(f"every value of {what} must be callable")
     check_int("rounds", rounds, 1)
-    times: dict[str, list[float]] = {name: [] for name in fns}
+    results: dict[str, list] = {name: [] for name in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
-            times[name].append(timed(fn)[0])
-    return times
+            results[name].append(fn())
+    return results
+
+
+def interleaved_times(fns: dict, rounds: int) -> dict[str, list[float]]:
+    """Seconds of every zero-argument function of ``fns``, ``rounds`` times each, taken in turn."""
+    if isinstance(fns, dict):
+        fns = {name: (lambda f=f: timed(f)[0]) if callable(f) else f for name, f in fns.items()}
+    return _in_turn(fns, rounds, "fns", "zero-argument function")
 
 
 def best_of_rounds(measurements: dict, rounds: int = 3) -> dict:
     """Run every zero-argument function of ``measurements`` (each returns seconds) ``rounds``
     times, interleaved, and keep each one's best. Timings that will be compared with each other
     are then taken side by side, so a burst of load elsewhere cannot favour one of them."""
-    if not isinstance(measurements, dict) or not measurements:
-        raise TypeError(
-            "measurements must be a non-empty dict of name -> function returning seconds"
-        )
-    if not all(callable(f) for f in measurements.values()):
-        raise TypeError("every value of measurements must be callable")
-    check_int("rounds", rounds, 1)
-    best = dict.fromkeys(measurements, math.inf)
-    for _ in range(rounds):
-        for name, measure in measurements.items():
-            best[name] = min(best[name], measure())
-    return best
+    seconds = _in_turn(measurements, rounds, "measurements", "function returning seconds")
+    return {name: min(s) for name, s in seconds.items()}
 
 
 def measure_bandwidth(n_bytes: int = 2**27, *, repeats: int = 5) -> float:
@@ -186,6 +186,6 @@ def decode_step_seconds(model, seq_len: int, *, use_cache: bool, batch_size: int
 
     def one_step():
         model(ids[:, -1:], cache=cache, use_cache=True)  # (B, 1): only the new position
-        cache.crop(-1)  # drop it again, so every repeat sees the same cache length
+        crop_cache(cache, seq_len - 1)  # drop it again, so every repeat sees the same cache
 
     return time_call(synced(one_step, ids.device), repeats=repeats, stat=stat)

@@ -27,6 +27,7 @@ from helpers._checks import (
     check_tensor,
     check_token_ids,
 )
+from helpers.generation import context_window
 
 #: The id every label position that must not count in the loss carries (PyTorch's default).
 IGNORE_INDEX = -100
@@ -126,10 +127,10 @@ def labelled_batch(
     vocab = check_model(model).config.vocab_size if model is not None else None
     seqs = [check_token_ids(f"sequence {i}", s, vocab) for i, s in enumerate(seqs)]
     longest = max(len(s) for s in seqs)
-    if model is not None and longest > model.config.n_positions:
+    if model is not None and longest > context_window(model):
         raise ValueError(
             f"the longest sequence is {longest} tokens; the model's context window is "
-            f"{model.config.n_positions} tokens"
+            f"{context_window(model)} tokens"
         )
     ids = torch.full((len(seqs), longest), pad_id, dtype=torch.long)  # (B, T)
     mask = torch.zeros((len(seqs), longest), dtype=torch.long)  # (B, T)
@@ -144,7 +145,7 @@ def labelled_batch(
 def _check_one_sequence(ids, model) -> torch.Tensor:
     check_model(model)
     check_tensor("ids", ids)
-    check_id_tensor("ids", ids, model.config.vocab_size, model.config.n_positions)
+    check_id_tensor("ids", ids, model.config.vocab_size, context_window(model))
     if ids.dim() == 1:
         ids = ids.unsqueeze(0)
     if ids.dim() != 2 or ids.size(0) != 1 or ids.size(1) < 1:
@@ -232,7 +233,7 @@ def train(
     weight_decay = check_non_negative("weight_decay", weight_decay)
     seed = check_seed(seed)
     check_id_tensor("ids", ids, model.config.vocab_size)
-    check_int("block_size", block_size, 2, model.config.n_positions)
+    check_int("block_size", block_size, 2, context_window(model))
     random_batch(ids, batch_size, block_size, torch.Generator())  # the data fits the blocks
     loss_fn = loss_fn or (lambda m, x: shifted_label_loss(m(x).logits, x))
     gen = torch.Generator().manual_seed(seed)
@@ -284,7 +285,7 @@ def evaluate(model, ids: torch.Tensor, block_size: int = 256) -> tuple[float, in
     context.
     """
     check_model(model)
-    check_int("block_size", block_size, 2, model.config.n_positions)
+    check_int("block_size", block_size, 2, context_window(model))
     check_id_tensor("ids", ids, model.config.vocab_size)
     if ids.dim() != 1:
         raise ValueError(f"ids must be one 1-D token tensor; got shape {tuple(ids.shape)}")

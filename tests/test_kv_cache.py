@@ -375,6 +375,40 @@ def test_interleaved_times_take_turns_and_timed_returns_the_result():
         interleaved_times({}, 2)
 
 
+def test_decode_step_seconds_crops_its_cache_with_the_one_crop(tiny, monkeypatch):
+    import helpers.speculative
+    import helpers.timing as timing
+
+    model, _ = tiny
+    lengths = []  # the cache length after each crop
+
+    def crop(cache, keep):
+        helpers.speculative.crop_cache(cache, keep)
+        lengths.append(cache.get_seq_length())
+
+    monkeypatch.setattr(timing, "crop_cache", crop)
+    timing.decode_step_seconds(model, 10, use_cache=True, repeats=2)
+    assert lengths == [9, 9, 9]  # warm-up and 2 repeats: each back to the 9 prefilled positions
+
+
+def test_both_interleaved_timers_are_one_loop(monkeypatch):
+    import helpers.timing as timing
+
+    calls, loop = [], timing._in_turn
+
+    def spy(fns, rounds, *names):
+        calls.append((list(fns), rounds))
+        return loop(fns, rounds, *names)
+
+    monkeypatch.setattr(timing, "_in_turn", spy)
+    times = timing.interleaved_times({"a": lambda: None}, 2)
+    best = timing.best_of_rounds({"a": lambda: 1.5, "b": lambda: 0.5}, rounds=3)
+    assert calls == [(["a"], 2), (["a", "b"], 3)]  # both take their turns in the one loop
+    assert len(times["a"]) == 2 and best == {"a": 1.5, "b": 0.5}
+    with pytest.raises(TypeError, match="every value of fns must be callable"):
+        timing.interleaved_times({"a": 1.0}, 2)  # and the one loop's checks
+
+
 def test_measurements_are_positive_and_finite():
     calls = []
     assert time_call(lambda: calls.append(1), repeats=3, warmup=2) >= 0

@@ -6,7 +6,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from helpers.attention import (
-    attention_figure,
     attention_weights,
     batch_logits,
     hand_attention,
@@ -24,6 +23,7 @@ from helpers.masks import (
     position_ids_from_mask,
 )
 from helpers.models import load_model
+from helpers.plots import attention_figure
 
 PROMPT_SETS = [
     ["To be, or not to be", "My lord", "O"],

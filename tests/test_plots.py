@@ -22,6 +22,53 @@ def test_one_colour_blind_safe_palette_for_every_figure():
     assert "#EF553B" not in colorway and "#00cc96" not in colorway  # plotly's red and green
 
 
+def every_figure():
+    """One figure from every builder of the course: plots' own and the stepper's."""
+    import torch
+
+    from helpers.sampling import Candidate, SamplingSettings
+    from helpers.stepper_view import candidates_figure
+
+    weights = torch.full((2, 2, 3, 3), 1 / 3)  # (L, H, T, T)
+    cands = [Candidate(5, "a", 0.6, 0.7, ""), Candidate(6, "b", 0.3, 0.0, "top-k")]
+    return {
+        "bar": lambda: plots.bar(["a", "b"], [0.25, 0.75], title="t"),
+        "heatmap": lambda: plots.heatmap([[1, 0], [0, 1]], x=["a", "b"], y=["a", "b"]),
+        "lines": lambda: plots.lines([1, 2], {"s": [1.0, 2.0]}),
+        "attention_figure": lambda: plots.attention_figure(weights, ["a", "b", "c"], title="w"),
+        "candidates_figure": lambda: candidates_figure(cands, SamplingSettings("sample")),
+    }
+
+
+@pytest.mark.parametrize("name", list(every_figure()))
+def test_every_figure_is_laid_out_by_the_one_layout(name, monkeypatch):
+    import helpers.stepper_view
+
+    calls, layout = [], plots.layout
+
+    def spy(fig, *args, **kw):
+        calls.append(name)
+        return layout(fig, *args, **kw)
+
+    monkeypatch.setattr(plots, "layout", spy)
+    monkeypatch.setattr(helpers.stepper_view, "layout", spy)
+    fig = every_figure()[name]()
+    assert calls == [name]  # laid out once, by plots.layout
+    assert fig.layout.margin.to_plotly_json() == plots.MARGIN
+    assert fig.layout.font.to_plotly_json() == plots.FONT and fig.layout.height
+    assert fig.layout.template == go.Figure(layout={"template": plots.TEMPLATE}).layout.template
+
+
+def test_attention_figure_lives_in_plots_beside_the_other_builders():
+    import helpers.attention
+
+    assert plots.attention_figure.__module__ == "helpers.plots"
+    assert not hasattr(helpers.attention, "attention_figure")  # one definition, not two
+    fig = every_figure()["attention_figure"]()
+    assert len(fig.data) == 4 and [t.visible for t in fig.data] == [True, False, False, False]
+    assert fig.layout.title.text == "w layer 0, head 0" and fig.layout.height == 620
+
+
 def test_log_axes_get_explicit_ticks():
     assert plots.log_ticks(2.4, 883) == [2, 5, 10, 20, 50, 100, 200, 500, 1000]
     fig = plots.lines([1, 2, 3], {"a": [2.4, 30.0, 883.0]}, log_y=True)

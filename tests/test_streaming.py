@@ -4,9 +4,26 @@ import pytest
 import torch
 from transformers import TextStreamer
 
+from helpers.stepping import DecodingState, token_pieces
 from helpers.streaming import REPLACEMENT, naive_stream, stream_text, token_bytes
 
 TEXTS = ["模型 🙂 ok", "To be, or not to be", "模", "a🙂", "\n\n中文\n"]
+
+
+class Words:  # decodes by re-joining; no byte-level tokens
+    all_special_ids = ()
+
+    def __call__(self, text):
+        return {"input_ids": [0]}
+
+    def __len__(self):
+        return 10
+
+    def convert_ids_to_tokens(self, i):
+        return None
+
+    def decode(self, ids):
+        return " ".join(f"w{i}" for i in ids)
 
 
 def text_streamer_chunks(tok, ids) -> list[str]:
@@ -54,24 +71,7 @@ def test_transformers_text_streamer_prints_the_same_text(bundled, text):
     assert "".join(text_streamer_chunks(tok, ids)) == "".join(stream_text(tok, ids))
 
 
-def test_a_tokenizer_that_is_not_byte_level_re_decodes(bundled):
-    _, tok = bundled
-
-    class Words:  # decodes by re-joining; no byte-level tokens
-        all_special_ids = ()
-
-        def __call__(self, text):
-            return {"input_ids": [0]}
-
-        def __len__(self):
-            return 10
-
-        def convert_ids_to_tokens(self, i):
-            return None
-
-        def decode(self, ids):
-            return " ".join(f"w{i}" for i in ids)
-
+def test_a_tokenizer_that_is_not_byte_level_re_decodes():
     assert list(stream_text(Words(), [1, 2, 3])) == ["w1", " w2", " w3"]
     assert token_bytes(Words(), 1) is None
 
@@ -99,3 +99,28 @@ def test_text_streamer_prints_letters_at_once_and_holds_symbols_until_a_space(bu
     chunks = text_streamer_chunks(tok, tok("模型 🙂 ok")["input_ids"])
     # CJK characters and letters at once; the emoji waits for the space " o" brings; then "ok"
     assert chunks == ["", "", "模", "", "", "型", " ", "", "", "", "", "🙂 ", "ok", ""]
+
+
+# ---------------------------------------------------------- the stepper's pieces: the same decoder
+def pieces_of(tok, prompt_ids, ids, cache=None):
+    state = DecodingState("", tuple(prompt_ids), tuple(ids), tuple(0.5 for _ in ids))
+    return token_pieces(state, tok, cache)
+
+
+@pytest.mark.parametrize("text", [*TEXTS, "模型"])
+def test_token_pieces_are_the_streamed_texts(bundled, text):
+    _, tok = bundled
+    ids = tok(text)["input_ids"][:-1]  # the longer texts end inside a character
+    cache = {}
+    pieces = pieces_of(tok, [0], ids, cache)
+    assert [p.text for p in pieces] == [t for t in stream_text(tok, ids) if t]  # one decoder
+    assert sum((p.ids for p in pieces), ()) == tuple(ids)
+    assert cache == {t: token_bytes(tok, t) for t in ids}  # filled once per token
+    assert pieces_of(tok, [0], ids, cache) == pieces  # and read back on the next redraw
+
+
+def test_token_pieces_of_a_tokenizer_that_is_not_byte_level_join_to_its_decode():
+    pieces = pieces_of(Words(), [0], [1, 2, 3])
+    assert [p.text for p in pieces] == ["w1", " w2", " w3"]  # each token alone: no spaces
+    assert "".join(p.text for p in pieces) == Words().decode([1, 2, 3])
+    assert pieces_of(Words(), [0], []) == []

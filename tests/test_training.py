@@ -568,3 +568,16 @@ def test_a_model_trained_without_the_causal_mask_cheats(bundled):
     w = attention_weights(models["no mask"], windows, no_causal_mask(len(windows), block))
     t = torch.arange(block - 1)
     assert w[0][:, :, t, t + 1].mean(dim=(0, 2)).max() > 0.9  # a head looks at the answer
+
+
+def test_training_reads_the_context_window_the_one_way(tiny, monkeypatch):
+    model, _ = tiny
+    window = 8  # what generation.context_window says, whatever the config's name for it
+    monkeypatch.setattr(training, "context_window", lambda m: window)
+    with pytest.raises(ValueError, match="context window is 8 tokens"):
+        labelled_batch([[1] * (window + 1)], pad_id=0, model=model)
+    with pytest.raises(ValueError, match="block_size"):
+        training.evaluate(model, torch.ones(40, dtype=torch.long), block_size=window + 1)
+    with pytest.raises(ValueError, match="ids"):
+        parallel_next_token_logits(model, torch.ones(1, window + 1, dtype=torch.long))
+    assert training.evaluate(model, torch.ones(40, dtype=torch.long), block_size=window)[1] == 39

@@ -11,7 +11,7 @@ import pytest
 from helpers import plots, setup_notebook
 from helpers.plots import bar, figure_alt, lines
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_one_colour_blind_safe_palette_for_every_figure():

@@ -29,3 +29,11 @@ def tiny(bundled):
     torch.manual_seed(0)
     config = tiny_gpt2_config(len(tokenizer), n_layer=2, n_head=2, n_embd=32, n_positions=32)
     return GPT2LMHeadModel(config).eval(), tokenizer
+
+
+@pytest.fixture(scope="session")
+def draft(bundled):
+    """The bundled n-gram draft (counted from the training text with the bundled tokenizer)."""
+    from helpers.drafts import draft_for
+
+    return draft_for(bundled[1])

@@ -32,6 +32,7 @@ from helpers.generation import (
     context_window,
     encode_prompt,
     generate_stepwise,
+    greedy_decode,
     next_token_logits,
     next_token_probs,
 )
@@ -679,3 +680,135 @@ class _FakeTok:
 def test_settings_seed_range(bad, exc):
     with pytest.raises(exc, match=r"seed.*0 <= seed < 2\*\*32"):
         SamplingSettings(seed=bad)
+
+
+CACHE_PROMPTS = ["ROMEO:\nBut soft, what light", "模型一次生成一个词元", "The"]
+
+
+SPEECH = "KING:\nNow is the winter of our discontent, and all the clouds that lowered.\n"
+
+
+def prompt_ids(tokenizer, prompt):
+    return tokenizer(prompt, return_tensors="pt")["input_ids"]  # (1, T)
+
+
+def window_prompt(tokenizer, n_tokens):
+    """A (1, n_tokens) tensor of real text ids: the speech repeated, cut to length."""
+    ids = tokenizer(SPEECH * 20)["input_ids"]
+    assert len(ids) >= n_tokens
+    return torch.tensor([ids[:n_tokens]])
+
+
+# --------------------------------------------------------------------------- equivalence
+@pytest.mark.parametrize("prompt", CACHE_PROMPTS)
+def test_stepwise_cached_equals_uncached(bundled, prompt):
+    model, tok = bundled
+    cached = generate_stepwise(model, tok, prompt, 25, use_cache=True)
+    uncached = generate_stepwise(model, tok, prompt, 25, use_cache=False)
+    assert cached.new_ids == uncached.new_ids
+    assert len(cached.new_ids) == 25
+    assert [s.prob for s in cached.steps] == pytest.approx([s.prob for s in uncached.steps],
+                                                           abs=1e-5)  # fmt: skip
+
+
+@pytest.mark.parametrize("prompt", CACHE_PROMPTS)
+def test_greedy_decode_cached_equals_uncached_and_generate(bundled, prompt):
+    model, tok = bundled
+    ids = prompt_ids(tok, prompt)
+    cached = greedy_decode(model, ids, 30, use_cache=True)
+    uncached = greedy_decode(model, ids, 30, use_cache=False)
+    assert cached.new_ids == uncached.new_ids
+    assert torch.allclose(cached.logits, uncached.logits, atol=1e-4)
+    assert cached.positions == [ids.size(1)] + [1] * 29
+    assert uncached.positions == [ids.size(1) + i for i in range(30)]
+    ref = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=30,
+                         do_sample=False, pad_token_id=tok.eos_token_id)  # fmt: skip
+    assert ref[0, ids.size(1) :].tolist() == cached.new_ids
+    trace = generate_stepwise(model, tok, prompt, 30, use_cache=True)
+    assert trace.new_ids == cached.new_ids
+
+
+def test_prompt_that_fills_the_context_window(bundled):
+    model, tok = bundled
+    window = context_window(model)
+    assert window == 256
+    ids = window_prompt(tok, window)  # 256 tokens: room for exactly one prediction
+    cached = greedy_decode(model, ids, 1, use_cache=True)
+    uncached = greedy_decode(model, ids, 1, use_cache=False)
+    assert cached.new_ids == uncached.new_ids
+    assert torch.allclose(cached.logits, uncached.logits, atol=1e-4)
+    ref = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=1,
+                         do_sample=False, pad_token_id=tok.eos_token_id)  # fmt: skip
+    assert ref[0, -1:].tolist() == cached.new_ids
+    # a longer text is cropped to its last 256 tokens, as nanoGPT does
+    two = greedy_decode(model, ids, 2, use_cache=False)
+    assert two.new_ids[:1] == cached.new_ids and two.positions == [256, 256]
+    crop = model(torch.cat([ids, torch.tensor([cached.new_ids])], dim=1)[:, -256:]).logits
+    assert two.new_ids[1] == int(crop[0, -1].argmax())
+
+
+def test_near_the_window_cached_and_uncached_fill_it_the_same_way(bundled):
+    model, tok = bundled
+    ids = window_prompt(tok, 248)
+    cached = greedy_decode(model, ids, 9, use_cache=True)  # fed positions end at 256
+    uncached = greedy_decode(model, ids, 9, use_cache=False)
+    assert cached.new_ids == uncached.new_ids
+    assert torch.allclose(cached.logits, uncached.logits, atol=1e-4)
+    prompt = tok.decode(ids[0])
+    a = generate_stepwise(model, tok, prompt, 20, use_cache=True)
+    b = generate_stepwise(model, tok, prompt, 20, use_cache=False)
+    assert a.new_ids == b.new_ids
+    assert a.stop_reason == b.stop_reason == "context_window"
+    assert len(a.ids) == 257  # a 256-token text still predicts token 257
+
+
+@given(
+    prompt=st.lists(st.integers(0, 4095), min_size=1, max_size=32),
+    data=st.data(),
+)
+def test_property_cached_equals_uncached_on_random_prompts(tiny, prompt, data):
+    model, _ = tiny
+    room = context_window(model) - len(prompt) + 1  # up to the full 32-position window
+    n_new = data.draw(st.integers(0, room))
+    ids = torch.tensor([prompt])
+    cached = greedy_decode(model, ids, n_new, use_cache=True)
+    uncached = greedy_decode(model, ids, n_new, use_cache=False)
+    assert torch.allclose(cached.logits, uncached.logits, atol=1e-4)
+    # a random model can have near-ties; tokens must agree wherever the choice is clear
+    for row, a, b in zip(cached.logits, cached.new_ids, uncached.new_ids, strict=True):
+        top2 = torch.topk(row, 2).values
+        if top2[0] - top2[1] > 1e-3:
+            assert a == b
+        else:
+            break  # after a tie the sequences may legitimately part ways
+
+
+def test_one_token_prompt_can_produce_a_full_window_of_new_tokens(tiny):
+    model, _ = tiny
+    ids = torch.tensor([[7]])
+    window = context_window(model)
+    cached = greedy_decode(model, ids, window, use_cache=True)  # the last one is never fed
+    uncached = greedy_decode(model, ids, window, use_cache=False)
+    assert len(cached.new_ids) == window
+    assert max(uncached.positions) == window
+    assert torch.allclose(cached.logits, uncached.logits, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (
+            lambda model: greedy_decode(model, torch.zeros(2, 3, dtype=torch.long), 4),
+            ValueError,
+            r"ids must be one sequence \(T,\) or \(1, T\); got \(2, 3\)",
+        ),
+        (
+            lambda model: greedy_decode(model, torch.zeros(1, 3, dtype=torch.long), -1),
+            ValueError,
+            r"max_new_tokens=-1 .* in the range 0..10000",
+        ),
+    ],
+)
+def test_bad_input_raises_clear_errors_with_the_cache(bundled, call, exc, match):
+    with pytest.raises(exc, match=match):
+        call(bundled[0])

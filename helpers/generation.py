@@ -31,7 +31,7 @@ from helpers._checks import (
     check_tokenizer,
 )
 from helpers.plots import show_token
-from helpers.sampling import SamplingSettings, check_sampling, filter_logits, top_candidates
+from helpers.sampling import SamplingSettings, _top_candidates, filter_logits
 
 #: The most tokens one call generates: a lesson needs far fewer, and with ``crop=True`` a loop
 #: never stops by itself (10,000 steps already take minutes on a laptop).
@@ -243,7 +243,9 @@ def generate_stepwise(
     check_tokenizer(tokenizer)
     check_int("max_new_tokens", max_new_tokens, 0, MAX_NEW_TOKENS)
     vocab = model.config.vocab_size
-    check_sampling(temperature, top_k, top_p, vocab_size=vocab)
+    if top_k is not None:  # its range depends on the vocabulary, which the settings lack
+        check_int("top_k", top_k, 1, vocab)
+    # checked here, once: the loop below trusts the settings (no check per step)
     settings = SamplingSettings(strategy, temperature, top_k, top_p, seed)
     check_int("n_top", n_top, 0, vocab)
     forced = _check_forced(forced, vocab, max_new_tokens)
@@ -260,7 +262,7 @@ def generate_stepwise(
         if record_steps:  # New: the trace of what the model saw and offered
             steps.append(Step(s.step, s.context_len, s.token, tokenizer.decode([s.token]),
                               float(s.logits.softmax(-1)[s.token]),
-                              top_candidates(s.logits, tokenizer, n_top), s.fed))  # fmt: skip
+                              _top_candidates(s.logits, tokenizer, n_top), s.fed))  # fmt: skip
         if stop_at_eos and s.token == tokenizer.eos_token_id:  # New: stop at end-of-text
             stop_reason = "eos"
             break

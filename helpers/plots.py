@@ -42,6 +42,8 @@ def rounded(values, digits: int = DIGITS):
 
 def show_token(text: str) -> str:
     """A token's text made visible on an axis: spaces as '·', newlines as '↵'."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str (a token's text), got {type(text).__name__} {text!r}")
     return text.replace(" ", "·").replace("\n", "↵").replace("\t", "⇥") or "∅"
 
 
@@ -93,6 +95,8 @@ def bar(labels, values, *, title="", xaxis="", yaxis="probability", colors=None,
     """A vertical bar chart of ``values`` per label (e.g. the top next-token candidates)."""
     vals = rounded(values, digits)
     x = unique_labels(list(labels))
+    if len(x) != len(vals):
+        raise ValueError(f"{len(x)} labels for {len(vals)} values: give one label per bar")
     fig = go.Figure(
         go.Bar(
             x=x,

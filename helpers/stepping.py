@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from helpers._checks import check_token_id
-from helpers.generation import context_window, encode_prompt, next_token_logits
+from helpers.generation import _next_token_logits, context_window, encode_prompt
 from helpers.sampling import (
     STRATEGIES,
     Candidate,
@@ -102,7 +102,7 @@ class DecodingState:
         """Raw next-token logits for the current sequence. (V,)"""
         self._check_room(model)
         ids = torch.tensor([self.ids], device=model.device)  # (1, T)
-        return next_token_logits(model, ids)
+        return _next_token_logits(model, ids)  # the ids were checked where they entered
 
     def step(self, model, logits: torch.Tensor | None = None) -> DecodingState:
         """Choose the next token with the current settings and append it."""
@@ -167,6 +167,12 @@ class DecodingState:
 
     def with_settings(self, **changes) -> DecodingState:
         """A state with new settings (validated); undo returns to the old settings."""
+        unknown = sorted(set(changes) - set(SamplingSettings.__dataclass_fields__))
+        if unknown:
+            raise TypeError(
+                f"unknown setting {unknown[0]!r}: the settings are "
+                f"{', '.join(SamplingSettings.__dataclass_fields__)}"
+            )
         settings = check_settings(replace(self.settings, **changes), self.vocab_size)
         return replace(self, settings=settings, history=self.history + (self,))
 

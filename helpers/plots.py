@@ -141,6 +141,10 @@ def heatmap(z, *, x=None, y=None, title="", xaxis="", yaxis="", colorscale="Blue
 def lines(x, series: dict, *, title="", xaxis="", yaxis="", height=420, mode="lines+markers",
           log_y=False, digits=DIGITS) -> go.Figure:  # fmt: skip
     """One line per entry of ``series`` (name -> y values) over the shared ``x``."""
+    xs = rounded(x, digits)
+    for name, ys in series.items():
+        if len(ys) != len(xs):
+            raise ValueError(f"series {name!r} has {len(ys)} values for {len(xs)} x values")
     fig = go.Figure()
     for name, ys in series.items():
         fig.add_trace(go.Scatter(x=rounded(x, digits), y=rounded(ys, digits), mode=mode, name=name))

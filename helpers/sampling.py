@@ -173,6 +173,8 @@ def choose_token(
     check_choice("strategy", strategy, STRATEGIES)
     if strategy == "greedy":
         return int(torch.argmax(_check_logits(logits)))
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {_kind(generator)}")
     probs = filter_logits(logits, temperature, top_k, top_p).softmax(-1)
     return _draw(probs, generator)
 

@@ -64,9 +64,9 @@ class DecodingState:
         """The prompt alone. With ``model``: the prompt must fit its window and ``top_k`` its
         vocabulary (checked here, once, not at every step)."""
         settings = SamplingSettings() if settings is None else settings
-        vocab = None if model is None else model.config.vocab_size
         check_settings(settings, None)  # the type first, before the tokenizer runs
-        ids = encode_prompt(tokenizer, prompt, model)
+        ids = encode_prompt(tokenizer, prompt, model)  # checks the model and the prompt
+        vocab = None if model is None else model.config.vocab_size
         check_settings(settings, vocab)
         return cls(prompt, tuple(ids[0].tolist()), settings=settings, vocab_size=vocab)
 
@@ -200,6 +200,8 @@ def token_pieces(state: DecodingState, tokenizer, cache: dict | None = None) -> 
     of its own, so it joins the next piece. ``"".join(p.text for p in pieces)`` is exactly
     ``tokenizer.decode(state.generated)``. ``cache`` (token id -> bytes) speeds up re-renders.
     """
+    if not isinstance(state, DecodingState):
+        raise TypeError(f"state must be a DecodingState, got {type(state).__name__}")
     cache = {} if cache is None else cache
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     pieces: list[Piece] = []

@@ -297,6 +297,11 @@ class DecodingStepper:
 
     def force_candidate(self, i: int) -> bool:
         """Force the ``i``-th candidate of the panel (the candidate buttons)."""
+        try:
+            i = check_int("candidate", i)
+        except TypeError as err:
+            self._render(str(err), error=True)
+            return False
         if not 0 <= i < len(self._cands):
             self._render(f"there is no candidate {i}: the panel shows {len(self._cands)}", True)
             return False

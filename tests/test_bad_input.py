@@ -5,10 +5,21 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import attention, beam_search, generation, masks, sampling, speculative, training
-from helpers.plots import bar, show_token
+from helpers import (
+    attention,
+    beam_search,
+    cost,
+    drafts,
+    generation,
+    masks,
+    sampling,
+    speculative,
+    training,
+)
+from helpers.models import tiny_gpt2_config
+from helpers.plots import bar, lines, show_token
 from helpers.sampling import SamplingSettings
-from helpers.stepping import DecodingState
+from helpers.stepping import DecodingState, token_pieces
 from helpers.widgets import DecodingStepper
 
 
@@ -150,6 +161,7 @@ def test_numpy_scalars_are_good_numbers(bundled):
 # the allowed range. One row per bad input: (call(model, tokenizer), exception, the bad value as
 # the message must name it, a pattern for the rest of the message).
 IDS = torch.tensor([[1, 2, 3]])
+NGRAMS = drafts.NGramDraft.from_ids([1, 2, 3], 4096)
 BAD_INPUTS = {
     "batch_logits id past the vocabulary": (
         lambda m, t: attention.batch_logits(m, torch.tensor([[1, 5000]])),
@@ -409,6 +421,48 @@ BAD_INPUTS = {
         "2 labels",
         r"2 labels for 1 values: give one label per bar",
     ),
+    "choose_token with a str generator": (
+        lambda m, t: sampling.choose_token(torch.zeros(10), "sample", generator="g"),
+        TypeError,
+        "'g'",
+        r"generator must be a torch.Generator or None, got str 'g'",
+    ),
+    "token_pieces of a str": (
+        lambda m, t: token_pieces("abc", t),
+        TypeError,
+        "str",
+        r"state must be a DecodingState, got str",
+    ),
+    "n-gram draft proposes -1 tokens": (
+        lambda m, t: NGRAMS.propose([1], -1),
+        ValueError,
+        "-1",
+        r"k=-1 is out of range: it must be in the range 0\.\.10000",
+    ),
+    "lookup draft proposes a billion tokens": (
+        lambda m, t: drafts.LookupDraft(NGRAMS).propose([1], 10**9),
+        ValueError,
+        "1000000000",
+        r"k=1000000000 is out of range: it must be in the range 0\.\.10000",
+    ),
+    "positions_per_step of a billion tokens": (
+        lambda m, t: cost.positions_per_step(10, 10**9, use_cache=False),
+        ValueError,
+        "1000000000",
+        r"new_tokens=1000000000 .* range 0\.\.1000000 \(one int per forward pass",
+    ),
+    "lines with a short series": (
+        lambda m, t: lines([1, 2], {"loss": [1.0]}),
+        ValueError,
+        "'loss'",
+        r"series 'loss' has 1 values for 2 x values",
+    ),
+    "tiny_gpt2_config with no vocabulary": (
+        lambda m, t: tiny_gpt2_config(0),
+        ValueError,
+        "0",
+        r"vocab_size=0 is out of range: it must be >= 1",
+    ),
 }
 
 
@@ -418,3 +472,12 @@ def test_helpers_refuse_bad_input_naming_it(bundled, call, exc, named, match):
     with pytest.raises(exc, match=match) as err:
         call(model, tok)
     assert named in str(err.value)  # the message names the bad value itself
+
+
+def test_a_candidate_button_number_that_is_not_an_int_stays_on_the_widget(bundled):
+    model, tok = bundled
+    stepper = DecodingStepper(model, tok, "To be")
+    before = stepper.state
+    assert not stepper.force_candidate("a")
+    assert stepper.error and stepper.status == "candidate must be an int, got str 'a'"
+    assert stepper.state is before

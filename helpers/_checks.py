@@ -3,7 +3,8 @@
 Each check returns the value it accepted and raises a ``TypeError`` (wrong kind) or a
 ``ValueError`` (out of range) whose message names the argument, the bad value and what is
 allowed. NumPy scalars count as numbers (``np.int64(5)``, ``np.float32(0.7)``); ``bool`` never
-does, although Python makes it an ``int``. ``tests/test_checks.py`` tests every message once.
+does, although Python makes it an ``int``. ``tests/helpers/test_checks.py`` tests every message
+once.
 """
 
 from __future__ import annotations
@@ -37,15 +38,31 @@ def _range(low, high) -> str:
     return f"in the range {low}..{high}"
 
 
-def check_int(name: str, value, low: int | None = None, high: int | None = None) -> int:
-    """``value`` as an int, if it is an integer with ``low <= value <= high`` (None: no bound)."""
+def check_int(
+    name: str, value, low: int | None = None, high: int | None = None, why: str = ""
+) -> int:
+    """``value`` as an int, if it is an integer with ``low <= value <= high`` (None: no bound).
+
+    ``why``: the reason for the bound, added to the message (e.g. the memory a larger value
+    would take)."""
     if not _is_int(value):
         allowed = f" {_range(low, high)}" if low is not None else ""
         raise TypeError(f"{name} must be an int{allowed}, got {_kind(value)}")
     value = int(value)
     if (low is not None and value < low) or (high is not None and value > high):
-        raise ValueError(f"{name}={value} is out of range: it must be {_range(low, high)}")
+        because = f" ({why})" if why else ""
+        raise ValueError(f"{name}={value} is out of range: it must be {_range(low, high)}{because}")
     return value
+
+
+def check_finite(name: str, value) -> float:
+    """``value`` as a float, if it is a finite number (any sign)."""
+    if not _is_number(value):
+        raise TypeError(f"{name} must be a finite number, got {_kind(value)}")
+    x = float(value)
+    if not math.isfinite(x):
+        raise ValueError(f"{name}={value} must be a finite number (-inf < {name} < inf)")
+    return x
 
 
 def check_positive(name: str, value) -> float:
@@ -178,3 +195,26 @@ def check_id_tensor(name: str, ids, vocab_size: int, max_len: int | None = None)
             f"{name} is {ids.size(-1)} tokens long; the model's context window is {max_len} tokens"
         )
     return ids
+
+
+def check_index_tensor(name: str, value, size: int, what: str) -> torch.Tensor:
+    """``value`` if it is an integer tensor of indices 0..size-1 (``what`` names them)."""
+    check_tensor(name, value)
+    if value.dtype.is_floating_point or value.dtype.is_complex or value.dtype == torch.bool:
+        raise TypeError(f"{name} must hold integer {what}s, got a {value.dtype} tensor")
+    if value.numel() and (int(value.min()) < 0 or int(value.max()) >= size):
+        bad = int(value.min()) if int(value.min()) < 0 else int(value.max())
+        raise ValueError(f"{name} holds {what} {bad}, outside the allowed range 0..{size - 1}")
+    return value
+
+
+def check_float_dtype(name: str, dtype) -> torch.dtype:
+    """``dtype`` if it is a floating-point torch dtype (torch.float32, torch.float16, ...)."""
+    if not isinstance(dtype, torch.dtype):
+        raise TypeError(f"{name} must be a torch dtype such as torch.float32, got {_kind(dtype)}")
+    if not dtype.is_floating_point:
+        raise TypeError(
+            f"{name}={dtype} must be a floating-point dtype (torch.float32, torch.float16, "
+            f"torch.bfloat16, torch.float64): an integer or bool dtype cannot hold -inf"
+        )
+    return dtype

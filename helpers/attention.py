@@ -20,19 +20,36 @@ from dataclasses import dataclass
 
 import torch
 
-from helpers._checks import check_int, check_token_id
-from helpers.masks import causal_mask, check_batch, check_model_mask
+from helpers._checks import (
+    check_id_tensor,
+    check_index_tensor,
+    check_int,
+    check_model,
+    check_token_id,
+)
+from helpers.generation import context_window
+from helpers.masks import causal_mask, check_model_mask
+
+
+def _check_inputs(model, input_ids, attention_mask=None, position_ids=None) -> None:
+    """The model, a (B, T) batch of token ids in its vocabulary and window, and the mask."""
+    check_model(model)
+    check_model_mask(input_ids, attention_mask)  # input_ids (B, T); the mask fits it
+    window = context_window(model)
+    check_id_tensor("input_ids", input_ids, model.config.vocab_size, window)
+    if position_ids is not None:
+        check_index_tensor("position_ids", position_ids, window, "position")
+        if position_ids.shape != input_ids.shape:
+            raise ValueError(
+                f"position_ids shape {tuple(position_ids.shape)} must equal input_ids shape "
+                f"{tuple(input_ids.shape)}"
+            )
 
 
 @torch.no_grad()
 def batch_logits(model, input_ids, attention_mask=None, position_ids=None) -> torch.Tensor:
     """Logits (B, T, V) of a (padded) batch; ``attention_mask`` may be (B, T) or (B, 1, T, T)."""
-    check_model_mask(input_ids, attention_mask)
-    if position_ids is not None and position_ids.shape != input_ids.shape:
-        raise ValueError(
-            f"position_ids shape {tuple(position_ids.shape)} must equal input_ids shape "
-            f"{tuple(input_ids.shape)}"
-        )
+    _check_inputs(model, input_ids, attention_mask, position_ids)
     return model(input_ids, attention_mask=attention_mask, position_ids=position_ids).logits
 
 
@@ -43,7 +60,7 @@ def model_attention_mask(model, input_ids, attention_mask=None):
     For the eager attention: (B, 1, T, T) floats, 0 = may attend, the most negative float = may
     not. SDPA may get a bool mask, or ``None`` when the plain causal case needs none.
     """
-    check_model_mask(input_ids, attention_mask)
+    _check_inputs(model, input_ids, attention_mask)
     seen = {}
 
     def grab(module, args, kwargs):
@@ -72,8 +89,8 @@ def attention_weights(model, input_ids, attention_mask=None) -> torch.Tensor:
 
     ``attention_mask``: None, a (B, T) padding mask, or a 4-D mask such as ``no_causal_mask``.
     """
+    _check_inputs(model, input_ids, attention_mask)
     _require_eager(model)
-    check_model_mask(input_ids, attention_mask)
     out = model(input_ids, attention_mask=attention_mask, output_attentions=True)
     return torch.stack(out.attentions)  # (L, B, H, T, T)
 
@@ -101,7 +118,7 @@ def hand_attention(model, input_ids: torch.Tensor, layer: int = 0) -> HandAttent
     Scores are scaled as the model's config says: by 1/sqrt(d) (``scale_attn_weights``, GPT-2's
     default) and, if ``scale_attn_by_inverse_layer_idx``, also by 1/(layer + 1).
     """
-    check_batch(input_ids)
+    _check_inputs(model, input_ids)
     if input_ids.size(0) != 1:
         raise ValueError(f"hand_attention takes one sequence (1, T); got {tuple(input_ids.shape)}")
     check_int("layer", layer, 0, model.config.n_layer - 1)
@@ -140,7 +157,7 @@ def influence(model, input_ids: torch.Tensor, replacement_id: int, attention_mas
     ``attention_mask``: None for the model's own causal mask, or a 4-D additive mask such as
     ``no_causal_mask(1, T)``.
     """
-    check_model_mask(input_ids, attention_mask)
+    _check_inputs(model, input_ids, attention_mask)
     if input_ids.size(0) != 1:
         raise ValueError(f"influence takes one sequence (1, T); got {tuple(input_ids.shape)}")
     check_token_id("replacement_id", replacement_id, model.config.vocab_size)

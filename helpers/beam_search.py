@@ -26,10 +26,13 @@ from dataclasses import dataclass
 
 import torch
 
-from helpers._checks import _is_number, check_int, check_model, check_token_ids
+from helpers._checks import check_finite, check_int, check_model, check_token_ids
 from helpers.generation import MAX_NEW_TOKENS, context_window
 
 EARLY_STOPPING = (True, False, "never")
+#: The most memory the widest tensor of the search may take: the first pass's logits, one
+#: (prompt length, vocabulary) float32 block per beam: 1 GiB.
+MAX_LOGITS_BYTES = 2**30
 
 
 @dataclass(frozen=True)
@@ -43,11 +46,17 @@ class BeamResult:
     steps: list[list[tuple[list[int], float]]]  # per step: the running beams (new ids, log-prob)
 
 
-def _check_args(num_beams, max_new_tokens, length_penalty, early_stopping):
-    check_int("num_beams", num_beams, 1)
+def _check_args(num_beams, max_new_tokens, length_penalty, early_stopping, prompt_len, vocab):
+    # more beams than tokens in the vocabulary cannot all be different after the first step,
+    # and the first pass holds num_beams x prompt x vocabulary logits: both bound num_beams
+    most = max(1, min(vocab, MAX_LOGITS_BYTES // (4 * prompt_len * vocab)))
+    why = (
+        f"at most the vocabulary size {vocab}, and num_beams x {prompt_len} prompt tokens x "
+        f"{vocab} float32 logits may take at most 1 GiB"
+    )
+    check_int("num_beams", num_beams, 1, most, why=why)
     check_int("max_new_tokens", max_new_tokens, 1, MAX_NEW_TOKENS)
-    if not _is_number(length_penalty):
-        raise TypeError(f"length_penalty must be a number, got {length_penalty!r}")
+    check_finite("length_penalty", length_penalty)  # nan or inf would score every text nan
     if not any(early_stopping is choice for choice in EARLY_STOPPING):
         raise ValueError(f"early_stopping={early_stopping!r} must be one of {EARLY_STOPPING}")
 
@@ -64,7 +73,7 @@ def beam_search(model, ids, num_beams: int = 4, max_new_tokens: int = 20, *,
     check_model(model)
     vocab = model.config.vocab_size
     prompt = check_token_ids("ids", ids, vocab)
-    _check_args(num_beams, max_new_tokens, length_penalty, early_stopping)
+    _check_args(num_beams, max_new_tokens, length_penalty, early_stopping, len(prompt), vocab)
     if len(prompt) + max_new_tokens > context_window(model):
         raise ValueError(f"{len(prompt)} prompt tokens + max_new_tokens={max_new_tokens} do not "
                          f"fit the context window of {context_window(model)} tokens")  # fmt: skip
@@ -119,6 +128,12 @@ def sequence_log_prob(model, ids, new_ids) -> float:
     vocab = model.config.vocab_size
     prompt = check_token_ids("ids", ids, vocab)
     new = check_token_ids("new_ids", new_ids, vocab)
+    window = context_window(model)
+    if len(prompt) + len(new) > window:
+        raise ValueError(
+            f"ids and new_ids hold {len(prompt)} + {len(new)} = {len(prompt) + len(new)} tokens; "
+            f"the model's context window is {window} tokens"
+        )
     x = torch.tensor([prompt + new], device=model.device)  # (1, T + N)
     logp = model(x).logits[0, len(prompt) - 1 : -1].float().log_softmax(-1)  # (N, V)
     return float(logp.gather(-1, torch.tensor(new, device=model.device)[:, None]).sum())

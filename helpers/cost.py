@@ -137,6 +137,11 @@ def gpt2_family_config(name: str = "gpt2"):
 
 
 # --------------------------------------------------------------------------- counting work
+#: The most new tokens ``positions_per_step`` lists (one int per forward pass): 1000x the
+#: 1024-token window of the largest GPT-2, so a slip of the finger cannot fill the memory.
+MAX_COUNTED_TOKENS = 10**6
+
+
 def positions_per_step(prompt_len: int, new_tokens: int, *, use_cache: bool) -> list[int]:
     """Positions the model processes in each forward pass of greedy generation.
 
@@ -145,7 +150,8 @@ def positions_per_step(prompt_len: int, new_tokens: int, *, use_cache: bool) -> 
     every later pass only the one new token. (The last new token is never fed back.)
     """
     check_int("prompt_len", prompt_len, 1)
-    check_int("new_tokens", new_tokens, 0)
+    why = "one int per forward pass; 1000x the 1024-token window of the largest GPT-2"
+    check_int("new_tokens", new_tokens, 0, MAX_COUNTED_TOKENS, why=why)
     if check_bool("use_cache", use_cache):
         return [prompt_len if i == 0 else 1 for i in range(new_tokens)]
     return [prompt_len + i for i in range(new_tokens)]

@@ -26,7 +26,7 @@ from safetensors.torch import load_file, save_file
 
 from helpers._checks import check_int
 from helpers.corpus import split_corpus
-from helpers.generation import greedy_decode
+from helpers.generation import MAX_NEW_TOKENS, greedy_decode
 
 #: The draft bundled with the course: n-gram counts of the bundled model's training text.
 BUNDLED_DRAFT_DIR = Path(__file__).resolve().parent.parent / "models" / "tiny-shakespeare-ngram"
@@ -203,6 +203,7 @@ class NGramDraft:
 
     def propose(self, ids, k: int) -> list[int]:
         """``k`` tokens, each the draft's greedy guess after the ones before it."""
+        check_int("k", k, 0, MAX_NEW_TOKENS)
         seq = list(ids)
         for _ in range(k):
             seq.append(self.next_token(seq))
@@ -268,6 +269,7 @@ class LookupDraft:
 
     def propose(self, ids, k: int) -> list[int]:
         """``k`` tokens, each the draft's guess after the ones before it."""
+        check_int("k", k, 0, MAX_NEW_TOKENS)
         seq = list(ids)
         for _ in range(k):
             seq.append(self.next_token(seq))

@@ -24,6 +24,7 @@ import torch
 
 from helpers._checks import (
     check_bool,
+    check_id_tensor,
     check_int,
     check_model,
     check_token_id,
@@ -31,7 +32,7 @@ from helpers._checks import (
     check_tokenizer,
 )
 from helpers.plots import show_token
-from helpers.sampling import SamplingSettings, check_sampling, filter_logits, top_candidates
+from helpers.sampling import SamplingSettings, _top_candidates, filter_logits
 
 #: The most tokens one call generates: a lesson needs far fewer, and with ``crop=True`` a loop
 #: never stops by itself (10,000 steps already take minutes on a laptop).
@@ -49,7 +50,7 @@ def check_prompt(prompt) -> str:
 
 def context_window(model) -> int:
     """The longest sequence the model reads at once (GPT-2's ``n_positions``)."""
-    cfg = model.config
+    cfg = check_model(model).config
     return int(getattr(cfg, "n_positions", None) or cfg.max_position_embeddings)
 
 
@@ -71,9 +72,18 @@ def encode_prompt(tokenizer, prompt: str, model=None) -> torch.Tensor:
     return ids
 
 
-@torch.no_grad()
 def next_token_logits(model, ids: torch.Tensor) -> torch.Tensor:
     """Scores for the token after ``ids`` (1, T): one forward pass, last position. -> (V,)"""
+    window = context_window(model)  # checks the model too
+    check_id_tensor("ids", ids, model.config.vocab_size, window)
+    if ids.dim() != 2 or ids.size(0) != 1 or ids.size(1) == 0:
+        raise ValueError(f"ids must be one sequence (1, T), T >= 1; got shape {tuple(ids.shape)}")
+    return _next_token_logits(model, ids)
+
+
+@torch.no_grad()
+def _next_token_logits(model, ids: torch.Tensor) -> torch.Tensor:
+    """``next_token_logits`` unchecked: for ids that were checked where they entered."""
     return model(ids).logits[0, -1, :].float()  # (V,)
 
 
@@ -243,9 +253,14 @@ def generate_stepwise(
     check_tokenizer(tokenizer)
     check_int("max_new_tokens", max_new_tokens, 0, MAX_NEW_TOKENS)
     vocab = model.config.vocab_size
-    check_sampling(temperature, top_k, top_p, vocab_size=vocab)
+    if top_k is not None:  # its range depends on the vocabulary, which the settings lack
+        check_int("top_k", top_k, 1, vocab)
+    # checked here, once: the loop below trusts the settings (no check per step)
     settings = SamplingSettings(strategy, temperature, top_k, top_p, seed)
     check_int("n_top", n_top, 0, vocab)
+    flags = {"use_cache": use_cache, "crop": crop, "stop_at_eos": stop_at_eos}
+    for name, flag in {**flags, "record_steps": record_steps}.items():
+        check_bool(name, flag)
     forced = _check_forced(forced, vocab, max_new_tokens)
     prompt_ids = encode_prompt(tokenizer, prompt, model)[0].tolist()
     gen = torch.Generator().manual_seed(settings.seed)  # a plain int, also from np.int64
@@ -260,7 +275,7 @@ def generate_stepwise(
         if record_steps:  # New: the trace of what the model saw and offered
             steps.append(Step(s.step, s.context_len, s.token, tokenizer.decode([s.token]),
                               float(s.logits.softmax(-1)[s.token]),
-                              top_candidates(s.logits, tokenizer, n_top), s.fed))  # fmt: skip
+                              _top_candidates(s.logits, tokenizer, n_top), s.fed))  # fmt: skip
         if stop_at_eos and s.token == tokenizer.eos_token_id:  # New: stop at end-of-text
             stop_reason = "eos"
             break

@@ -18,14 +18,25 @@ from __future__ import annotations
 
 import torch
 
-from helpers._checks import check_choice, check_int
+from helpers._checks import check_choice, check_float_dtype, check_int, check_tokenizer
 
 SIDES = ("left", "right")
 
+#: The longest sequence a mask is built for: 16x the 1024-token window of the largest GPT-2
+#: (n_positions of gpt2 .. gpt2-xl); its (T, T) bool mask already takes 256 MiB.
+MAX_MASK_LENGTH = 16_384
+#: The most memory one float mask may take (``no_causal_mask``): 1 GiB.
+MAX_MASK_BYTES = 2**30
+_LENGTH_WHY = (
+    f"a (T, T) mask of {MAX_MASK_LENGTH} positions already takes 256 MiB; "
+    f"the largest GPT-2 reads 1024 tokens"
+)
+
 
 # --------------------------------------------------------------------------- validation
-def _check_length(T) -> int:
-    return check_int("T", T, 1)  # the sequence length: at least one token
+def _check_length(T, name: str = "T") -> int:
+    # the sequence length: at least one token, and a mask that fits in memory
+    return check_int(name, T, 1, MAX_MASK_LENGTH, why=_LENGTH_WHY)
 
 
 def check_batch(input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> None:
@@ -73,6 +84,11 @@ def check_model_mask(input_ids: torch.Tensor, attention_mask=None) -> None:
                 f"a 4-D attention_mask must have shape (batch, 1, T, T) = {(B, 1, T, T)} for "
                 f"input_ids of shape {(B, T)}; got {tuple(attention_mask.shape)}"
             )
+        if not (attention_mask.dtype.is_floating_point or attention_mask.dtype == torch.bool):
+            raise TypeError(
+                f"a 4-D attention_mask must be float (0 = may attend, most negative = may not: "
+                f"see additive_mask) or bool; got a {attention_mask.dtype} tensor"
+            )
     else:
         check_batch(input_ids, attention_mask)
 
@@ -104,6 +120,7 @@ def pad_prompts(tokenizer, prompts, side: str = "left") -> dict[str, torch.Tenso
     if bad:
         raise TypeError(f"every prompt must be a str; got {bad[0]!r}")
     check_choice("side", side, SIDES)
+    check_tokenizer(tokenizer)
     if tokenizer.pad_token_id is None:
         raise ValueError("the tokenizer has no pad token; set tokenizer.pad_token first")
     batch = tokenizer(list(prompts), padding=True, padding_side=side, return_tensors="pt")
@@ -121,6 +138,8 @@ def padding_mask(attention_mask: torch.Tensor) -> torch.Tensor:
 
 def combined_mask(attention_mask: torch.Tensor) -> torch.Tensor:
     """(B, T) -> (B, 1, T, T) bool: causal AND padding, the mask the model applies to a batch."""
+    _check_attention_mask(attention_mask)
+    _check_length(attention_mask.size(-1), "attention_mask's length T")  # before (T, T) exists
     pad = padding_mask(attention_mask)  # (B, 1, T, T)
     return pad & causal_mask(pad.size(-1))  # (T, T) broadcasts over batch and head
 
@@ -144,6 +163,7 @@ def additive_mask(mask: torch.Tensor, dtype: torch.dtype = torch.float32) -> tor
     """
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
         raise TypeError(f"mask must be a bool tensor, got {getattr(mask, 'dtype', type(mask))}")
+    check_float_dtype("dtype", dtype)
     zero = torch.zeros((), dtype=dtype)
     return torch.where(mask, zero, torch.finfo(dtype).min)  # same shape as mask
 
@@ -154,6 +174,8 @@ def no_causal_mask(batch_size: int, T: int) -> torch.Tensor:
     This is ``additive_mask`` of an all-True bool mask. Handed to the model it replaces the
     causal mask, so position t can read tokens t+1, t+2, ...: the parallel pass then cheats.
     """
-    check_int("batch_size", batch_size, 1)
-    _check_length(T)
+    T = _check_length(T)
+    most = max(1, MAX_MASK_BYTES // (4 * T * T))  # float32: 4 bytes per entry
+    why = f"a (batch_size, 1, {T}, {T}) float32 mask may take at most 1 GiB"
+    check_int("batch_size", batch_size, 1, most, why=why)
     return additive_mask(torch.ones(batch_size, 1, T, T, dtype=torch.bool))

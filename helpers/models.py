@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from helpers._checks import check_seed
+from helpers._checks import check_int, check_seed
 from helpers.model_files import (
     check_loading_info,
     check_local_folder,
@@ -77,7 +77,7 @@ def tiny_gpt2_config(vocab_size: int | None = None, *, dropout: float = 0.0, **s
 
     shape = {**BUNDLED_CONFIG, **sizes}
     if vocab_size is not None:
-        shape["vocab_size"] = vocab_size
+        shape["vocab_size"] = check_int("vocab_size", vocab_size, 1)
     return GPT2Config(
         **shape,
         resid_pdrop=dropout,  # dropout acts only in train mode; eval is deterministic

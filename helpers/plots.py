@@ -44,6 +44,8 @@ def rounded(values, digits: int = DIGITS):
 
 def show_token(text: str) -> str:
     """A token's text made visible on an axis: spaces as '·', newlines as '↵'."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str (a token's text), got {type(text).__name__} {text!r}")
     return text.replace(" ", "·").replace("\n", "↵").replace("\t", "⇥") or "∅"
 
 
@@ -102,6 +104,8 @@ def bar(labels, values, *, title="", xaxis="", yaxis="probability", colors=None,
     """A vertical bar chart of ``values`` per label (e.g. the top next-token candidates)."""
     vals = rounded(values, digits)
     x = unique_labels(list(labels))
+    if len(x) != len(vals):
+        raise ValueError(f"{len(x)} labels for {len(vals)} values: give one label per bar")
     fig = go.Figure(
         go.Bar(
             x=x,
@@ -146,6 +150,10 @@ def heatmap(z, *, x=None, y=None, title="", xaxis="", yaxis="", colorscale="Blue
 def lines(x, series: dict, *, title="", xaxis="", yaxis="", height=420, mode="lines+markers",
           log_y=False, digits=DIGITS) -> go.Figure:  # fmt: skip
     """One line per entry of ``series`` (name -> y values) over the shared ``x``."""
+    xs = rounded(x, digits)
+    for name, ys in series.items():
+        if len(ys) != len(xs):
+            raise ValueError(f"series {name!r} has {len(ys)} values for {len(xs)} x values")
     fig = go.Figure()
     for name, ys in series.items():
         fig.add_trace(go.Scatter(x=rounded(x, digits), y=rounded(ys, digits), mode=mode, name=name))

@@ -14,6 +14,10 @@ adds min-p and the repetition penalty.
 - ``choose_token``: greedy argmax or a seeded draw; ``SamplingSettings`` holds the knobs;
 - ``top_candidates`` / ``candidate_table``: the most likely next tokens, before and after the
   filters (the stepper's candidate panel).
+
+Every public function checks its arguments (a clear ``TypeError``/``ValueError``); the filter
+chain itself runs unchecked in ``_filter_stages``, which ``SamplingSettings`` (checked once,
+when built) and the loops that hold one call directly.
 """
 
 from __future__ import annotations
@@ -24,11 +28,13 @@ from dataclasses import dataclass
 import torch
 
 from helpers._checks import (
+    _kind,
     check_choice,
     check_int,
     check_positive,
     check_probability,
     check_seed,
+    check_tensor,
     check_token_ids,
 )
 
@@ -44,21 +50,20 @@ def check_sampling(temperature=1.0, top_k=None, top_p=None, vocab_size=None) -> 
         check_probability("top_p", top_p)
 
 
-def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
-    """Divide the logits by ``temperature``: < 1 sharpens the distribution, > 1 flattens it."""
-    return logits / check_positive("temperature", temperature)
+# The public functions below check their arguments where they enter, then run these unchecked
+# versions: a loop that already holds valid settings (``SamplingSettings``, the stepper, the
+# generation loop) calls them directly, so one step does not check the same value again.
+def _temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    return logits / temperature
 
 
-def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
-    """Keep the ``k`` highest logits (ties at the k-th value kept too); set the rest to -inf."""
-    k = check_int("top_k", k, 1, logits.size(-1))
+def _top_k(logits: torch.Tensor, k: int) -> torch.Tensor:
+    k = min(k, logits.size(-1))  # a k beyond the vocabulary keeps every token (as transformers)
     kth = torch.topk(logits, k, dim=-1).values[..., -1:]  # (..., 1) the k-th largest
     return logits.masked_fill(logits < kth, -math.inf)
 
 
-def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
-    """Keep the smallest set of top tokens whose probabilities sum to >= ``p``; rest -> -inf."""
-    p = check_probability("top_p", p)
+def _top_p(logits: torch.Tensor, p: float) -> torch.Tensor:
     if p >= 1:  # keep everything (float round-off must not cut the far tail)
         return logits.clone()
     sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
@@ -70,11 +75,57 @@ def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
     return logits.masked_fill(drop, -math.inf)
 
 
+def _filter_stages(logits, temperature, top_k, top_p) -> dict[str, torch.Tensor]:
+    """The filter chain, unchecked: the one place it runs (``filter_stages`` checks first)."""
+    stages = {"temperature": _temperature(logits, temperature)}
+    stages["top-k"] = _top_k(stages["temperature"], top_k) if top_k else stages["temperature"]
+    cut_p = top_p is not None and top_p < 1
+    stages["top-p"] = _top_p(stages["top-k"], top_p) if cut_p else stages["top-k"]
+    return stages
+
+
+def _draw(probs: torch.Tensor, generator: torch.Generator | None) -> int:
+    """One seeded draw from ``probs`` (V,)."""
+    return int(torch.multinomial(probs.cpu(), 1, generator=generator))
+
+
+def _check_logits(logits) -> torch.Tensor:
+    """``logits`` if it is a floating-point tensor with a vocabulary dimension."""
+    check_tensor("logits", logits)
+    if not logits.dtype.is_floating_point:
+        raise TypeError(f"logits must be a floating-point tensor, got a {logits.dtype} tensor")
+    if logits.dim() == 0 or logits.size(-1) == 0:
+        raise ValueError(
+            f"logits must have a vocabulary dimension (..., V) with V >= 1; "
+            f"got shape {tuple(logits.shape)}"
+        )
+    return logits
+
+
+def apply_temperature(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Divide the logits by ``temperature``: < 1 sharpens the distribution, > 1 flattens it."""
+    _check_logits(logits)
+    return _temperature(logits, check_positive("temperature", temperature))
+
+
+def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
+    """Keep the ``k`` highest logits (ties at the k-th value kept too); set the rest to -inf."""
+    _check_logits(logits)
+    return _top_k(logits, check_int("top_k", k, 1, logits.size(-1)))
+
+
+def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
+    """Keep the smallest set of top tokens whose probabilities sum to >= ``p``; rest -> -inf."""
+    _check_logits(logits)
+    return _top_p(logits, check_probability("top_p", p))
+
+
 def min_p_filter(logits: torch.Tensor, min_p: float) -> torch.Tensor:
     """Keep the tokens whose probability is >= ``min_p`` x the top token's; set the rest to -inf.
 
     The cut follows the model's confidence: a sure model keeps few tokens, an unsure one many.
     """
+    _check_logits(logits)
     min_p = check_probability("min_p", min_p)
     probs = logits.softmax(dim=-1)
     top = probs.amax(dim=-1, keepdim=True)  # (..., 1) the most likely token's probability
@@ -84,6 +135,7 @@ def min_p_filter(logits: torch.Tensor, min_p: float) -> torch.Tensor:
 def repetition_penalty(logits: torch.Tensor, ids, penalty: float) -> torch.Tensor:
     """Make every token of ``ids`` (the text so far) less likely: logit / penalty if positive,
     logit x penalty if negative (penalty > 1 penalises, < 1 encourages repeats). (V,) -> (V,)"""
+    _check_logits(logits)
     penalty = check_positive("penalty", penalty)
     ids = check_token_ids("ids", ids, logits.size(-1))
     seen = torch.tensor(sorted(set(ids)), dtype=torch.long, device=logits.device)
@@ -98,12 +150,9 @@ def filter_stages(logits, temperature=1.0, top_k=None, top_p=None) -> dict[str, 
 
     A filter that is off (None, or top_p = 1) leaves its stage equal to the one before.
     """
+    _check_logits(logits)
     check_sampling(temperature, top_k, top_p, vocab_size=logits.size(-1))
-    stages = {"temperature": apply_temperature(logits, temperature)}
-    stages["top-k"] = top_k_filter(stages["temperature"], top_k) if top_k else stages["temperature"]
-    cut_p = top_p is not None and top_p < 1
-    stages["top-p"] = top_p_filter(stages["top-k"], top_p) if cut_p else stages["top-k"]
-    return stages
+    return _filter_stages(logits, temperature, top_k, top_p)
 
 
 def filter_logits(logits, temperature=1.0, top_k=None, top_p=None) -> torch.Tensor:
@@ -123,14 +172,19 @@ def choose_token(
     """Pick the next token id from raw logits (V,): argmax, or a draw from the filtered softmax."""
     check_choice("strategy", strategy, STRATEGIES)
     if strategy == "greedy":
-        return int(torch.argmax(logits))
+        return int(torch.argmax(_check_logits(logits)))
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {_kind(generator)}")
     probs = filter_logits(logits, temperature, top_k, top_p).softmax(-1)
-    return int(torch.multinomial(probs.cpu(), 1, generator=generator))
+    return _draw(probs, generator)
 
 
 @dataclass(frozen=True)
 class SamplingSettings:
-    """How the next token is chosen: strategy, the filters, and the seed of the draws."""
+    """How the next token is chosen: strategy, the filters, and the seed of the draws.
+
+    The settings are checked once, here; ``choose`` and ``filtered_probs`` then trust them.
+    """
 
     strategy: str = "greedy"
     temperature: float = 1.0
@@ -150,15 +204,26 @@ class SamplingSettings:
         for name, value in plain.items():
             object.__setattr__(self, name, value)
 
+    def filtered_probs(self, logits: torch.Tensor) -> torch.Tensor:
+        """The distribution a draw uses: softmax of the filtered logits (V,). Unchecked: the
+        caller checks ``top_k`` against the vocabulary where the model enters."""
+        return _filter_stages(logits, self.temperature, self.top_k, self.top_p)["top-p"].softmax(-1)
+
     def choose(self, logits: torch.Tensor, generator: torch.Generator | None = None) -> int:
-        """``choose_token`` with these settings."""
-        return choose_token(logits, self.strategy, temperature=self.temperature,
-                            top_k=self.top_k, top_p=self.top_p, generator=generator)  # fmt: skip
+        """``choose_token`` with these settings (already checked: no check per step)."""
+        if self.strategy == "greedy":
+            return int(torch.argmax(logits))
+        return _draw(self.filtered_probs(logits), generator)
 
 
 # --------------------------------------------------------------------------- candidates
 def top_candidates(logits: torch.Tensor, tokenizer, n: int = 5) -> list[tuple[int, str, float]]:
     """The ``n`` most likely next tokens as (id, text, probability) under plain softmax."""
+    _check_logits(logits)
+    return _top_candidates(logits, tokenizer, check_int("n", n, 0, logits.size(-1)))
+
+
+def _top_candidates(logits, tokenizer, n: int) -> list[tuple[int, str, float]]:
     probs = logits.softmax(-1)
     top = torch.topk(probs, n)
     return [
@@ -183,13 +248,31 @@ def candidate_table(logits: torch.Tensor, tokenizer, settings: SamplingSettings,
 
     The filters keep the ranking, so the cut candidates are always the tail of the list.
     """
+    _check_logits(logits)
+    check_settings(settings, logits.size(-1))
     check_int("n", n, 1, logits.size(-1))
+    return _candidate_rows(logits, tokenizer, settings, n)[0]
+
+
+def check_settings(settings, vocab_size: int | None = None) -> SamplingSettings:
+    """``settings`` if it is a ``SamplingSettings`` whose ``top_k`` fits the vocabulary."""
+    if not isinstance(settings, SamplingSettings):
+        raise TypeError(
+            f"settings must be a helpers.sampling.SamplingSettings, got {_kind(settings)}"
+        )
+    if settings.top_k is not None and vocab_size is not None:
+        check_int("top_k", settings.top_k, 1, vocab_size)
+    return settings
+
+
+def _candidate_rows(logits, tokenizer, settings: SamplingSettings, n: int):
+    """``candidate_table``'s rows, unchecked, and the filtered distribution they read (V,)."""
     s = settings
-    stages = filter_stages(logits, s.temperature, s.top_k, s.top_p)
+    stages = _filter_stages(logits, s.temperature, s.top_k, s.top_p)
     probs = logits.softmax(-1)  # (V,)
     filtered = stages["top-p"].softmax(-1)  # (V,) the distribution a draw uses
     rows = []
     for i in torch.topk(probs, n).indices.tolist():
         cut = next((name for name in ("top-k", "top-p") if stages[name][i] == -math.inf), "")
         rows.append(Candidate(i, tokenizer.decode([i]), float(probs[i]), float(filtered[i]), cut))
-    return rows
+    return rows, filtered

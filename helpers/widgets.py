@@ -17,22 +17,12 @@ Core ipywidgets only, no JavaScript of our own, nothing loaded from the network.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import replace
 
 import plotly.graph_objects as go
 import torch
 
 from helpers._checks import check_int, check_model, check_tokenizer
-from helpers.generation import context_window
 from helpers.plots import show_token
-from helpers.sampling import (
-    STRATEGIES,
-    Candidate,
-    SamplingSettings,
-    candidate_table,
-    check_sampling,
-    filter_logits,
-)
 from helpers.stepper_view import (
     SNAPSHOT_NOTE,
     _scale,
@@ -46,19 +36,18 @@ from helpers.stepper_view import (
     status_html,
     text_html,
 )
-from helpers.stepping import DecodingState, token_pieces
+from helpers.stepping import (
+    STRATEGIES,
+    Candidate,
+    DecodingState,
+    SamplingSettings,
+    context_window,
+    token_pieces,
+)
 
 N_CANDIDATES = 8  # candidate rows in the panel
 MAX_RUN = 50  # the largest N of "Run N"
 TOP_K_MAX = 50  # slider range; 0 means "off"
-
-
-def _settings_from(settings: SamplingSettings | None) -> SamplingSettings:
-    if settings is None:
-        return SamplingSettings()
-    if not isinstance(settings, SamplingSettings):
-        raise TypeError(f"settings must be a helpers.sampling.SamplingSettings, got {settings!r}")
-    return settings
 
 
 class DecodingStepper:
@@ -83,12 +72,16 @@ class DecodingStepper:
         self.window = context_window(model)
         check_int("n_candidates", n_candidates, 1, min(20, model.config.vocab_size))
         check_int("run_n", run_n, 1, MAX_RUN)
-        settings = _settings_from(settings)
         self.n_candidates = n_candidates
+        # the door: prompt, settings and top_k against the vocabulary are checked here
         self.state = DecodingState.start(tokenizer, prompt, settings, model)  # raises if bad
+        settings = self.state.settings
         self._logits_cache: OrderedDict[tuple[int, ...], torch.Tensor] = OrderedDict()
         self._bytes_cache: dict = {}
         self._cands: list[Candidate] = []
+        # the current state's filtered distribution (from the panel), so Step draws from it
+        # instead of running the filter chain again on the same logits
+        self._filtered: tuple[tuple, torch.Tensor] | None = None
         self._syncing = False
         self.status, self.error = "", False
         # Widgets with the same look share one Layout / Style model: a saved notebook stores
@@ -190,7 +183,7 @@ class DecodingStepper:
         self.step_button.add_class("dw-step")
         # Sized for a 1024x768 projector (JupyterLab's side bar closed) and for 1280x800 with
         # the file browser open: every row fits ~800 px, the text and the candidates side by
-        # side, the whole widget under ~600 px tall (tests/test_browser.py measures it).
+        # side, the whole widget under ~600 px tall (tests/notebooks/test_browser.py measures it).
         actions = w.HBox([self.step_button, self.run_button, self.run_n, self.undo_button,
                           self.reset_button, self.strategy, self.seed], layout=wrap)  # fmt: skip
         sliders = w.HBox([self.temperature, self.top_k, self.top_p], layout=wrap)
@@ -259,12 +252,10 @@ class DecodingStepper:
         """Choose the next token with the current settings (the Step button)."""
 
         def action():
-            logits, s = self.logits(), self.state.settings
-            new = self.state.step(self.model, logits)
-            used = None
-            if s.strategy == "sample":  # the distribution the draw was taken from
-                filtered = filter_logits(logits, s.temperature, s.top_k, s.top_p).softmax(-1)
-                used = float(filtered[new.generated[-1]])
+            state = self.state
+            known = self._filtered
+            filtered = known[1] if known and known[0] == (state.ids, state.settings) else None
+            new, used = state.step_filtered(self.model, self.logits(), filtered)
             return new, self._describe(new, self._verb(), used)
 
         return self._act(action)
@@ -306,6 +297,11 @@ class DecodingStepper:
 
     def force_candidate(self, i: int) -> bool:
         """Force the ``i``-th candidate of the panel (the candidate buttons)."""
+        try:
+            i = check_int("candidate", i)
+        except TypeError as err:
+            self._render(str(err), error=True)
+            return False
         if not 0 <= i < len(self._cands):
             self._render(f"there is no candidate {i}: the panel shows {len(self._cands)}", True)
             return False
@@ -335,10 +331,7 @@ class DecodingStepper:
         """Back to the prompt alone, keeping the settings; Undo brings the tokens back."""
 
         def action():
-            if not self.state.generated:
-                raise ValueError("nothing to reset: no token has been generated yet")
-            s = self.state
-            return replace(s, generated=(), probs=(), history=s.history + (s,)), "reset"
+            return self.state.reset(), "reset"  # raises "nothing to reset" at the start
 
         return self._act(action)
 
@@ -349,9 +342,8 @@ class DecodingStepper:
             s = self.state
             if prompt == s.prompt:
                 return s, "the prompt is unchanged"
-            fresh = DecodingState.start(self.tokenizer, prompt, s.settings, self.model)
-            new = replace(fresh, history=s.history + (s,))
-            return new, f"new prompt: {len(fresh.ids)} tokens (Undo goes back)"
+            new = s.with_prompt(self.tokenizer, prompt, self.model)
+            return new, f"new prompt: {len(new.ids)} tokens (Undo goes back)"
 
         return self._act(action, keep_prompt=True)
 
@@ -368,8 +360,7 @@ class DecodingStepper:
         """Change strategy / temperature / top_k / top_p / seed; undoable like a step."""
 
         def action():
-            new = self.state.with_settings(**changes)
-            check_sampling(top_k=new.settings.top_k, vocab_size=self.model.config.vocab_size)
+            new = self.state.with_settings(**changes)  # checks top_k against the vocabulary
             shown = ", ".join(f"{k}={v}" for k, v in changes.items())
             return new, f"settings: {shown} (Undo reverts)"
 
@@ -414,13 +405,14 @@ class DecodingStepper:
     def _render(self, status: str = "", error: bool = False, sync_prompt: bool = True) -> None:
         self.status, self.error = status, error
         self._sync_controls(sync_prompt)
-        try:
-            self._cands = candidate_table(
-                self.logits(), self.tokenizer, self.state.settings, self.n_candidates
-            )
-        except ValueError:  # the context window is full: no next token to offer
-            self._cands = []
         state = self.state
+        try:
+            logits = self.logits()
+        except ValueError:  # the context window is full: no next token to offer
+            self._cands, self._filtered = [], None
+        else:
+            self._cands, filtered = state.panel(logits, self.tokenizer, self.n_candidates)
+            self._filtered = ((state.ids, state.settings), filtered)
         pieces = token_pieces(state, self.tokenizer, self._bytes_cache)
         self.text_view.value = text_html(state, self.tokenizer, pieces)
         self.ids_view.value = ids_html(state)

@@ -1,12 +1,25 @@
-"""Bad input found by trying (issue 12): a clear ValueError/TypeError naming the value and the
-allowed range, and nothing changed by the refused call."""
+"""Bad input found by trying (issues 12 and 28): a clear ValueError/TypeError naming the value and
+the allowed range, before any allocation, and nothing changed by the refused call."""
 
 import numpy as np
 import pytest
 import torch
 
-from helpers import generation, speculative, training
+from helpers import (
+    attention,
+    beam_search,
+    cost,
+    drafts,
+    generation,
+    masks,
+    sampling,
+    speculative,
+    training,
+)
+from helpers.models import tiny_gpt2_config
+from helpers.plots import bar, lines, show_token
 from helpers.sampling import SamplingSettings
+from helpers.stepping import DecodingState, token_pieces
 from helpers.widgets import DecodingStepper
 
 
@@ -142,3 +155,329 @@ def test_numpy_scalars_are_good_numbers(bundled):
     assert repr(settings) == (
         "SamplingSettings(strategy='sample', temperature=0.5, top_k=5, top_p=0.9, seed=0)"
     )
+
+
+# Issue 28, item 7: every helper refuses these before any allocation, naming the bad value and
+# the allowed range. One row per bad input: (call(model, tokenizer), exception, the bad value as
+# the message must name it, a pattern for the rest of the message).
+IDS = torch.tensor([[1, 2, 3]])
+NGRAMS = drafts.NGramDraft.from_ids([1, 2, 3], 4096)
+BAD_INPUTS = {
+    "batch_logits id past the vocabulary": (
+        lambda m, t: attention.batch_logits(m, torch.tensor([[1, 5000]])),
+        ValueError,
+        "5000",
+        r"input_ids holds token id 5000, outside the vocabulary 0\.\.4095",
+    ),
+    "batch_logits negative id": (
+        lambda m, t: attention.batch_logits(m, torch.tensor([[1, -2]])),
+        ValueError,
+        "-2",
+        r"token id -2, outside the vocabulary 0\.\.4095",
+    ),
+    "batch_logits past the window": (
+        lambda m, t: attention.batch_logits(m, torch.ones(1, 300, dtype=torch.long)),
+        ValueError,
+        "300",
+        r"input_ids is 300 tokens long; the model's context window is 256",
+    ),
+    "batch_logits float ids": (
+        lambda m, t: attention.batch_logits(m, torch.tensor([[1.0, 2.0]])),
+        TypeError,
+        "torch.float32",
+        r"input_ids must hold integer token ids, got a torch.float32",
+    ),
+    "batch_logits 3-D mask": (
+        lambda m, t: attention.batch_logits(m, IDS, torch.ones(1, 3, 3)),
+        ValueError,
+        "(1, 3, 3)",
+        r"attention_mask shape \(1, 3, 3\) must equal input_ids shape",
+    ),
+    "batch_logits integer 4-D mask": (
+        lambda m, t: attention.batch_logits(m, IDS, torch.ones(1, 1, 3, 3, dtype=torch.long)),
+        TypeError,
+        "torch.int64",
+        r"4-D attention_mask must be float .* got a torch.int64",
+    ),
+    "batch_logits position past the window": (
+        lambda m, t: attention.batch_logits(m, IDS, None, torch.tensor([[0, 1, 300]])),
+        ValueError,
+        "300",
+        r"position_ids holds position 300, outside the allowed range 0\.\.255",
+    ),
+    "batch_logits negative position": (
+        lambda m, t: attention.batch_logits(m, IDS, None, torch.tensor([[0, -1, 2]])),
+        ValueError,
+        "-1",
+        r"position -1, outside the allowed range 0\.\.255",
+    ),
+    "batch_logits float positions": (
+        lambda m, t: attention.batch_logits(m, IDS, None, torch.tensor([[0.0, 1.0, 2.0]])),
+        TypeError,
+        "torch.float32",
+        r"position_ids must hold integer positions",
+    ),
+    "batch_logits positions as a list": (
+        lambda m, t: attention.batch_logits(m, IDS, None, [[0, 1, 2]]),
+        TypeError,
+        "list",
+        r"position_ids must be a torch tensor, got list",
+    ),
+    "influence id past the vocabulary": (
+        lambda m, t: attention.influence(m, torch.tensor([[1, 9000]]), 3),
+        ValueError,
+        "9000",
+        r"token id 9000, outside the vocabulary 0\.\.4095",
+    ),
+    "sequence_log_prob past the window": (
+        lambda m, t: beam_search.sequence_log_prob(m, list(range(1, 250)), list(range(1, 20))),
+        ValueError,
+        "268",
+        r"249 \+ 19 = 268 tokens; the model's context window is 256",
+    ),
+    "sequence_log_prob id past the vocabulary": (
+        lambda m, t: beam_search.sequence_log_prob(m, [1, 2], [5000]),
+        ValueError,
+        "5000",
+        r"new_ids must hold token ids 0\.\.4095; got 5000",
+    ),
+    "sequence_log_prob float id": (
+        lambda m, t: beam_search.sequence_log_prob(m, [1, 2], [1.5]),
+        ValueError,
+        "1.5",
+        r"new_ids must hold token ids 0\.\.4095; got 1\.5",
+    ),
+    "beam_search nan length penalty": (
+        lambda m, t: beam_search.beam_search(m, [1, 2], 2, 3, length_penalty=float("nan")),
+        ValueError,
+        "nan",
+        r"length_penalty=nan must be a finite number",
+    ),
+    "beam_search inf length penalty": (
+        lambda m, t: beam_search.beam_search(m, [1, 2], 2, 3, length_penalty=float("inf")),
+        ValueError,
+        "inf",
+        r"length_penalty=inf must be a finite number \(-inf < length_penalty",
+    ),
+    "beam_search -inf length penalty": (
+        lambda m, t: beam_search.beam_search(m, [1, 2], 2, 3, length_penalty=-float("inf")),
+        ValueError,
+        "-inf",
+        r"length_penalty=-inf must be a finite number",
+    ),
+    "beam_search length penalty as text": (
+        lambda m, t: beam_search.beam_search(m, [1, 2], 2, 3, length_penalty="1"),
+        TypeError,
+        "'1'",
+        r"length_penalty must be a finite number, got str '1'",
+    ),
+    "beam_search a million beams": (
+        lambda m, t: beam_search.beam_search(m, [1, 2], 10**6, 3),
+        ValueError,
+        "1000000",
+        r"num_beams=1000000 .* range 1\.\.4096 .* 1 GiB",
+    ),
+    "causal_mask of a million tokens": (
+        lambda m, t: masks.causal_mask(10**6),
+        ValueError,
+        "1000000",
+        r"T=1000000 .* range 1\.\.16384 \(a \(T, T\) mask .* 256 MiB",
+    ),
+    "no_causal_mask of a million rows": (
+        lambda m, t: masks.no_causal_mask(10**6, 1000),
+        ValueError,
+        "1000000",
+        r"batch_size=1000000 .* range 1\.\.268 .* at most 1 GiB",
+    ),
+    "combined_mask of 100000 tokens": (
+        lambda m, t: masks.combined_mask(torch.ones(1, 100_000, dtype=torch.long)),
+        ValueError,
+        "100000",
+        r"attention_mask's length T=100000 .* range 1\.\.16384",
+    ),
+    "additive_mask integer dtype": (
+        lambda m, t: masks.additive_mask(torch.ones(2, 2, dtype=torch.bool), torch.long),
+        TypeError,
+        "torch.int64",
+        r"dtype=torch.int64 must be a floating-point dtype",
+    ),
+    "additive_mask dtype as text": (
+        lambda m, t: masks.additive_mask(torch.ones(2, 2, dtype=torch.bool), "float32"),
+        TypeError,
+        "'float32'",
+        r"dtype must be a torch dtype .*, got str 'float32'",
+    ),
+    "pad_prompts with the model as tokenizer": (
+        lambda m, t: masks.pad_prompts(m, ["a"]),
+        TypeError,
+        "GPT2LMHeadModel",
+        r"tokenizer must be a tokenizer .* swapped\?\)",
+    ),
+    "stepper built with top_k past the vocabulary": (
+        lambda m, t: DecodingStepper(m, t, "To", settings=SamplingSettings("sample", top_k=5000)),
+        ValueError,
+        "5000",
+        r"top_k=5000 is out of range: it must be in the range 1\.\.4096",
+    ),
+    "state started with top_k past the vocabulary": (
+        lambda m, t: DecodingState.start(t, "To be", SamplingSettings("sample", top_k=5000), m),
+        ValueError,
+        "5000",
+        r"top_k=5000 is out of range: it must be in the range 1\.\.4096",
+    ),
+    "state without the model steps with top_k past the vocabulary": (
+        lambda m, t: DecodingState.start(t, "To", SamplingSettings("sample", top_k=5000)).step(m),
+        ValueError,
+        "5000",
+        r"top_k=5000 is out of range: it must be in the range 1\.\.4096",
+    ),
+    "state settings: top_k past the vocabulary": (
+        lambda m, t: DecodingState.start(t, "To be", model=m).with_settings(top_k=5000),
+        ValueError,
+        "5000",
+        r"top_k=5000 is out of range: it must be in the range 1\.\.4096",
+    ),
+    "state settings: an unknown name": (
+        lambda m, t: DecodingState.start(t, "To be", model=m).with_settings(colour=1),
+        TypeError,
+        "'colour'",
+        r"unknown setting 'colour': the settings are strategy, temp",
+    ),
+    "state forces a float token": (
+        lambda m, t: DecodingState.start(t, "To be", model=m).force(m, 2.0),
+        TypeError,
+        "2.0",
+        r"token_id must be an int \(a token id\), got float 2\.0",
+    ),
+    "next_token_logits id past the vocabulary": (
+        lambda m, t: generation.next_token_logits(m, torch.tensor([[9000]])),
+        ValueError,
+        "9000",
+        r"ids holds token id 9000, outside the vocabulary 0\.\.4095",
+    ),
+    "next_token_logits a batch": (
+        lambda m, t: generation.next_token_logits(m, torch.ones(2, 3, dtype=torch.long)),
+        ValueError,
+        "(2, 3)",
+        r"ids must be one sequence \(1, T\), T >= 1; got shape \(2, 3\)",
+    ),
+    "next_token_probs past the window": (
+        lambda m, t: generation.next_token_probs(m, torch.ones(1, 257, dtype=torch.long)),
+        ValueError,
+        "257",
+        r"ids is 257 tokens long; the model's context window is 256",
+    ),
+    "context_window of a tokenizer": (
+        lambda m, t: generation.context_window(t),
+        TypeError,
+        "TokenizersBackend",
+        r"model must be a language model .* swapped\?\)",
+    ),
+    "generate_stepwise use_cache as text": (
+        lambda m, t: generation.generate_stepwise(m, t, "To be", 3, use_cache="yes"),
+        TypeError,
+        "'yes'",
+        r"use_cache must be True or False, got str 'yes'",
+    ),
+    "generate_stepwise record_steps as 1": (
+        lambda m, t: generation.generate_stepwise(m, t, "To be", 3, record_steps=1),
+        TypeError,
+        "1",
+        r"record_steps must be True or False, got int 1",
+    ),
+    "filter_logits of a list": (
+        lambda m, t: sampling.filter_logits([1.0, 2.0], 1.0),
+        TypeError,
+        "list",
+        r"logits must be a torch tensor, got list",
+    ),
+    "filter_logits of integer logits": (
+        lambda m, t: sampling.filter_logits(torch.tensor([1, 2]), 1.0),
+        TypeError,
+        "torch.int64",
+        r"logits must be a floating-point tensor, got a torch.int64",
+    ),
+    "top_candidates more than the vocabulary": (
+        lambda m, t: sampling.top_candidates(torch.zeros(10), t, 11),
+        ValueError,
+        "11",
+        r"n=11 is out of range: it must be in the range 0\.\.10",
+    ),
+    "candidate_table with a dict for settings": (
+        lambda m, t: sampling.candidate_table(torch.zeros(10), t, {"top_k": 3}),
+        TypeError,
+        "{'top_k': 3}",
+        r"settings must be a helpers.sampling.SamplingSettings",
+    ),
+    "show_token of an id": (
+        lambda m, t: show_token(5),
+        TypeError,
+        "5",
+        r"text must be a str \(a token's text\), got int 5",
+    ),
+    "bar with a missing value": (
+        lambda m, t: bar(["a", "b"], [1.0]),
+        ValueError,
+        "2 labels",
+        r"2 labels for 1 values: give one label per bar",
+    ),
+    "choose_token with a str generator": (
+        lambda m, t: sampling.choose_token(torch.zeros(10), "sample", generator="g"),
+        TypeError,
+        "'g'",
+        r"generator must be a torch.Generator or None, got str 'g'",
+    ),
+    "token_pieces of a str": (
+        lambda m, t: token_pieces("abc", t),
+        TypeError,
+        "str",
+        r"state must be a DecodingState, got str",
+    ),
+    "n-gram draft proposes -1 tokens": (
+        lambda m, t: NGRAMS.propose([1], -1),
+        ValueError,
+        "-1",
+        r"k=-1 is out of range: it must be in the range 0\.\.10000",
+    ),
+    "lookup draft proposes a billion tokens": (
+        lambda m, t: drafts.LookupDraft(NGRAMS).propose([1], 10**9),
+        ValueError,
+        "1000000000",
+        r"k=1000000000 is out of range: it must be in the range 0\.\.10000",
+    ),
+    "positions_per_step of a billion tokens": (
+        lambda m, t: cost.positions_per_step(10, 10**9, use_cache=False),
+        ValueError,
+        "1000000000",
+        r"new_tokens=1000000000 .* range 0\.\.1000000 \(one int per forward pass",
+    ),
+    "lines with a short series": (
+        lambda m, t: lines([1, 2], {"loss": [1.0]}),
+        ValueError,
+        "'loss'",
+        r"series 'loss' has 1 values for 2 x values",
+    ),
+    "tiny_gpt2_config with no vocabulary": (
+        lambda m, t: tiny_gpt2_config(0),
+        ValueError,
+        "0",
+        r"vocab_size=0 is out of range: it must be >= 1",
+    ),
+}
+
+
+@pytest.mark.parametrize(("call", "exc", "named", "match"), BAD_INPUTS.values(), ids=BAD_INPUTS)
+def test_helpers_refuse_bad_input_naming_it(bundled, call, exc, named, match):
+    model, tok = bundled
+    with pytest.raises(exc, match=match) as err:
+        call(model, tok)
+    assert named in str(err.value)  # the message names the bad value itself
+
+
+def test_a_candidate_button_number_that_is_not_an_int_stays_on_the_widget(bundled):
+    model, tok = bundled
+    stepper = DecodingStepper(model, tok, "To be")
+    before = stepper.state
+    assert not stepper.force_candidate("a")
+    assert stepper.error and stepper.status == "candidate must be an int, got str 'a'"
+    assert stepper.state is before

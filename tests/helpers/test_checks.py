@@ -13,6 +13,9 @@ import torch
 from helpers._checks import (
     check_bool,
     check_choice,
+    check_finite,
+    check_float_dtype,
+    check_index_tensor,
     check_int,
     check_positive,
     check_probability,
@@ -139,3 +142,44 @@ def test_check_tensor():
         check_tensor("ids", [1, 2])
     with pytest.raises(ValueError, match=r"^ids must have 2 dimensions; got shape \(2, 3, 1\)$"):
         check_tensor("ids", torch.zeros(2, 3, 1), dims=2)
+
+
+def test_check_int_says_why_its_bound_exists():
+    with pytest.raises(
+        ValueError, match=r"^T=20 is out of range: it must be in the range 1\.\.10 \(memory\)$"
+    ):
+        check_int("T", 20, 1, 10, why="memory")
+    assert check_int("T", 10, 1, 10, why="memory") == 10
+
+
+@pytest.mark.parametrize(
+    ("value", "exc", "match"),
+    [
+        (float("nan"), ValueError, r"^lp=nan must be a finite number \(-inf < lp < inf\)$"),
+        (float("inf"), ValueError, r"^lp=inf must be a finite number"),
+        (-math.inf, ValueError, r"^lp=-inf must be a finite number"),
+        ("1", TypeError, r"^lp must be a finite number, got str '1'$"),
+        (True, TypeError, r"^lp must be a finite number, got bool True$"),
+    ],
+)
+def test_check_finite_messages(value, exc, match):
+    with pytest.raises(exc, match=match):
+        check_finite("lp", value)
+
+
+def test_check_finite_accepts_any_sign():
+    assert [check_finite("lp", v) for v in (-2, 0, np.float32(0.5))] == [-2.0, 0.0, 0.5]
+
+
+def test_check_index_tensor_and_float_dtype():
+    t = torch.tensor([[0, 3]])
+    assert check_index_tensor("pos", t, 4, "position") is t
+    with pytest.raises(ValueError, match=r"^pos holds position 4, outside the allowed range 0..3"):
+        check_index_tensor("pos", torch.tensor([4]), 4, "position")
+    with pytest.raises(TypeError, match=r"^pos must hold integer positions, got a torch.bool"):
+        check_index_tensor("pos", torch.tensor([True]), 4, "position")
+    assert check_float_dtype("dtype", torch.float16) is torch.float16
+    with pytest.raises(TypeError, match=r"^dtype=torch.int32 must be a floating-point dtype"):
+        check_float_dtype("dtype", torch.int32)
+    with pytest.raises(TypeError, match=r"^dtype must be a torch dtype .*, got str 'f4'$"):
+        check_float_dtype("dtype", "f4")

@@ -7,7 +7,7 @@ The facts notebook 01 shows, tested against the helpers:
   and the seeded sampler draws what ``generate(do_sample=True)`` draws from the same seed (CPU);
 - N new tokens take N forward passes; forcing token k changes every later step, none before;
 - at the context window the loop stops, or with ``crop=True`` slides and forgets the start;
-- ``DecodingState`` (the widget's state): undo is exact, reset returns the start, steps repeat;
+- ``DecodingState`` (the widget's state): undo is exact, reset returns to the prompt, steps repeat;
 - bad input is refused with a message naming the value and the allowed range.
 """
 
@@ -471,9 +471,14 @@ def test_decoding_state_invariants(tiny, actions, seed):
             state = state.undo()
             assert state.history == before.history[:-1]
             continue
-        if action == "reset":
+        if action == "reset":  # the widget's Reset: the prompt alone, settings kept, undoable
+            if not state.generated:
+                with pytest.raises(ValueError, match="nothing to reset"):
+                    state.reset()
+                continue
             state = state.reset()
-            assert state == start and state.generated == () and state.history == ()
+            assert state.generated == () == state.probs and state.prompt_ids == start.prompt_ids
+            assert state.settings == before.settings and state.undo() is before
             continue
         if action == "step":
             state = state.step(model)
@@ -486,7 +491,10 @@ def test_decoding_state_invariants(tiny, actions, seed):
             state = state.with_settings(strategy=action, temperature=1.3)
             assert state.settings.strategy == action and state.generated == before.generated
         assert state.undo() is before  # undo is exact: the very state before
-        assert state.reset() == start
+        if state.generated:
+            cleared = state.reset()
+            assert cleared.ids == start.ids and cleared.settings == state.settings
+        assert state.cleared().history[-1] is state
         assert len(state.generated) == len(state.probs)
         assert state.ids == state.prompt_ids + state.generated
         assert all(0 < p <= 1 for p in state.probs)

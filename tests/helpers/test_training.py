@@ -304,7 +304,8 @@ def test_without_the_causal_mask_one_pass_no_longer_equals_stepwise(bundled):
     """Notebook 03's exercise 4: let every position see every other, and the proof breaks.
 
     Its model uses the default attention, SDPA, which applies a boolean mask (True = may attend):
-    the boolean causal mask reproduces the model. (Eager attention adds it: tests/test_masks.py.)"""
+    the boolean causal mask reproduces the model. (Eager attention adds it:
+    tests/helpers/test_masks.py.)"""
     model, tokenizer = bundled
     assert model.config._attn_implementation == "sdpa"
     for prompt in PROMPTS[:2]:

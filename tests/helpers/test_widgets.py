@@ -174,6 +174,80 @@ def test_run_n_then_undo_then_reset(stepper):
     assert stepper.state is after_three
 
 
+class Counted:
+    """Counts the temperature checks and the runs of the filter chain (with their logits)."""
+
+    def __init__(self, monkeypatch):
+        import helpers.sampling as sampling
+
+        self.temperature_checks, self.chains = 0, []
+        check, chain = sampling.check_positive, sampling._filter_stages
+
+        def counted_check(name, value):
+            self.temperature_checks += name == "temperature"
+            return check(name, value)
+
+        def counted_chain(logits, *args):
+            self.chains.append(logits)
+            return chain(logits, *args)
+
+        monkeypatch.setattr(sampling, "check_positive", counted_check)
+        monkeypatch.setattr(sampling, "_filter_stages", counted_chain)
+
+
+@pytest.mark.parametrize("strategy", ["greedy", "sample"])
+def test_one_step_runs_the_filter_chain_once_and_checks_no_setting_again(
+    bundled, monkeypatch, strategy
+):
+    model, tok = bundled
+    settings = SamplingSettings(strategy, temperature=0.8, top_k=20, top_p=0.9, seed=4)
+    stepper = DecodingStepper(model, tok, "ROMEO:", settings=settings)
+    before = stepper.state
+    counted = Counted(monkeypatch)
+    stepper.step_button.click()
+    assert not stepper.error, stepper.status
+    # the settings were checked when they entered (SamplingSettings, the stepper): not per Step
+    assert counted.temperature_checks == 0
+    # once: the new state's candidate panel; the draw reused the panel of the state before
+    assert len(counted.chains) == 1
+    assert torch.equal(counted.chains[0], stepper.logits())
+    # the same token and probabilities as the state's own step, which runs the chain itself
+    assert stepper.state == before.step(model)
+    assert len(counted.chains) == 1 + (strategy == "sample")
+    if strategy == "sample":
+        used = before.settings.filtered_probs(before.logits(model))[stepper.state.generated[-1]]
+        assert f"{float(used):.4f} after the filters" in stepper.status
+    # a changed setting is checked once, where it enters
+    counted.temperature_checks = 0
+    stepper.temperature.value = 1.2
+    assert not stepper.error and counted.temperature_checks == 1
+
+
+def test_the_widget_imports_neither_sampling_nor_generation():
+    import ast
+    import inspect
+
+    import helpers.widgets
+
+    tree = ast.parse(inspect.getsource(helpers.widgets))
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert "helpers.stepping" in imported  # the walk sees the imports
+    assert not imported & {"helpers.sampling", "helpers.generation"}, imported
+
+
+def test_reset_is_the_states_reset(stepper, bundled):
+    model, _ = bundled
+    stepper.set_settings(strategy="sample", seed=2)
+    stepper.run(3)
+    before = stepper.state
+    stepper.reset_button.click()
+    assert stepper.state == before.reset() and stepper.state.settings == before.settings
+    assert stepper.state.history[-1] is before
+    stepper.prompt_box.value = "KING:"
+    assert stepper.state == stepper.state.history[-1].with_prompt(stepper.tokenizer, "KING:", model)
+
+
 def test_candidate_button_forces_that_token(stepper, bundled):
     model, tok = bundled
     third = stepper.candidates()[2]

@@ -78,10 +78,10 @@ def tag_solutions(nb) -> int:
 
 
 def strip_test_scaffolding(cell) -> None:
-    """Drop nbval's marker lines and tags, and ruff's `# fmt: skip` notes."""
+    """Drop nbval's marker lines and tags."""
     if cell.cell_type == "code":
         lines = [ln for ln in cell.source.splitlines() if not NBVAL_MARKER.match(ln)]
-        cell.source = "\n".join(re.sub(r"\s*# fmt: skip\s*$", "", ln) for ln in lines)
+        cell.source = "\n".join(lines)
     tags = [t for t in cell.metadata.get("tags", []) if t not in NBVAL_TAGS]
     if tags:
         cell.metadata["tags"] = tags

@@ -41,8 +41,13 @@ def main(argv=None) -> None:
 
     @torch.no_grad()
     def hf():  # eos_token_id=None: never stop early, so both make exactly n tokens
-        return model.generate(**enc, max_new_tokens=n, do_sample=False,
-                              pad_token_id=tokenizer.pad_token_id, eos_token_id=None)  # fmt: skip
+        return model.generate(
+            **enc,
+            max_new_tokens=n,
+            do_sample=False,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=None,
+        )
 
     def lean():
         return generate_stepwise(model, tokenizer, a.prompt, n, record_steps=False)
@@ -60,8 +65,10 @@ def main(argv=None) -> None:
     tps = {name: n / statistics.median(ts) for name, ts in times.items()}
 
     name = model.config.name_or_path.split("/")[-1]
-    print(f"model: {name}, device {model.device}, torch threads {torch.get_num_threads()}, "
-          f"{n} new tokens, median of {a.runs} runs")  # fmt: skip
+    print(
+        f"model: {name}, device {model.device}, torch threads {torch.get_num_threads()}, "
+        f"{n} new tokens, median of {a.runs} runs"
+    )
     print(f"generate_tokens_per_s: {tps['generate']:.1f}")
     print(f"hand_loop_tokens_per_s: {tps['lean']:.1f}")
     print(f"traced_loop_tokens_per_s: {tps['traced']:.1f}")

@@ -47,8 +47,9 @@ def main(argv=None):
     _, b = timed(lambda: run(False))
     assert a.new_ids == b.new_ids, "cached and uncached generation chose different tokens"
     assert torch.allclose(a.logits, b.logits, atol=1e-4)
-    times = interleaved_times({"cached": lambda: run(True), "uncached": lambda: run(False)},
-                              args.runs)  # fmt: skip
+    times = interleaved_times(
+        {"cached": lambda: run(True), "uncached": lambda: run(False)}, args.runs
+    )
     cached, uncached = times["cached"], times["uncached"]
     assert len(a.new_ids) == NEW_TOKENS
     assert sum(a.positions) == NEW_TOKENS  # 1 + 255 x 1

@@ -80,8 +80,10 @@ def main(argv=None):
             fns[name, k] = lambda d=draft, k=k: speculative(model, tokenizer, a.tokens, d, k)
     # the draft's own cost: one guess after a typical text (the first prompt's greedy output)
     text = tokenizer(PROMPTS[0])["input_ids"] + expected[0]
-    guess_ms = {name: 1e3 * time_call(lambda d=d: d.propose(text, 1), repeats=200)
-                for name, d in drafts.items()}  # fmt: skip
+    guess_ms = {
+        name: 1e3 * time_call(lambda d=d: d.propose(text, 1), repeats=200)
+        for name, d in drafts.items()
+    }
     step_ms = (
         1e3
         * time_call(lambda: plain(model, tokenizer, a.tokens), repeats=3)
@@ -90,13 +92,19 @@ def main(argv=None):
     # interleave the settings so that machine noise hits all alike
     times = interleaved_times(fns, a.runs)
     base = statistics.median(times["plain"])
-    print(f"# {len(PROMPTS)} prompts x {a.tokens} new tokens, {a.runs} interleaved runs, "
-          f"torch threads {torch.get_num_threads()}")  # fmt: skip
-    print(f"# plain greedy (KV cache): median {base * 1000:.1f} ms, 1.000 passes per token, "
-          f"{step_ms:.3f} ms per token")  # fmt: skip
+    print(
+        f"# {len(PROMPTS)} prompts x {a.tokens} new tokens, {a.runs} interleaved runs, "
+        f"torch threads {torch.get_num_threads()}"
+    )
+    print(
+        f"# plain greedy (KV cache): median {base * 1000:.1f} ms, 1.000 passes per token, "
+        f"{step_ms:.3f} ms per token"
+    )
     for name in drafts:
-        print(f"# draft {name}: {guess_ms[name]:.4f} ms per guess "
-              f"({guess_ms[name] / step_ms:.2%} of a plain step)")  # fmt: skip
+        print(
+            f"# draft {name}: {guess_ms[name]:.4f} ms per guess "
+            f"({guess_ms[name] / step_ms:.2%} of a plain step)"
+        )
     print("# draft    k  acceptance  passes/token  median ms  speed-up  acceptance by position")
     speedups = {}
     for name in drafts:
@@ -105,8 +113,10 @@ def main(argv=None):
             speedups[name, k] = base / med
             ppt, acc, by_pos = stats[name, k]
             pos = " ".join(f"{p:.2f}" for p in by_pos)
-            print(f"# {name:7s} {k:2d}  {acc:10.4f}  {ppt:12.4f}  {med * 1000:9.1f}  "
-                  f"{speedups[name, k]:8.3f}  {pos}")  # fmt: skip
+            print(
+                f"# {name:7s} {k:2d}  {acc:10.4f}  {ppt:12.4f}  {med * 1000:9.1f}  "
+                f"{speedups[name, k]:8.3f}  {pos}"
+            )
     best = max(speedups, key=speedups.get)
     print(f"# best: draft {best[0]}, k = {best[1]}")
     print(f"speculative_speedup: {speedups[best]:.3f}")

@@ -47,10 +47,14 @@ def main(argv=None):
         with count_positions(model) as step:
             t_step = best_ms(lambda x=x: stepwise_next_token_logits(model, x), a.repeat, x.device)
         pos_ratio = sum(step) / sum(par)  # both ran a.repeat times
-        print(f"T={n:4d}  1 pass {t_par:8.2f} ms  {n:4d} passes {t_step:9.2f} ms  "
-              f"time ratio {t_step / t_par:7.1f}x  positions ratio {pos_ratio:6.1f}x")  # fmt: skip
-    print(f"teacher forcing T={n}: stepwise/parallel time ratio {t_step / t_par:.1f}x "
-          f"(positions ratio {pos_ratio:.1f}x)")  # fmt: skip
+        print(
+            f"T={n:4d}  1 pass {t_par:8.2f} ms  {n:4d} passes {t_step:9.2f} ms  "
+            f"time ratio {t_step / t_par:7.1f}x  positions ratio {pos_ratio:6.1f}x"
+        )
+    print(
+        f"teacher forcing T={n}: stepwise/parallel time ratio {t_step / t_par:.1f}x "
+        f"(positions ratio {pos_ratio:.1f}x)"
+    )
 
 
 if __name__ == "__main__":

@@ -30,19 +30,23 @@ PROBES = {
         "'prefill': t_decode / (t_prefill / T), 'growth': t_no_cache[-1] / t_no_cache[0], "
         "'cache': t_no_cache[-1] / t_cache[-1], 'batching': gain, "
         "'overhead': (t_slim / t_ours) / byte_share}))",
-        {"05 prefill token < 1/2 decode token (cca6066d)": ("prefill", 2),
-         "05 no cache: 256 tokens > 2x 8 tokens (ce75f7a2)": ("growth", 2),
-         "05 cache > 3x faster at 256 tokens (ce75f7a2)": ("cache", 3),
-         "05 batching > 2x tokens/s (edc98bb1)": ("batching", 2),
-         "05 slim step share > 3 x byte share (00d59ed9)": ("overhead", 3)},
+        {
+            "05 prefill token < 1/2 decode token (cca6066d)": ("prefill", 2),
+            "05 no cache: 256 tokens > 2x 8 tokens (ce75f7a2)": ("growth", 2),
+            "05 cache > 3x faster at 256 tokens (ce75f7a2)": ("cache", 3),
+            "05 batching > 2x tokens/s (edc98bb1)": ("batching", 2),
+            "05 slim step share > 3 x byte share (00d59ed9)": ("overhead", 3),
+        },
     ),
     "06_speculative_decoding": (
         "import json\nprint('PROBE', json.dumps({'model': t_model / t_draft, "
         "'small': t_small / t_draft}))",
-        {"06 n-gram guess < 1/20 model step (84da2252)": ("model", 20),
-         "06 n-gram guess < 1/5 1-layer step (84da2252)": ("small", 5)},
+        {
+            "06 n-gram guess < 1/20 model step (84da2252)": ("model", 20),
+            "06 n-gram guess < 1/5 1-layer step (84da2252)": ("small", 5),
+        },
     ),
-}  # fmt: skip
+}
 
 
 def run(stem: str) -> dict:
@@ -66,8 +70,11 @@ def main(argv=None):
             for ratios in results:
                 for claim, (key, demanded) in claims.items():
                     margins.setdefault(claim, []).append(ratios[key] / demanded)
-                    print(f"# {setting}: {claim}: ratio {ratios[key]:.2f}, "
-                          f"margin {ratios[key] / demanded:.2f}x", flush=True)  # fmt: skip
+                    print(
+                        f"# {setting}: {claim}: ratio {ratios[key]:.2f}, "
+                        f"margin {ratios[key] / demanded:.2f}x",
+                        flush=True,
+                    )
     for claim, ms in margins.items():
         print(f"margin[{claim}]: {min(ms):.2f}")
     print(f"timing_margin_min: {min(min(ms) for ms in margins.values()):.2f}")

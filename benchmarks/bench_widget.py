@@ -49,8 +49,10 @@ def main(steps: int = 60, threads: int | None = None, sample: bool = False) -> N
             forward_times.append(timed(lambda ids=ids: model(ids))[0])
         # logits cached now: only the views are redrawn
         render_times.append(timed(lambda: stepper._render(stepper.status))[0])
-    print(f"strategy: {settings.strategy}, threads: {torch.get_num_threads()}, steps: {steps}, "
-          f"context {len(stepper.state.ids) - steps}..{len(stepper.state.ids)} tokens")  # fmt: skip
+    print(
+        f"strategy: {settings.strategy}, threads: {torch.get_num_threads()}, steps: {steps}, "
+        f"context {len(stepper.state.ids) - steps}..{len(stepper.state.ids)} tokens"
+    )
     print(f"forward_pass_p50_ms: {median_ms(forward_times):.2f}")
     print(f"render_p50_ms: {median_ms(render_times):.2f}")
     print(f"widget_step_p50_ms: {median_ms(step_times):.2f}")

@@ -62,9 +62,16 @@ def _check_args(num_beams, max_new_tokens, length_penalty, early_stopping, promp
 
 
 @torch.no_grad()
-def beam_search(model, ids, num_beams: int = 4, max_new_tokens: int = 20, *,
-                eos_token_id: int | None = None, length_penalty: float = 1.0,
-                early_stopping: bool | str = False) -> BeamResult:  # fmt: skip
+def beam_search(
+    model,
+    ids,
+    num_beams: int = 4,
+    max_new_tokens: int = 20,
+    *,
+    eos_token_id: int | None = None,
+    length_penalty: float = 1.0,
+    early_stopping: bool | str = False,
+) -> BeamResult:
     """Beam search after ``ids`` (a list or (1, T) tensor), the way ``model.generate`` does it.
 
     ``eos_token_id`` None: texts end only at ``max_new_tokens``. Scores are float32 sums, as in
@@ -75,8 +82,10 @@ def beam_search(model, ids, num_beams: int = 4, max_new_tokens: int = 20, *,
     prompt = check_token_ids("ids", ids, vocab)
     _check_args(num_beams, max_new_tokens, length_penalty, early_stopping, len(prompt), vocab)
     if len(prompt) + max_new_tokens > context_window(model):
-        raise ValueError(f"{len(prompt)} prompt tokens + max_new_tokens={max_new_tokens} do not "
-                         f"fit the context window of {context_window(model)} tokens")  # fmt: skip
+        raise ValueError(
+            f"{len(prompt)} prompt tokens + max_new_tokens={max_new_tokens} do not "
+            f"fit the context window of {context_window(model)} tokens"
+        )
     if eos_token_id is not None:
         check_int("eos_token_id", eos_token_id, 0, vocab - 1)
     dev, n, keep = model.device, num_beams, 2 * num_beams

@@ -91,8 +91,12 @@ class NGramDraft:
     ``distribution(ids)`` gives the same counts as probabilities, the draft's q for sampling.
     """
 
-    def __init__(self, ngrams: dict[int, tuple[np.ndarray, np.ndarray]], vocab_size: int,
-                 fingerprint: str | None = None):  # fmt: skip
+    def __init__(
+        self,
+        ngrams: dict[int, tuple[np.ndarray, np.ndarray]],
+        vocab_size: int,
+        fingerprint: str | None = None,
+    ):
         # ngrams[n] = (keys, counts): every n-gram seen, encoded as one int64 in base vocab_size
         # (context tokens first, the next token last), sorted, with how often it was seen.
         self.vocab_size = int(vocab_size)
@@ -163,9 +167,13 @@ class NGramDraft:
             tensors[f"ngram{n}.keys"] = torch.from_numpy(keys.astype(np.int64))
             tensors[f"ngram{n}.counts"] = torch.from_numpy(counts.astype(np.int32))
         save_file(tensors, folder / "model.safetensors", metadata={"format": "pt"})
-        config = {"model_type": "ngram-draft", "vocab_size": self.vocab_size,
-                  "order": self.order, "vocab_fingerprint": self.fingerprint,
-                  **(card_extra or {})}  # fmt: skip
+        config = {
+            "model_type": "ngram-draft",
+            "vocab_size": self.vocab_size,
+            "order": self.order,
+            "vocab_fingerprint": self.fingerprint,
+            **(card_extra or {}),
+        }
         (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
 
     @classmethod
@@ -183,8 +191,10 @@ class NGramDraft:
                 f"{folder.name!r} is a {config.get('model_type')!r}, not an ngram-draft"
             )
         tensors = load_file(folder / "model.safetensors")
-        ngrams = {n: (tensors[f"ngram{n}.keys"].numpy(), tensors[f"ngram{n}.counts"].numpy())
-                  for n in range(1, config["order"] + 1)}  # fmt: skip
+        ngrams = {
+            n: (tensors[f"ngram{n}.keys"].numpy(), tensors[f"ngram{n}.counts"].numpy())
+            for n in range(1, config["order"] + 1)
+        }
         return cls(ngrams, config["vocab_size"], config.get("vocab_fingerprint"))
 
     def _context_key(self, ids, n: int) -> int:

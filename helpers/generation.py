@@ -109,9 +109,15 @@ def _argmax(step: int, logits: torch.Tensor) -> int:
 
 
 @torch.inference_mode()  # like no_grad, minus autograd's bookkeeping: a few % faster per step
-def decode_loop(model, ids: list[int], max_new_tokens: int,
-                choose: Callable[[int, torch.Tensor], int] = _argmax, *,
-                use_cache: bool = True, crop: bool = True) -> Iterator[LoopStep]:  # fmt: skip
+def decode_loop(
+    model,
+    ids: list[int],
+    max_new_tokens: int,
+    choose: Callable[[int, torch.Tensor], int] = _argmax,
+    *,
+    use_cache: bool = True,
+    crop: bool = True,
+) -> Iterator[LoopStep]:
     """Generate up to ``max_new_tokens`` tokens after ``ids``, yielding one ``LoopStep`` each.
 
     ``choose(step, logits)`` picks the token (default: greedy). A text longer than the context
@@ -127,8 +133,12 @@ def decode_loop(model, ids: list[int], max_new_tokens: int,
         context = ids[-window:]  # the last n_positions tokens (all of them while they fit)
         fed = context[-1:] if cache is not None and not slid else context  # cache: newest only
         keep = use_cache and not slid  # a slid window makes every cached key stale
-        out = model(torch.tensor([fed], device=model.device),  # (1, len(fed))
-                    cache=cache if keep else None, use_cache=keep, logits_to_keep=1)  # fmt: skip
+        out = model(
+            torch.tensor([fed], device=model.device),  # (1, len(fed))
+            cache=cache if keep else None,
+            use_cache=keep,
+            logits_to_keep=1,
+        )
         cache = out.cache if keep else None
         logits = out.logits[0, -1, :].float()  # (V,) the last position predicts the next token
         token = choose(step, logits)
@@ -198,14 +208,18 @@ class Trace:
         rows = []
         for s in self.steps:
             others = [c for c in s.top if c[0] != s.token_id][:alternatives]
-            rows.append({
-                "step": s.step,
-                "context": s.context_len,
-                "token": show_token(s.token),
-                "id": s.token_id,
-                "prob": round(s.prob, digits),
-                "alternatives": ", ".join(f"{show_token(t)} {p:.{digits}f}" for _, t, p in others),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "step": s.step,
+                    "context": s.context_len,
+                    "token": show_token(s.token),
+                    "id": s.token_id,
+                    "prob": round(s.prob, digits),
+                    "alternatives": ", ".join(
+                        f"{show_token(t)} {p:.{digits}f}" for _, t, p in others
+                    ),
+                }
+            )
         return rows
 
 
@@ -269,13 +283,20 @@ def generate_stepwise(
         return forced[step] if step in forced else settings.choose(logits, gen)
 
     new_ids, steps, stop_reason = [], [], "max_new_tokens"
-    for s in decode_loop(model, prompt_ids, max_new_tokens, choose, use_cache=use_cache,
-                         crop=crop):  # fmt: skip
+    for s in decode_loop(model, prompt_ids, max_new_tokens, choose, use_cache=use_cache, crop=crop):
         new_ids.append(s.token)
         if record_steps:  # New: the trace of what the model saw and offered
-            steps.append(Step(s.step, s.context_len, s.token, tokenizer.decode([s.token]),
-                              float(s.logits.softmax(-1)[s.token]),
-                              _top_candidates(s.logits, tokenizer, n_top), s.fed))  # fmt: skip
+            steps.append(
+                Step(
+                    s.step,
+                    s.context_len,
+                    s.token,
+                    tokenizer.decode([s.token]),
+                    float(s.logits.softmax(-1)[s.token]),
+                    _top_candidates(s.logits, tokenizer, n_top),
+                    s.fed,
+                )
+            )
         if stop_at_eos and s.token == tokenizer.eos_token_id:  # New: stop at end-of-text
             stop_reason = "eos"
             break

@@ -191,8 +191,9 @@ def expected_tokens_per_round(a: float, k: int) -> float:
 
 
 @torch.no_grad()
-def speculative_greedy(model, tokenizer, prompt: str, max_new_tokens: int = 20, *, draft,
-                       k: int = 4) -> SpeculativeResult:  # fmt: skip
+def speculative_greedy(
+    model, tokenizer, prompt: str, max_new_tokens: int = 20, *, draft, k: int = 4
+) -> SpeculativeResult:
     """Greedy speculative decoding: the same tokens as greedy ``generate_stepwise``, in fewer
     forward passes of ``model`` when the ``draft`` guesses well.
 
@@ -223,8 +224,9 @@ def speculative_greedy(model, tokenizer, prompt: str, max_new_tokens: int = 20, 
         ids = ids + proposed[:n] + [token]
     seconds = time.perf_counter() - t0
     text = tokenizer.decode(ids)
-    return SpeculativeResult(ids[:prompt_len], ids[prompt_len:], rounds, k, text, stop_reason,
-                             seconds, draft_seconds)  # fmt: skip
+    return SpeculativeResult(
+        ids[:prompt_len], ids[prompt_len:], rounds, k, text, stop_reason, seconds, draft_seconds
+    )
 
 
 # --------------------------------------------------------------------------- sampling

@@ -230,7 +230,7 @@ def candidates_figure(
             hovertext=[
                 f"token {c.token_id}" + (f", cut by {c.cut}" if c.cut else "") for c in cands
             ],
-        )  # fmt: skip
+        )
     )
     if settings.strategy == "sample":
         filtered = rounded([c.filtered for c in cands])
@@ -244,7 +244,7 @@ def candidates_figure(
                     f"{q:.3f}" if not c.cut else "cut" for q, c in zip(filtered, cands, strict=True)
                 ],
                 textposition="outside",
-            )  # fmt: skip
+            )
         )
     top = max([*probs, *(filtered if settings.strategy == "sample" else [])], default=0)
     return layout(

@@ -146,8 +146,12 @@ class DecodingState:
         return self._append(token_id, float(logits.softmax(-1)[token_id]))
 
     def _append(self, token: int, prob: float) -> DecodingState:
-        return replace(self, generated=self.generated + (token,), probs=self.probs + (prob,),
-                       history=self.history + (self,))  # fmt: skip
+        return replace(
+            self,
+            generated=self.generated + (token,),
+            probs=self.probs + (prob,),
+            history=self.history + (self,),
+        )
 
     def undo(self) -> DecodingState:
         if not self.history:

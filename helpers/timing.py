@@ -68,8 +68,9 @@ def torch_threads(n: int) -> Iterator[None]:
 STATS = ("min", "median")
 
 
-def time_call(fn: Callable[[], object], *, repeats: int = 5, warmup: int = 1,
-              stat: str = "min") -> float:  # fmt: skip
+def time_call(
+    fn: Callable[[], object], *, repeats: int = 5, warmup: int = 1, stat: str = "min"
+) -> float:
     """Wall-clock seconds of ``fn()``: the minimum (default) or median of ``repeats`` runs,
     after ``warmup`` untimed runs.
 
@@ -161,8 +162,15 @@ def synced(fn: Callable[[], object], device) -> Callable[[], object]:
 
 
 @torch.no_grad()
-def decode_step_seconds(model, seq_len: int, *, use_cache: bool, batch_size: int = 1,
-                        repeats: int = 5, stat: str = "min") -> float:  # fmt: skip
+def decode_step_seconds(
+    model,
+    seq_len: int,
+    *,
+    use_cache: bool,
+    batch_size: int = 1,
+    repeats: int = 5,
+    stat: str = "min",
+) -> float:
     """Seconds to compute the next token when the sequence is ``seq_len`` tokens long.
 
     use_cache=True: ``seq_len - 1`` positions are already in the cache (filled beforehand, not
@@ -177,11 +185,13 @@ def decode_step_seconds(model, seq_len: int, *, use_cache: bool, batch_size: int
     ids = torch.randint(0, model.config.vocab_size, (batch_size, seq_len), generator=gen)
     ids = ids.to(model.device)  # (B, T)
     if not use_cache:
-        return time_call(synced(lambda: model(ids, use_cache=False), ids.device),
-                         repeats=repeats, stat=stat)  # fmt: skip
+        return time_call(
+            synced(lambda: model(ids, use_cache=False), ids.device), repeats=repeats, stat=stat
+        )
     if seq_len == 1:
-        return time_call(synced(lambda: model(ids, use_cache=True), ids.device),
-                         repeats=repeats, stat=stat)  # fmt: skip
+        return time_call(
+            synced(lambda: model(ids, use_cache=True), ids.device), repeats=repeats, stat=stat
+        )
     cache = model(ids[:, :-1], use_cache=True).cache  # prefill seq_len - 1 positions
 
     def one_step():

@@ -62,9 +62,16 @@ class DecodingStepper:
     change, a new prompt and Reset each push the previous state, and Undo returns it exactly.
     """
 
-    def __init__(self, model, tokenizer, prompt: str = "To be, or not to be",
-                 *, settings: SamplingSettings | None = None, n_candidates: int = N_CANDIDATES,
-                 run_n: int = 5):  # fmt: skip
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        prompt: str = "To be, or not to be",
+        *,
+        settings: SamplingSettings | None = None,
+        n_candidates: int = N_CANDIDATES,
+        run_n: int = 5,
+    ):
         import ipywidgets as w
         from ipywidgets.widgets.widget_string import HTMLStyle
 
@@ -103,43 +110,90 @@ class DecodingStepper:
         slider_style = w.SliderStyle(description_width="88px")
         slider_layout = w.Layout(width="270px")  # three in one row on a 1024x768 projector
         # the prompt is used when the box loses focus, or with the Apply button beside it
-        self.prompt_box = w.Textarea(value=prompt, description="Prompt", rows=2,
-                                     continuous_update=False,
-                                     layout=w.Layout(flex="1 1 auto", width="auto"))  # fmt: skip
-        self.apply_button = w.Button(description="Apply prompt", style=big, layout=fixed,
-                                     tooltip="start again from the text in the box")  # fmt: skip
-        self.step_button = w.Button(description="Step", button_style="primary", style=big,
-                                    layout=fixed, tooltip="choose one more token")  # fmt: skip
-        self.run_button = w.Button(description=f"Run {run_n}", style=big, layout=fixed,
-                                   tooltip="press Step N times")  # fmt: skip
-        self.run_n = w.BoundedIntText(value=run_n, min=1, max=MAX_RUN, description="N",
-                                      layout=w.Layout(width="90px"),
-                                      style={"description_width": "20px"})  # fmt: skip
-        self.undo_button = w.Button(description="Undo", style=big, layout=fixed,
-                                    tooltip="go back one action")  # fmt: skip
-        self.reset_button = w.Button(description="Reset", style=big, layout=fixed,
-                                     button_style="warning",
-                                     tooltip="back to the prompt alone")  # fmt: skip
-        self.strategy = w.ToggleButtons(options=list(STRATEGIES), value=settings.strategy,
-                                        tooltips=["always the top candidate",
-                                                  "a seeded draw from the filtered distribution"],
-                                        style={"button_width": "80px"})  # fmt: skip
-        self.temperature = w.FloatSlider(value=settings.temperature, min=0.0,
-                                         max=max(2.0, settings.temperature), step=0.05,
-                                         description="temperature", readout_format=".2f",
-                                         continuous_update=False, style=slider_style,
-                                         layout=slider_layout)  # fmt: skip
-        self.top_k = w.IntSlider(value=settings.top_k or 0, min=0,
-                                 max=max(TOP_K_MAX, settings.top_k or 0),
-                                 description="top-k (0 off)", continuous_update=False,
-                                 style=slider_style, layout=slider_layout)  # fmt: skip
-        self.top_p = w.FloatSlider(value=1.0 if settings.top_p is None else settings.top_p,
-                                   min=0.0, max=1.0, step=0.05, description="top-p (1 off)",
-                                   readout_format=".2f", continuous_update=False,
-                                   style=slider_style, layout=slider_layout)  # fmt: skip
-        self.seed = w.IntText(value=settings.seed, description="seed",
-                              style={"description_width": "40px"},
-                              layout=w.Layout(width="130px"))  # fmt: skip
+        self.prompt_box = w.Textarea(
+            value=prompt,
+            description="Prompt",
+            rows=2,
+            continuous_update=False,
+            layout=w.Layout(flex="1 1 auto", width="auto"),
+        )
+        self.apply_button = w.Button(
+            description="Apply prompt",
+            style=big,
+            layout=fixed,
+            tooltip="start again from the text in the box",
+        )
+        self.step_button = w.Button(
+            description="Step",
+            button_style="primary",
+            style=big,
+            layout=fixed,
+            tooltip="choose one more token",
+        )
+        self.run_button = w.Button(
+            description=f"Run {run_n}", style=big, layout=fixed, tooltip="press Step N times"
+        )
+        self.run_n = w.BoundedIntText(
+            value=run_n,
+            min=1,
+            max=MAX_RUN,
+            description="N",
+            layout=w.Layout(width="90px"),
+            style={"description_width": "20px"},
+        )
+        self.undo_button = w.Button(
+            description="Undo", style=big, layout=fixed, tooltip="go back one action"
+        )
+        self.reset_button = w.Button(
+            description="Reset",
+            style=big,
+            layout=fixed,
+            button_style="warning",
+            tooltip="back to the prompt alone",
+        )
+        self.strategy = w.ToggleButtons(
+            options=list(STRATEGIES),
+            value=settings.strategy,
+            tooltips=["always the top candidate", "a seeded draw from the filtered distribution"],
+            style={"button_width": "80px"},
+        )
+        self.temperature = w.FloatSlider(
+            value=settings.temperature,
+            min=0.0,
+            max=max(2.0, settings.temperature),
+            step=0.05,
+            description="temperature",
+            readout_format=".2f",
+            continuous_update=False,
+            style=slider_style,
+            layout=slider_layout,
+        )
+        self.top_k = w.IntSlider(
+            value=settings.top_k or 0,
+            min=0,
+            max=max(TOP_K_MAX, settings.top_k or 0),
+            description="top-k (0 off)",
+            continuous_update=False,
+            style=slider_style,
+            layout=slider_layout,
+        )
+        self.top_p = w.FloatSlider(
+            value=1.0 if settings.top_p is None else settings.top_p,
+            min=0.0,
+            max=1.0,
+            step=0.05,
+            description="top-p (1 off)",
+            readout_format=".2f",
+            continuous_update=False,
+            style=slider_style,
+            layout=slider_layout,
+        )
+        self.seed = w.IntText(
+            value=settings.seed,
+            description="seed",
+            style={"description_width": "40px"},
+            layout=w.Layout(width="130px"),
+        )
 
     def _build_views(self, w, n_candidates: int) -> None:
         """The HTML panels and one (button, bar) row per candidate."""
@@ -168,8 +222,9 @@ class DecodingStepper:
         self.run_button.on_click(lambda _b: self.run(self.run_n.value))
         self.undo_button.on_click(lambda _b: self.undo())
         self.reset_button.on_click(lambda _b: self.reset())
-        self.run_n.observe(lambda ch: setattr(self.run_button, "description", f"Run {ch.new}"),
-                           "value")  # fmt: skip
+        self.run_n.observe(
+            lambda ch: setattr(self.run_button, "description", f"Run {ch.new}"), "value"
+        )
         self.prompt_box.observe(self._on_prompt, "value")
         self.apply_button.on_click(lambda _b: self.apply_prompt())
         for name in ("strategy", "temperature", "top_k", "top_p", "seed"):
@@ -184,18 +239,35 @@ class DecodingStepper:
         # Sized for a 1024x768 projector (JupyterLab's side bar closed) and for 1280x800 with
         # the file browser open: every row fits ~800 px, the text and the candidates side by
         # side, the whole widget under ~600 px tall (tests/notebooks/test_browser.py measures it).
-        actions = w.HBox([self.step_button, self.run_button, self.run_n, self.undo_button,
-                          self.reset_button, self.strategy, self.seed], layout=wrap)  # fmt: skip
+        actions = w.HBox(
+            [
+                self.step_button,
+                self.run_button,
+                self.run_n,
+                self.undo_button,
+                self.reset_button,
+                self.strategy,
+                self.seed,
+            ],
+            layout=wrap,
+        )
         sliders = w.HBox([self.temperature, self.top_k, self.top_p], layout=wrap)
-        left = w.VBox([self.text_view, self.ids_view, self.stats_view],
-                      layout=w.Layout(flex="1 1 380px", min_width="300px"))  # fmt: skip
-        right = w.VBox([self.legend_view, *self.candidate_rows],
-                       layout=w.Layout(flex="1 1 360px", min_width="300px"))  # fmt: skip
+        left = w.VBox(
+            [self.text_view, self.ids_view, self.stats_view],
+            layout=w.Layout(flex="1 1 380px", min_width="300px"),
+        )
+        right = w.VBox(
+            [self.legend_view, *self.candidate_rows],
+            layout=w.Layout(flex="1 1 360px", min_width="300px"),
+        )
         panels = w.HBox([left, right], layout=w.Layout(flex_flow="row wrap", grid_gap="14px"))
-        prompt_row = w.HBox([self.prompt_box, self.apply_button],
-                            layout=w.Layout(align_items="center"))  # fmt: skip
-        widget = w.VBox([prompt_row, actions, sliders, self.status_line, panels],
-                        layout=w.Layout(max_width="1150px"))  # fmt: skip
+        prompt_row = w.HBox(
+            [self.prompt_box, self.apply_button], layout=w.Layout(align_items="center")
+        )
+        widget = w.VBox(
+            [prompt_row, actions, sliders, self.status_line, panels],
+            layout=w.Layout(max_width="1150px"),
+        )
         widget.add_class("dw-stepper")
         return widget
 
@@ -288,9 +360,11 @@ class DecodingStepper:
         def action():
             greedy = int(torch.argmax(self.logits()))
             new = self.state.force(self.model, token_id, self.logits())
-            note = "" if token_id == greedy else (
-                f"; greedy would have picked '{show_token(self.tokenizer.decode([greedy]))}'"
-            )  # fmt: skip
+            note = (
+                ""
+                if token_id == greedy
+                else (f"; greedy would have picked '{show_token(self.tokenizer.decode([greedy]))}'")
+            )
             return new, self._describe(new, "forced") + note
 
         return self._act(action)
@@ -428,8 +502,9 @@ class DecodingStepper:
         scale = _scale(self._cands, sampling)
         # the table always has n_candidates rows, except when the window is full: then none
         self.row_layout.display = None if self._cands else "none"
-        for k, (button, bar) in enumerate(zip(self.candidate_buttons, self.candidate_bars,
-                                              strict=True)):  # fmt: skip
+        for k, (button, bar) in enumerate(
+            zip(self.candidate_buttons, self.candidate_bars, strict=True)
+        ):
             if k >= len(self._cands):
                 continue
             c = self._cands[k]
@@ -446,8 +521,9 @@ class DecodingStepper:
     def static_html(self) -> str:
         """The same state as one HTML string (no live controls): for CI and HTML exports.
         It opens with a note that it is a snapshot, and how to get the live widget."""
-        return SNAPSHOT_NOTE + state_html(self.state, self.tokenizer, self._cands, self.window,
-                                          self.status, self.error)  # fmt: skip
+        return SNAPSHOT_NOTE + state_html(
+            self.state, self.tokenizer, self._cands, self.window, self.status, self.error
+        )
 
     def show_static(self):
         """An ``IPython.display.HTML`` of ``static_html()`` (the compared notebook output)."""

@@ -102,7 +102,7 @@ def test_store_outputs_refuses_another_model_or_device(tmp_path):
     for var, value in [("GPT_COURSE_MODEL", "gpt2"), ("GPT_COURSE_DEVICE", "cuda")]:
         run = run_python(
             "tests/store_outputs.py", str(tmp_path / "x.ipynb"), env_extra={var: value}
-        )  # noqa: E501
+        )
         assert run.returncode != 0
         assert var in run.stderr and "Unset it" in run.stderr
 
@@ -284,3 +284,31 @@ def test_every_file_of_the_course_a_text_names_exists():
         and not re.search(rf"^(def {name}\b|{name} =)", inits[pkg], re.M)
     }
     assert not stale, f"texts name modules that do not exist: {sorted(stale)}"
+
+
+def test_one_formatting_rule_and_no_exceptions_to_it():
+    """``ruff format`` lays out every Python file; the notebooks, laid out by hand for the
+    projector, are left out of it (pyproject.toml) and held to the same line length by
+    ``ruff check``. No file opts out of the rule line by line."""
+    import subprocess
+    import sys
+
+    for args in (["format", "--check", "."], ["check", "."]):
+        run = subprocess.run(
+            [sys.executable, "-m", "ruff", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert run.returncode == 0, f"ruff {' '.join(args)}:\n{run.stdout[-3000:]}"
+    markers = ["fmt: " + "skip", "fmt: " + "off"]  # split, so this file holds neither
+    sources = [*ROOT.glob("*.py"), *sorted((ROOT / "notebooks").glob("*.ipynb"))]
+    sources += [
+        p
+        for d in ("helpers", "course", "tests", "benchmarks", "tools")
+        for p in (ROOT / d).rglob("*.py")
+    ]
+    texts = {p.name: p.read_text(encoding="utf-8") for p in sources}
+    offenders = [name for name, text in texts.items() if any(m in text for m in markers)]
+    assert not offenders, f"{offenders} opt out of ruff format line by line"

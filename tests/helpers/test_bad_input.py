@@ -79,34 +79,80 @@ def test_generation_is_bounded(bundled):
 @pytest.mark.parametrize(
     ("call", "exc", "match"),
     [
-        (lambda m: training.shifted_label_loss(m(torch.tensor([[1, 2, 3]])).logits,
-                                               torch.tensor([[1, 4101, 3]])),
-         ValueError, r"labels holds token id 4101, outside the vocabulary 0\.\.4095"),
-        (lambda m: training.shifted_label_loss(m(torch.tensor([[1, 2]])).logits,
-                                               torch.tensor([[1.0, 2.0]])),
-         TypeError, r"labels must hold integer token ids"),
-        (lambda m: training.evaluate(m, torch.tensor([1, 2, 5000] * 5)),
-         ValueError, r"ids holds token id 5000, outside the vocabulary"),
-        (lambda m: training.evaluate(m, torch.arange(600) % 50, block_size=300),
-         ValueError, r"block_size=300 is out of range: it must be in the range 2\.\.256"),
-        (lambda m: training.evaluate(m, torch.ones(10)),
-         TypeError, r"ids must hold integer token ids, got a torch.float32 tensor"),
-        (lambda m: training.parallel_next_token_logits(m, torch.ones(1, 300, dtype=torch.long)),
-         ValueError, r"ids is 300 tokens long; the model's context window is 256 tokens"),
-        (lambda m: training.stepwise_next_token_logits(m, torch.tensor([[1.0, 2.0]])),
-         TypeError, r"ids must hold integer token ids"),
-        (lambda m: training.labelled_batch([[1, 2, 4096]], 0, model=m),
-         ValueError, r"sequence 0 must hold token ids 0\.\.4095; got 4096"),
-        (lambda m: training.labelled_batch([list(range(1, 300))], 0, model=m),
-         ValueError, r"the longest sequence is 299 tokens; the model's context window is 256"),
-        (lambda m: speculative.verify_greedy(m, [1, 2, 3], [4097]),
-         ValueError, r"proposed token=4097 is outside the vocabulary 0\.\.4095"),
-        (lambda m: speculative.verify_greedy(m, list(range(1, 256)), [1, 2]),
-         ValueError, r"ids and proposed hold 257 tokens; the model's context window is 256"),
+        (
+            lambda m: training.shifted_label_loss(
+                m(torch.tensor([[1, 2, 3]])).logits, torch.tensor([[1, 4101, 3]])
+            ),
+            ValueError,
+            r"labels holds token id 4101, outside the vocabulary 0\.\.4095",
+        ),
+        (
+            lambda m: training.shifted_label_loss(
+                m(torch.tensor([[1, 2]])).logits, torch.tensor([[1.0, 2.0]])
+            ),
+            TypeError,
+            r"labels must hold integer token ids",
+        ),
+        (
+            lambda m: training.evaluate(m, torch.tensor([1, 2, 5000] * 5)),
+            ValueError,
+            r"ids holds token id 5000, outside the vocabulary",
+        ),
+        (
+            lambda m: training.evaluate(m, torch.arange(600) % 50, block_size=300),
+            ValueError,
+            r"block_size=300 is out of range: it must be in the range 2\.\.256",
+        ),
+        (
+            lambda m: training.evaluate(m, torch.ones(10)),
+            TypeError,
+            r"ids must hold integer token ids, got a torch.float32 tensor",
+        ),
+        (
+            lambda m: training.parallel_next_token_logits(m, torch.ones(1, 300, dtype=torch.long)),
+            ValueError,
+            r"ids is 300 tokens long; the model's context window is 256 tokens",
+        ),
+        (
+            lambda m: training.stepwise_next_token_logits(m, torch.tensor([[1.0, 2.0]])),
+            TypeError,
+            r"ids must hold integer token ids",
+        ),
+        (
+            lambda m: training.labelled_batch([[1, 2, 4096]], 0, model=m),
+            ValueError,
+            r"sequence 0 must hold token ids 0\.\.4095; got 4096",
+        ),
+        (
+            lambda m: training.labelled_batch([list(range(1, 300))], 0, model=m),
+            ValueError,
+            r"the longest sequence is 299 tokens; the model's context window is 256",
+        ),
+        (
+            lambda m: speculative.verify_greedy(m, [1, 2, 3], [4097]),
+            ValueError,
+            r"proposed token=4097 is outside the vocabulary 0\.\.4095",
+        ),
+        (
+            lambda m: speculative.verify_greedy(m, list(range(1, 256)), [1, 2]),
+            ValueError,
+            r"ids and proposed hold 257 tokens; the model's context window is 256",
+        ),
     ],
-    ids=["loss-id", "loss-float", "eval-id", "eval-block", "eval-float", "parallel-long",
-         "stepwise-float", "batch-id", "batch-long", "verify-id", "verify-long"],
-)  # fmt: skip
+    ids=[
+        "loss-id",
+        "loss-float",
+        "eval-id",
+        "eval-block",
+        "eval-float",
+        "parallel-long",
+        "stepwise-float",
+        "batch-id",
+        "batch-long",
+        "verify-id",
+        "verify-long",
+    ],
+)
 def test_token_ids_outside_the_vocabulary_or_window(bundled, call, exc, match):
     model, _ = bundled
     with pytest.raises(exc, match=match):
@@ -144,11 +190,19 @@ def test_model_and_tokenizer_swapped(bundled, call):
 
 def test_numpy_scalars_are_good_numbers(bundled):
     model, tok = bundled
-    plain = generation.generate_stepwise(model, tok, "To be", 4, strategy="sample",
-                                         temperature=0.7, top_k=5, seed=1)  # fmt: skip
-    numpy = generation.generate_stepwise(model, tok, "To be", 4, strategy="sample",
-                                         temperature=np.float32(0.7), top_k=np.int64(5),
-                                         seed=np.int64(1))  # fmt: skip
+    plain = generation.generate_stepwise(
+        model, tok, "To be", 4, strategy="sample", temperature=0.7, top_k=5, seed=1
+    )
+    numpy = generation.generate_stepwise(
+        model,
+        tok,
+        "To be",
+        4,
+        strategy="sample",
+        temperature=np.float32(0.7),
+        top_k=np.int64(5),
+        seed=np.int64(1),
+    )
     assert numpy.new_ids == plain.new_ids
     settings = SamplingSettings("sample", np.float32(0.5), np.int64(5), np.float64(0.9))
     assert type(settings.temperature) is float and type(settings.top_k) is int

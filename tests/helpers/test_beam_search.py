@@ -121,12 +121,13 @@ def test_the_ending_rules_matter_on_the_bundled_model(bundled):
             beam_search(
                 model, ids, 3, 25, eos_token_id=newline, length_penalty=2.0, early_stopping=es
             ).new_ids
-        )  # fmt: skip
+        )
         for es in (False, True, "never")
     }
     assert len(lengths) >= 2
     greedy_line = library(model, ids, 30, eos_token_id=newline)
-    one = beam_search(model, ids, 1, 30, eos_token_id=newline, length_penalty=2.0,
-                      early_stopping="never")  # fmt: skip
+    one = beam_search(
+        model, ids, 1, 30, eos_token_id=newline, length_penalty=2.0, early_stopping="never"
+    )
     assert greedy_line[-1] == newline and len(one.new_ids) > len(greedy_line)
     assert beam_search(model, ids, 1, 30, eos_token_id=newline).new_ids == greedy_line

@@ -64,8 +64,9 @@ def test_property_cache_grows_by_one_position_per_step(tiny, seq_len, batch, hal
         model.to(torch.float32)
     b = 2 if half else 4
     assert cache.get_seq_length() == seq_len + 1
-    assert cache_tensor_bytes(cache) == kv_cache_bytes(model, seq_len + 1, batch_size=batch,
-                                                       bytes_per_value=b)  # fmt: skip
+    assert cache_tensor_bytes(cache) == kv_cache_bytes(
+        model, seq_len + 1, batch_size=batch, bytes_per_value=b
+    )
 
 
 def test_gpt2_124m_cache_from_its_config():
@@ -91,8 +92,9 @@ def test_step_flops_equal_torch_flop_counter(tiny, new_tokens, past_len):
     model, _ = tiny
     model.set_attn_implementation("eager")  # SDPA's attention is not seen by the counter
     try:
-        ids = torch.randint(0, 4096, (2, past_len + new_tokens),
-                            generator=torch.Generator().manual_seed(0))  # fmt: skip
+        ids = torch.randint(
+            0, 4096, (2, past_len + new_tokens), generator=torch.Generator().manual_seed(0)
+        )
         with torch.no_grad():
             cache = model(ids[:, :past_len], use_cache=True).cache if past_len else None
             with FlopCounterMode(display=False) as counter:
@@ -112,8 +114,9 @@ def test_step_cost_bytes_and_intensity(bundled):
     assert decode.kv_read_bytes == kv_cache_bytes(model, 100)
     d, f, V = s.n_embd, s.n_inner, s.vocab_size
     assert decode.activation_bytes == 4 * (s.n_layer * (12 * d + 2 * f) + d + V)  # one position
-    assert decode.bytes == (decode.weight_bytes + decode.kv_read_bytes + decode.kv_write_bytes
-                            + decode.activation_bytes)  # fmt: skip
+    assert decode.bytes == (
+        decode.weight_bytes + decode.kv_read_bytes + decode.kv_write_bytes + decode.activation_bytes
+    )
     assert decode.flops == matmul_flops_per_token(model) + 4 * s.n_layer * s.n_embd * 101
     assert decode.intensity < 1  # about 2 FLOPs per 4-byte weight: memory-bound
     prefill = step_cost(model, new_tokens=256)
@@ -154,10 +157,15 @@ def test_llama3_8b_shape_parameters_and_grouped_query_cache():
 
     s = LLAMA3_8B
     config = LlamaConfig(
-        hidden_size=s.n_embd, intermediate_size=s.n_inner, num_hidden_layers=s.n_layer,
-        num_attention_heads=s.n_head, num_key_value_heads=s.kv_heads, vocab_size=s.vocab_size,
-        max_position_embeddings=s.n_positions, tie_word_embeddings=False,
-    )  # fmt: skip
+        hidden_size=s.n_embd,
+        intermediate_size=s.n_inner,
+        num_hidden_layers=s.n_layer,
+        num_attention_heads=s.n_head,
+        num_key_value_heads=s.kv_heads,
+        vocab_size=s.vocab_size,
+        max_position_embeddings=s.n_positions,
+        tie_word_embeddings=False,
+    )
     with torch.device("meta"):
         model = LlamaForCausalLM(config)
     assert parameter_count(s) == sum(p.numel() for p in model.parameters()) == 8_030_261_248
@@ -172,8 +180,9 @@ def test_llama3_8b_shape_parameters_and_grouped_query_cache():
     with pytest.raises(ValueError, match="kv_heads"):
         kv_cache_bytes(gpt2, 1, kv_heads=13)
     # the FLOPs of one position, counted from the shape: 2 x (every weight but the token table)
-    assert matmul_flops_per_token(s) == 2 * (parameter_count(s) - s.vocab_size * s.n_embd
-                                             - (2 * s.n_layer + 1) * s.n_embd)  # fmt: skip
+    assert matmul_flops_per_token(s) == 2 * (
+        parameter_count(s) - s.vocab_size * s.n_embd - (2 * s.n_layer + 1) * s.n_embd
+    )
 
 
 def test_batching_against_the_ridge_point():

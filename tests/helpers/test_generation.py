@@ -103,8 +103,9 @@ def test_textbook_loop_equals_generate(bundled, prompt):
 def test_generate_stepwise_equals_generate(bundled, prompt, use_cache):
     model, tokenizer = bundled
     expected = hf_generate(model, tokenizer, prompt, N_NEW, do_sample=False)
-    trace = generate_stepwise(model, tokenizer, prompt, N_NEW, use_cache=use_cache,
-                              stop_at_eos=True)  # fmt: skip
+    trace = generate_stepwise(
+        model, tokenizer, prompt, N_NEW, use_cache=use_cache, stop_at_eos=True
+    )
     assert trace.ids == expected
     assert trace.text == tokenizer.decode(expected)
 
@@ -170,8 +171,16 @@ def test_sampled_stepwise_draws_what_generate_draws_from_the_same_seed(bundled, 
         torch.manual_seed(seed)
         hf_settings = {"top_k": None, **settings}  # transformers' top_k default would be 50
         expected = hf_generate(model, tokenizer, "and", N_NEW, do_sample=True, **hf_settings)
-        trace = generate_stepwise(model, tokenizer, "and", N_NEW, strategy="sample", seed=seed,
-                                  stop_at_eos=True, **settings)  # fmt: skip
+        trace = generate_stepwise(
+            model,
+            tokenizer,
+            "and",
+            N_NEW,
+            strategy="sample",
+            seed=seed,
+            stop_at_eos=True,
+            **settings,
+        )
         assert trace.ids == expected
 
 
@@ -180,9 +189,15 @@ def test_generate_samples_from_the_hand_filtered_distribution(bundled, settings)
     model, tokenizer = bundled
     enc = tokenizer("ROMEO:\n", return_tensors="pt")
     torch.manual_seed(1)
-    out = model.generate(**enc, max_new_tokens=10, do_sample=True, output_scores=True,
-                         return_dict_in_generate=True, pad_token_id=tokenizer.pad_token_id,
-                         **{"top_k": None, **settings})  # fmt: skip
+    out = model.generate(
+        **enc,
+        max_new_tokens=10,
+        do_sample=True,
+        output_scores=True,
+        return_dict_in_generate=True,
+        pad_token_id=tokenizer.pad_token_id,
+        **{"top_k": None, **settings},
+    )
     seq = out.sequences[0]
     n_prompt = enc["input_ids"].size(1)
     for step, scores in enumerate(out.scores):
@@ -364,8 +379,9 @@ def test_forcing_step_k_changes_every_later_step_and_no_earlier_one(bundled, k, 
     n = 10
     base = generate_stepwise(model, tokenizer, "and", n, n_top=5, use_cache=use_cache)
     other = next(c[0] for c in base.steps[k].top if c[0] != base.new_ids[k])  # the runner-up
-    forced = generate_stepwise(model, tokenizer, "and", n, n_top=5, use_cache=use_cache,
-                               forced={k: other})  # fmt: skip
+    forced = generate_stepwise(
+        model, tokenizer, "and", n, n_top=5, use_cache=use_cache, forced={k: other}
+    )
     assert forced.new_ids[:k] == base.new_ids[:k]
     assert forced.steps[:k] == base.steps[:k]  # identical, probabilities included
     assert forced.steps[k].top == base.steps[k].top  # step k's distribution was computed before
@@ -419,9 +435,15 @@ def test_crop_slides_the_window_and_forgets_the_start(tiny, use_cache):
             assert s.context_len == s.tokens_fed == window
         ids = ids + [s.token_id]
     # change the first prompt token, replay the same continuation: only pre-slide steps notice
-    other = generate_stepwise(model, tokenizer, words(28, first="but"), 10,
-                              crop=True, use_cache=use_cache,
-                              forced=dict(enumerate(trace.new_ids)))  # fmt: skip
+    other = generate_stepwise(
+        model,
+        tokenizer,
+        words(28, first="but"),
+        10,
+        crop=True,
+        use_cache=use_cache,
+        forced=dict(enumerate(trace.new_ids)),
+    )
     for j, (a, b) in enumerate(zip(trace.steps, other.steps, strict=True)):
         sees_the_start = len(trace.prompt_ids) + j <= window
         assert (a.top != b.top) == sees_the_start, j
@@ -715,8 +737,9 @@ def test_stepwise_cached_equals_uncached(bundled, prompt):
     uncached = generate_stepwise(model, tok, prompt, 25, use_cache=False)
     assert cached.new_ids == uncached.new_ids
     assert len(cached.new_ids) == 25
-    assert [s.prob for s in cached.steps] == pytest.approx([s.prob for s in uncached.steps],
-                                                           abs=1e-5)  # fmt: skip
+    assert [s.prob for s in cached.steps] == pytest.approx(
+        [s.prob for s in uncached.steps], abs=1e-5
+    )
 
 
 @pytest.mark.parametrize("prompt", CACHE_PROMPTS)
@@ -729,8 +752,13 @@ def test_greedy_decode_cached_equals_uncached_and_generate(bundled, prompt):
     assert torch.allclose(cached.logits, uncached.logits, atol=1e-4)
     assert cached.positions == [ids.size(1)] + [1] * 29
     assert uncached.positions == [ids.size(1) + i for i in range(30)]
-    ref = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=30,
-                         do_sample=False, pad_token_id=tok.eos_token_id)  # fmt: skip
+    ref = model.generate(
+        ids,
+        attention_mask=torch.ones_like(ids),
+        max_new_tokens=30,
+        do_sample=False,
+        pad_token_id=tok.eos_token_id,
+    )
     assert ref[0, ids.size(1) :].tolist() == cached.new_ids
     trace = generate_stepwise(model, tok, prompt, 30, use_cache=True)
     assert trace.new_ids == cached.new_ids
@@ -745,8 +773,13 @@ def test_prompt_that_fills_the_context_window(bundled):
     uncached = greedy_decode(model, ids, 1, use_cache=False)
     assert cached.new_ids == uncached.new_ids
     assert torch.allclose(cached.logits, uncached.logits, atol=1e-4)
-    ref = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=1,
-                         do_sample=False, pad_token_id=tok.eos_token_id)  # fmt: skip
+    ref = model.generate(
+        ids,
+        attention_mask=torch.ones_like(ids),
+        max_new_tokens=1,
+        do_sample=False,
+        pad_token_id=tok.eos_token_id,
+    )
     assert ref[0, -1:].tolist() == cached.new_ids
     # a longer text is cropped to its last 256 tokens, as nanoGPT does
     two = greedy_decode(model, ids, 2, use_cache=False)

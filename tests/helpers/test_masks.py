@@ -163,10 +163,14 @@ def test_hand_attention_matches_the_model(eager, prompt):
 
 @pytest.mark.parametrize(
     "switches",
-    [{}, {"scale_attn_by_inverse_layer_idx": True}, {"scale_attn_weights": False},
-     {"reorder_and_upcast_attn": True}],
+    [
+        {},
+        {"scale_attn_by_inverse_layer_idx": True},
+        {"scale_attn_weights": False},
+        {"reorder_and_upcast_attn": True},
+    ],
     ids=["GPT-2", "scaled by 1/(layer + 1)", "unscaled", "reordered and upcast"],
-)  # fmt: skip
+)
 def test_hand_attention_follows_the_configs_scaling(switches):
     """hand_attention == the model's own attention for every scaling a GPT-2 config can ask for
     (load_model refuses the first two for the notebooks, whose own hand-written code assumes
@@ -176,8 +180,9 @@ def test_hand_attention_follows_the_configs_scaling(switches):
     from helpers.models import tiny_gpt2_config
 
     torch.manual_seed(0)
-    config = tiny_gpt2_config(64, n_layer=3, n_head=2, n_embd=16, n_positions=16,
-                              attn_implementation="eager", **switches)  # fmt: skip
+    config = tiny_gpt2_config(
+        64, n_layer=3, n_head=2, n_embd=16, n_positions=16, attn_implementation="eager", **switches
+    )
     model = GPT2LMHeadModel(config).eval()
     ids = torch.randint(0, 64, (1, 9), generator=torch.Generator().manual_seed(1))
     weights = attention_weights(model, ids)  # (L, 1, H, T, T)

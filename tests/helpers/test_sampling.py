@@ -37,12 +37,17 @@ def test_filters_equal_transformers_processors(request, prompt, which):
 
 def test_generate_applies_the_penalty_first_and_min_p_last(bundled):
     model, _ = bundled
-    config = GenerationConfig(do_sample=True, temperature=0.8, top_k=50, top_p=0.95, min_p=0.05,
-                              repetition_penalty=1.3)  # fmt: skip
+    config = GenerationConfig(
+        do_sample=True, temperature=0.8, top_k=50, top_p=0.95, min_p=0.05, repetition_penalty=1.3
+    )
     chain = model._get_logits_processor(generation_config=config, input_ids_seq_length=3)
     assert [type(p).__name__ for p in chain] == [
-        "RepetitionPenaltyLogitsProcessor", "TemperatureLogitsWarper", "TopKLogitsWarper",
-        "TopPLogitsWarper", "MinPLogitsWarper"]  # fmt: skip
+        "RepetitionPenaltyLogitsProcessor",
+        "TemperatureLogitsWarper",
+        "TopKLogitsWarper",
+        "TopPLogitsWarper",
+        "MinPLogitsWarper",
+    ]
 
 
 @pytest.mark.parametrize("which", ["bundled", "tiny"])
@@ -51,8 +56,16 @@ def test_the_chain_by_hand_reproduces_generates_samples(request, which):
     prompt = "First Citizen:\n"
     ids = tok(prompt)["input_ids"]
     torch.manual_seed(7)
-    out = model.generate(torch.tensor([ids]), max_new_tokens=20, do_sample=True, temperature=0.8,
-                         min_p=0.05, repetition_penalty=1.3, top_k=None, top_p=None)  # fmt: skip
+    out = model.generate(
+        torch.tensor([ids]),
+        max_new_tokens=20,
+        do_sample=True,
+        temperature=0.8,
+        min_p=0.05,
+        repetition_penalty=1.3,
+        top_k=None,
+        top_p=None,
+    )
     torch.manual_seed(7)
     new = []
     for _ in range(20):

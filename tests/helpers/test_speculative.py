@@ -52,8 +52,10 @@ def test_speculative_equals_greedy_for_every_k(bundled, draft, prompt):
 
 def test_the_draft_saves_model_passes(bundled, draft):
     model, tokenizer = bundled
-    passes = [speculative_greedy(model, tokenizer, p, 40, draft=draft, k=4).forward_passes
-              for p in PROMPTS]  # fmt: skip
+    passes = [
+        speculative_greedy(model, tokenizer, p, 40, draft=draft, k=4).forward_passes
+        for p in PROMPTS
+    ]
     assert sum(passes) < 40 * len(PROMPTS)  # plain greedy: one pass per token
 
 
@@ -88,8 +90,9 @@ def test_a_useless_draft_still_gives_greedy_output(tiny):
 WORDS = ["the", " king", " O", ",", "\n", "ROMEO:", " love", " 生", " and", " thee", "!"]
 
 
-@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=6), st.integers(1, 6),
-       st.integers(0, 14))  # fmt: skip
+@given(
+    st.lists(st.sampled_from(WORDS), min_size=1, max_size=6), st.integers(1, 6), st.integers(0, 14)
+)
 def test_equal_to_greedy_for_any_prompt_and_k(tiny, words, k, n_new):
     model, tokenizer = tiny
     prompt = "".join(words)
@@ -146,8 +149,14 @@ def test_crop_cache_keeps_exactly_the_prefix(bundled):
 
 
 # --------------------------------------------------------------------------- the lookup draft
-NB06_PROMPTS = ["ROMEO:\nBut soft, what light", "KING:\nMy", "First Citizen:\nWe are",
-                "To be, or not to be", "O", "生存还是毁灭"]  # fmt: skip
+NB06_PROMPTS = [
+    "ROMEO:\nBut soft, what light",
+    "KING:\nMy",
+    "First Citizen:\nWe are",
+    "To be, or not to be",
+    "O",
+    "生存还是毁灭",
+]
 
 
 def test_lookup_draft_gives_greedy_output_in_fewer_passes_than_the_table(bundled, draft):
@@ -159,8 +168,9 @@ def test_lookup_draft_gives_greedy_output_in_fewer_passes_than_the_table(bundled
     for k in range(1, 7):
         passes = {}
         for name, d in [("lookup", lookup), ("n-gram", draft)]:
-            results = {p: speculative_greedy(model, tokenizer, p, 40, draft=d, k=k)
-                       for p in NB06_PROMPTS}  # fmt: skip
+            results = {
+                p: speculative_greedy(model, tokenizer, p, 40, draft=d, k=k) for p in NB06_PROMPTS
+            }
             assert all(r.new_ids == expected[p] for p, r in results.items()), (name, k)
             passes[name] = sum(r.forward_passes for r in results.values())
         assert passes["lookup"] < passes["n-gram"], k
@@ -178,10 +188,12 @@ def test_the_tables_later_guesses_fail_and_the_formula_bounds_it(bundled, draft)
 
 
 def test_acceptance_by_position_counts_only_the_rounds_that_judged_a_guess():
-    rounds = [Round(0, 5, [1, 2, 3], 3, 9),  # all three accepted
-              Round(1, 9, [1, 2, 3], 1, 9),  # 1st accepted, 2nd rejected: 3rd never judged
-              Round(2, 11, [1, 2, 3], 0, 9),  # 1st rejected
-              Round(3, 12, [1], 1, 9)]  # fmt: skip
+    rounds = [
+        Round(0, 5, [1, 2, 3], 3, 9),  # all three accepted
+        Round(1, 9, [1, 2, 3], 1, 9),  # 1st accepted, 2nd rejected: 3rd never judged
+        Round(2, 11, [1, 2, 3], 0, 9),  # 1st rejected
+        Round(3, 12, [1], 1, 9),
+    ]
     assert acceptance_by_position(rounds) == [3 / 4, 1 / 2, 1.0]
     assert acceptance_by_position([]) == []
 
@@ -247,9 +259,14 @@ def test_draft_must_have_propose(bundled):
         speculative_greedy(model, tokenizer, "O", 5, draft="ngram", k=2)
 
 
-@pytest.mark.parametrize("p,msg", [(torch.tensor([0.5, 0.6]), "sums to 1.1"),
-                                   (torch.tensor([1.5, -0.5]), ">= 0"),
-                                   (torch.ones(2, 2) / 4, "1-D")])  # fmt: skip
+@pytest.mark.parametrize(
+    "p,msg",
+    [
+        (torch.tensor([0.5, 0.6]), "sums to 1.1"),
+        (torch.tensor([1.5, -0.5]), ">= 0"),
+        (torch.ones(2, 2) / 4, "1-D"),
+    ],
+)
 def test_rule_rejects_bad_distributions(p, msg):
     with pytest.raises(ValueError, match=msg):
         rule_distribution(p, torch.tensor([0.5, 0.5]))
@@ -330,8 +347,11 @@ def _bigram_pair(vocab_size=5, seed=1):
 
 
 def _sampling_twice(p_at, vocab_size):
-    return {(a, b): float(p_at([])[a] * p_at([a])[b]) for a in range(vocab_size)
-            for b in range(vocab_size)}  # fmt: skip
+    return {
+        (a, b): float(p_at([])[a] * p_at([a])[b])
+        for a in range(vocab_size)
+        for b in range(vocab_size)
+    }
 
 
 @pytest.mark.parametrize("k", [1, 2, 3])
@@ -344,8 +364,9 @@ def test_first_two_tokens_of_speculative_sampling_are_the_model_sampled_twice(k)
     three = first_tokens_distribution(p_at, q_at, [], k, n=3)  # and a third token, for k = 1..3
     assert all(
         three.get((a, b, c), 0.0) == pytest.approx(pab * float(p_at([b])[c]), abs=1e-12)
-        for (a, b), pab in target.items() for c in range(5)
-    )  # fmt: skip
+        for (a, b), pab in target.items()
+        for c in range(5)
+    )
 
 
 def test_any_draft_gives_the_model_but_the_draft_alone_does_not():

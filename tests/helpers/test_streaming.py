@@ -76,8 +76,10 @@ def test_a_tokenizer_that_is_not_byte_level_re_decodes():
     assert token_bytes(Words(), 1) is None
 
 
-@pytest.mark.parametrize("bad, exc", [(-1, ValueError), (10**6, ValueError), (4096, ValueError),
-                                      (2.0, TypeError), ("7", TypeError)])  # fmt: skip
+@pytest.mark.parametrize(
+    "bad, exc",
+    [(-1, ValueError), (10**6, ValueError), (4096, ValueError), (2.0, TypeError), ("7", TypeError)],
+)
 def test_token_bytes_names_an_id_outside_the_vocabulary(bundled, bad, exc):
     _, tok = bundled
     with pytest.raises(exc, match="token_id"):

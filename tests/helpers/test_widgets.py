@@ -478,8 +478,11 @@ def test_probabilities_keep_their_significant_digits_and_undo_says_what(stepper)
     from helpers.stepper_view import fmt_prob
 
     assert [fmt_prob(p) for p in (0.1234, 0.001, 0.00004567, 0.0)] == [
-        "0.1234", "0.0010", "4.6e-05", "0.0000",
-    ]  # fmt: skip
+        "0.1234",
+        "0.0010",
+        "4.6e-05",
+        "0.0000",
+    ]
     stepper.set_settings(strategy="sample", temperature=0.8, top_k=5, seed=7)
     stepper.step()
     assert "after the filters" in stepper.status  # the probability the draw used

@@ -94,13 +94,22 @@ def layout(fig: go.Figure, title: str = "", height: int = 420, **kw) -> go.Figur
     """The course's layout for ``fig``: its title, the template, the projector font, ``height``
     and the margins, plus anything figure-specific in ``kw`` (axis titles, a slider...). Every
     builder here, and the stepper's figure, lays out through this one function."""
-    fig.update_layout(title=title, template=TEMPLATE, font=FONT, height=height, margin=MARGIN,
-                      **kw)  # fmt: skip
+    fig.update_layout(title=title, template=TEMPLATE, font=FONT, height=height, margin=MARGIN, **kw)
     return fig
 
 
-def bar(labels, values, *, title="", xaxis="", yaxis="probability", colors=None, hover=None,
-        height=420, digits=DIGITS) -> go.Figure:  # fmt: skip
+def bar(
+    labels,
+    values,
+    *,
+    title="",
+    xaxis="",
+    yaxis="probability",
+    colors=None,
+    hover=None,
+    height=420,
+    digits=DIGITS,
+) -> go.Figure:
     """A vertical bar chart of ``values`` per label (e.g. the top next-token candidates)."""
     vals = rounded(values, digits)
     x = unique_labels(list(labels))
@@ -115,15 +124,28 @@ def bar(labels, values, *, title="", xaxis="", yaxis="probability", colors=None,
             textposition="outside",
             hovertext=hover,
             hoverinfo="text" if hover else None,
-        )  # fmt: skip
+        )
     )
     fig = layout(fig, title, height, xaxis_title=xaxis, yaxis_title=yaxis)
     return fig.update_xaxes(**all_ticks(x))
 
 
-def heatmap(z, *, x=None, y=None, title="", xaxis="", yaxis="", colorscale="Blues",
-            zmin=None, zmax=None, text=None, height=480, digits=DIGITS,
-            reversed_y=True) -> go.Figure:  # fmt: skip
+def heatmap(
+    z,
+    *,
+    x=None,
+    y=None,
+    title="",
+    xaxis="",
+    yaxis="",
+    colorscale="Blues",
+    zmin=None,
+    zmax=None,
+    text=None,
+    height=480,
+    digits=DIGITS,
+    reversed_y=True,
+) -> go.Figure:
     """A heatmap of the 2-D ``z`` (row i = y[i]); ``text`` is written in each cell if given."""
     fig = go.Figure(
         go.Heatmap(
@@ -135,7 +157,7 @@ def heatmap(z, *, x=None, y=None, title="", xaxis="", yaxis="", colorscale="Blue
             zmax=zmax,
             text=text,
             texttemplate="%{text}" if text else None,
-        )  # fmt: skip
+        )
     )
     fig = layout(fig, title, height, xaxis_title=xaxis, yaxis_title=yaxis)
     if x:
@@ -147,8 +169,18 @@ def heatmap(z, *, x=None, y=None, title="", xaxis="", yaxis="", colorscale="Blue
     return fig
 
 
-def lines(x, series: dict, *, title="", xaxis="", yaxis="", height=420, mode="lines+markers",
-          log_y=False, digits=DIGITS) -> go.Figure:  # fmt: skip
+def lines(
+    x,
+    series: dict,
+    *,
+    title="",
+    xaxis="",
+    yaxis="",
+    height=420,
+    mode="lines+markers",
+    log_y=False,
+    digits=DIGITS,
+) -> go.Figure:
     """One line per entry of ``series`` (name -> y values) over the shared ``x``."""
     xs = rounded(x, digits)
     for name, ys in series.items():
@@ -183,19 +215,44 @@ def attention_figure(weights, tokens, *, digits: int = 3, title: str = "") -> go
     fig = go.Figure()
     for layer, head in pairs:
         first = (layer, head) == (0, 0)
-        fig.add_trace(go.Heatmap(z=rounded(weights[layer, head], digits), x=labels, y=labels,
-                                 zmin=0, zmax=1, colorscale="Blues", visible=first,
-                                 name=f"layer {layer}, head {head}"))  # fmt: skip
+        fig.add_trace(
+            go.Heatmap(
+                z=rounded(weights[layer, head], digits),
+                x=labels,
+                y=labels,
+                zmin=0,
+                zmax=1,
+                colorscale="Blues",
+                visible=first,
+                name=f"layer {layer}, head {head}",
+            )
+        )
     steps = [  # step i shows trace i only, and names it in the title
-        {"label": f"{layer}.{head}", "method": "update",  # short: 16 labels must all fit
-         "args": [{"visible": [j == i for j in range(len(pairs))]},
-                  {"title.text": f"{title} layer {layer}, head {head}".strip()}]}
+        {
+            "label": f"{layer}.{head}",
+            "method": "update",  # short: 16 labels must all fit
+            "args": [
+                {"visible": [j == i for j in range(len(pairs))]},
+                {"title.text": f"{title} layer {layer}, head {head}".strip()},
+            ],
+        }
         for i, (layer, head) in enumerate(pairs)
-    ]  # fmt: skip
-    fig = layout(fig, f"{title} layer 0, head 0".strip(), 620,
-                 xaxis_title="key: the token looked at", yaxis_title="query: the token looking",
-                 sliders=[{"steps": steps, "currentvalue": {"prefix": "showing layer.head "},
-                           "pad": {"t": 60}, "font": {"size": 12}}])  # fmt: skip
+    ]
+    fig = layout(
+        fig,
+        f"{title} layer 0, head 0".strip(),
+        620,
+        xaxis_title="key: the token looked at",
+        yaxis_title="query: the token looking",
+        sliders=[
+            {
+                "steps": steps,
+                "currentvalue": {"prefix": "showing layer.head "},
+                "pad": {"t": 60},
+                "font": {"size": 12},
+            }
+        ],
+    )
     fig.update_xaxes(**all_ticks(labels)).update_yaxes(**all_ticks(labels))
     return fig.update_yaxes(autorange="reversed")  # row 0 at the top, like a matrix
 
@@ -253,8 +310,11 @@ def figure_alt(figure) -> str:
     text += f" A{'n' if what[0] in 'aeiou' else ''} {what}"
     if axes:
         text += " (" + "; ".join(axes) + ")"
-    panels = [_plain(a.get("text", "")) for a in layout.get("annotations", [])
-              if a.get("xref") == a.get("yref") == "paper" and a.get("text")]  # fmt: skip
+    panels = [
+        _plain(a.get("text", ""))
+        for a in layout.get("annotations", [])
+        if a.get("xref") == a.get("yref") == "paper" and a.get("text")
+    ]
     if kinds and len(panels) > 1:
         text += ", in panels: " + "; ".join(panels)
     if layout.get("sliders"):

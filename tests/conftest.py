@@ -37,3 +37,18 @@ def draft(bundled):
     from helpers.drafts import draft_for
 
     return draft_for(bundled[1])
+
+
+@pytest.fixture(scope="session")
+def eager():
+    """The bundled model with eager attention (returns attention weights)."""
+    return load_model(None, "cpu", attn_implementation="eager")
+
+
+@pytest.fixture
+def stepper(bundled):
+    """A fresh decoding widget on the bundled model, at the prompt of notebook 02."""
+    from helpers.widgets import DecodingStepper
+
+    model, tok = bundled
+    return DecodingStepper(model, tok, "To be, or not to be")

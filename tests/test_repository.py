@@ -312,3 +312,16 @@ def test_one_formatting_rule_and_no_exceptions_to_it():
     texts = {p.name: p.read_text(encoding="utf-8") for p in sources}
     offenders = [name for name, text in texts.items() if any(m in text for m in markers)]
     assert not offenders, f"{offenders} opt out of ruff format line by line"
+
+
+def test_every_lesson_module_has_its_own_test_file():
+    """tests/ mirrors the wings: tests/helpers/test_<module>.py for each module of helpers/,
+    tests/course/test_<module>.py for each command of course/."""
+    for package in ("helpers", "course"):
+        modules = {
+            p.stem.lstrip("_") for p in (ROOT / package).glob("*.py") if p.stem != "__init__"
+        }
+        tests = {p.stem.removeprefix("test_") for p in (ROOT / "tests" / package).glob("test_*.py")}
+        assert modules - tests == set(), (
+            f"{package}/ modules without tests/{package}/test_<name>.py"
+        )

@@ -7,9 +7,13 @@ import nbformat
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
+import torch
 
 from helpers import plots, setup_notebook
-from helpers.plots import bar, figure_alt, lines
+from helpers.attention import (
+    attention_weights,
+)
+from helpers.plots import attention_figure, bar, figure_alt, lines
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +28,6 @@ def test_one_colour_blind_safe_palette_for_every_figure():
 
 def every_figure():
     """One figure from every builder of the course: plots' own and the stepper's."""
-    import torch
 
     from helpers.sampling import Candidate, SamplingSettings
     from helpers.stepper_view import candidates_figure
@@ -116,3 +119,19 @@ def test_every_colour_comes_from_the_palette_or_is_a_grey():
             continue  # the palette itself
         stray = {c for c in _hex_colours(text) if c not in allowed and not _is_grey(c)}
         assert not stray, f"{name} uses colours outside helpers.plots.PALETTE: {sorted(stray)}"
+
+
+# --------------------------------------------------------------------------- the figure
+def test_attention_figure_has_one_heatmap_per_layer_and_head(eager):
+    model, tok = eager
+    ids = tok("To be, or not", return_tensors="pt")["input_ids"]
+    w = attention_weights(model, ids)[:, 0]  # (L, H, T, T)
+    fig = attention_figure(w, tok.convert_ids_to_tokens(ids[0]))
+    L, H = model.config.n_layer, model.config.n_head
+    assert len(fig.data) == L * H
+    assert [t.visible for t in fig.data] == [True] + [False] * (L * H - 1)
+    steps = fig.layout.sliders[0].steps
+    assert len(steps) == L * H
+    assert steps[5].args[0]["visible"] == [i == 5 for i in range(L * H)]
+    z = fig.data[5].z
+    assert isinstance(z, tuple) and all(round(v, 3) == v for row in z for v in row)

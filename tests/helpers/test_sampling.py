@@ -1,5 +1,7 @@
 """helpers.sampling's min-p and repetition penalty == transformers' processors; generate's order."""
 
+import math
+
 import pytest
 import torch
 from transformers import GenerationConfig
@@ -9,7 +11,15 @@ from transformers.generation.logits_process import (
 )
 
 from helpers.generation import generate_stepwise
-from helpers.sampling import apply_temperature, min_p_filter, repetition_penalty
+from helpers.sampling import (
+    SamplingSettings,
+    apply_temperature,
+    candidate_table,
+    filter_logits,
+    min_p_filter,
+    repetition_penalty,
+)
+from helpers.stepping import DecodingState
 
 PROMPTS = ["First Citizen:\n", "ROMEO:\nBut soft, what light", "模型", "O"]
 
@@ -119,3 +129,63 @@ def test_the_penalty_refuses_ids_outside_the_vocabulary():
         repetition_penalty(torch.zeros(5), [7], 1.3)
     with pytest.raises(ValueError, match="ids"):
         repetition_penalty(torch.zeros(5), [], 1.3)
+
+
+# --------------------------------------------------------------------------- candidates
+@pytest.mark.parametrize(
+    "s",
+    [
+        SamplingSettings(),
+        SamplingSettings("sample", temperature=0.7, top_k=3),
+        SamplingSettings("sample", temperature=1.5, top_p=0.3),
+        SamplingSettings("sample", top_k=5, top_p=0.5),
+    ],
+)
+def test_candidate_table_matches_filter_logits(bundled, s):
+    model, tok = bundled
+    state = DecodingState.start(tok, "To be, or not to be", s, model)
+    logits = state.logits(model)
+    cands = candidate_table(logits, tok, s, n=8)
+    expected = filter_logits(logits, s.temperature, s.top_k, s.top_p).softmax(-1)
+    probs = logits.softmax(-1)
+    assert cands[0].token_id == int(torch.argmax(logits))
+    assert [c.prob for c in cands] == sorted((c.prob for c in cands), reverse=True)
+    for rank, c in enumerate(cands):
+        assert c.prob == pytest.approx(float(probs[c.token_id]), abs=1e-7)
+        assert c.filtered == pytest.approx(float(expected[c.token_id]), abs=1e-7)
+        assert (c.filtered == 0) == bool(c.cut)
+        if s.top_k is not None and rank >= s.top_k:
+            assert c.cut == "top-k"
+        assert c.text == tok.decode([c.token_id])
+    cut = [bool(c.cut) for c in cands]
+    assert cut == sorted(cut), "the filters cut the tail of the ranking, never the head"
+
+
+def test_top_p_cut_is_named(bundled):
+    model, tok = bundled
+    logits = DecodingState.start(tok, "ROMEO:").logits(model)
+    top = logits.softmax(-1).topk(2).values.tolist()
+    s = SamplingSettings("sample", top_p=top[0] + top[1] / 2)  # reached by the second token
+    cands = candidate_table(logits, tok, s)
+    assert [c.cut for c in cands] == ["", ""] + ["top-p"] * 6
+
+
+def test_candidate_table_rejects_bad_n(bundled):
+    model, tok = bundled
+    logits = DecodingState.start(tok, "ROMEO:").logits(model)
+    with pytest.raises(ValueError, match=r"n=0 is out of range: it must be in the range 1\.\.4096"):
+        candidate_table(logits, tok, SamplingSettings(), n=0)
+    with pytest.raises(TypeError, match="n must be an int"):
+        candidate_table(logits, tok, SamplingSettings(), n=2.5)
+
+
+def test_top_p_keeps_more_tokens_at_higher_temperature(bundled):
+    """Notebook 02, exercise 3 (a flatter distribution needs more tokens to reach p)."""
+    model, tok = bundled
+    for prompt in PROMPTS:
+        logits = DecodingState.start(tok, prompt).logits(model)
+        kept = [
+            int((filter_logits(logits, t, None, 0.9) > -math.inf).sum())
+            for t in (0.3, 0.5, 1.0, 1.5, 2.0)
+        ]
+        assert kept == sorted(kept) and kept[0] < kept[-1], (prompt, kept)

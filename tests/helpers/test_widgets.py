@@ -7,11 +7,10 @@ through ``.value`` (fires the observers), then we read what the widget shows.
 import html
 import math
 import re
-from dataclasses import replace
 
 import pytest
 import torch
-from hypothesis import example, given, settings
+from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -23,103 +22,15 @@ from hypothesis.stateful import (
 
 from helpers.generation import generate_stepwise
 from helpers.plots import show_token
-from helpers.sampling import SamplingSettings, candidate_table, filter_logits
-from helpers.stepper_view import SNAPSHOT_NOTE, candidates_figure, state_html
-from helpers.stepping import DecodingState, token_pieces
+from helpers.sampling import SamplingSettings
 from helpers.widgets import DecodingStepper
+from tests._html import plain
 
 PROMPTS = ["To be, or not to be", "ROMEO:", "我爱你", "The"]
 
 
-def plain(fragment: str) -> str:
-    """The text of an HTML fragment (tags dropped, entities decoded)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
-
-
 def shown_steps(stepper) -> int:
     return int(re.search(r'class="dw-steps">(\d+)<', stepper.stats_view.value).group(1))
-
-
-# --------------------------------------------------------------------------- candidates
-@pytest.mark.parametrize(
-    "s",
-    [
-        SamplingSettings(),
-        SamplingSettings("sample", temperature=0.7, top_k=3),
-        SamplingSettings("sample", temperature=1.5, top_p=0.3),
-        SamplingSettings("sample", top_k=5, top_p=0.5),
-    ],
-)
-def test_candidate_table_matches_filter_logits(bundled, s):
-    model, tok = bundled
-    state = DecodingState.start(tok, "To be, or not to be", s, model)
-    logits = state.logits(model)
-    cands = candidate_table(logits, tok, s, n=8)
-    expected = filter_logits(logits, s.temperature, s.top_k, s.top_p).softmax(-1)
-    probs = logits.softmax(-1)
-    assert cands[0].token_id == int(torch.argmax(logits))
-    assert [c.prob for c in cands] == sorted((c.prob for c in cands), reverse=True)
-    for rank, c in enumerate(cands):
-        assert c.prob == pytest.approx(float(probs[c.token_id]), abs=1e-7)
-        assert c.filtered == pytest.approx(float(expected[c.token_id]), abs=1e-7)
-        assert (c.filtered == 0) == bool(c.cut)
-        if s.top_k is not None and rank >= s.top_k:
-            assert c.cut == "top-k"
-        assert c.text == tok.decode([c.token_id])
-    cut = [bool(c.cut) for c in cands]
-    assert cut == sorted(cut), "the filters cut the tail of the ranking, never the head"
-
-
-def test_top_p_cut_is_named(bundled):
-    model, tok = bundled
-    logits = DecodingState.start(tok, "ROMEO:").logits(model)
-    top = logits.softmax(-1).topk(2).values.tolist()
-    s = SamplingSettings("sample", top_p=top[0] + top[1] / 2)  # reached by the second token
-    cands = candidate_table(logits, tok, s)
-    assert [c.cut for c in cands] == ["", ""] + ["top-p"] * 6
-
-
-def test_candidate_table_rejects_bad_n(bundled):
-    model, tok = bundled
-    logits = DecodingState.start(tok, "ROMEO:").logits(model)
-    with pytest.raises(ValueError, match=r"n=0 is out of range: it must be in the range 1\.\.4096"):
-        candidate_table(logits, tok, SamplingSettings(), n=0)
-    with pytest.raises(TypeError, match="n must be an int"):
-        candidate_table(logits, tok, SamplingSettings(), n=2.5)
-
-
-# --------------------------------------------------------------------------- text pieces
-@settings(max_examples=80)
-@given(ids=st.lists(st.integers(0, 4095), max_size=12), prompt=st.sampled_from(PROMPTS))
-@example(ids=[127, 127], prompt=PROMPTS[0])  # two UTF-8 lead bytes (0xC2): two replacement chars
-def test_pieces_join_to_the_decoded_text(bundled, ids, prompt):
-    _, tok = bundled
-    start = DecodingState.start(tok, prompt)
-    state = replace(start, generated=tuple(ids), probs=tuple(0.5 for _ in ids))
-    pieces = token_pieces(state, tok)
-    assert "".join(p.text for p in pieces) == tok.decode(ids)
-    assert state.text(tok) == prompt + tok.decode(ids)  # text == prompt + chosen tokens
-    assert sum((p.ids for p in pieces), ()) == tuple(ids)
-    assert [p.first_step for p in pieces] == [
-        sum(len(q.ids) for q in pieces[:k]) for k in range(len(pieces))
-    ]
-
-
-def test_a_chinese_character_split_over_tokens_is_one_piece(bundled):
-    _, tok = bundled
-    ids = tok("爱")["input_ids"]
-    assert len(ids) >= 2
-    start = DecodingState.start(tok, "我")
-    state = replace(start, generated=tuple(ids), probs=tuple(0.25 for _ in ids))
-    (piece,) = token_pieces(state, tok)
-    assert piece.text == "爱" and piece.ids == tuple(ids)
-
-
-# --------------------------------------------------------------------------- the widget
-@pytest.fixture
-def stepper(bundled):
-    model, tok = bundled
-    return DecodingStepper(model, tok, "To be, or not to be")
 
 
 def test_initial_view(stepper):
@@ -325,34 +236,6 @@ def test_forcing_the_runner_up_changes_every_later_step(bundled, prompt):
     assert all(a != b for a, b in zip(forced.state.probs[1:], greedy.state.probs[1:], strict=True))
 
 
-def test_greedy_is_not_always_the_most_likely_sequence(bundled):
-    """Notebook 02, exercise 2: a less likely first token can lead to a likelier 5-token text."""
-    model, tok = bundled
-    greedy_wins = []
-    for prompt in ["ROMEO:\n", "KING:\nMy", "To be, or not to be"]:
-        start = DecodingState.start(tok, prompt)
-        scores = []
-        for first in torch.topk(start.logits(model), 5).indices.tolist():
-            s = start.force(model, first)
-            for _ in range(4):
-                s = s.step(model)
-            scores.append(s.log_prob)
-        greedy_wins.append(scores.index(max(scores)) == 0)
-    assert not all(greedy_wins)
-
-
-def test_top_p_keeps_more_tokens_at_higher_temperature(bundled):
-    """Notebook 02, exercise 3 (a flatter distribution needs more tokens to reach p)."""
-    model, tok = bundled
-    for prompt in PROMPTS:
-        logits = DecodingState.start(tok, prompt).logits(model)
-        kept = [
-            int((filter_logits(logits, t, None, 0.9) > -math.inf).sum())
-            for t in (0.3, 0.5, 1.0, 1.5, 2.0)
-        ]
-        assert kept == sorted(kept) and kept[0] < kept[-1], (prompt, kept)
-
-
 def test_the_window_is_the_number_of_position_embeddings(bundled):
     model, tok = bundled
     assert model.transformer.wpe.num_embeddings == 256 == DecodingStepper(model, tok, "A").window
@@ -448,32 +331,6 @@ def test_constructor_rejects_bad_arguments(bundled):
         DecodingStepper(model, tok, "ROMEO:", settings={"strategy": "greedy"})
 
 
-# --------------------------------------------------------------------------- static rendering
-def test_static_rendering_shows_the_same_state(stepper):
-    stepper.run(3)
-    stepper.strategy.value = "sample"
-    stepper.top_k.value = 4
-    page = stepper.static_html()
-    assert stepper.text_view.value in page and stepper.stats_view.value in page
-    assert page == SNAPSHOT_NOTE + state_html(
-        stepper.state, stepper.tokenizer, stepper.candidates(), 256, stepper.status
-    )
-    assert "Snapshot" in plain(page) and "live widget" in plain(page)  # says what it is
-    assert "table-layout:auto" in page  # JupyterLab's fixed layout squeezed the token column
-    assert plain(page).count("cut by top-k") == 4
-    fig = stepper.figure()
-    assert [t.name for t in fig.data] == [
-        "model (temperature 1)",
-        "after temperature / top-k / top-p",
-    ]
-    assert list(fig.data[0].x) == [show_token(c.text) for c in stepper.candidates()]
-    assert list(fig.data[1].text)[4:] == ["cut"] * 4
-    assert all(isinstance(v, float) for v in fig.data[0].y)
-    bundle = stepper._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert bundle["text/html"] == page
-
-
 def test_probabilities_keep_their_significant_digits_and_undo_says_what(stepper):
     from helpers.stepper_view import fmt_prob
 
@@ -493,11 +350,6 @@ def test_probabilities_keep_their_significant_digits_and_undo_says_what(stepper)
     assert token.strip() in stepper.status or "·" in stepper.status
     stepper.undo()
     assert stepper.status == "undone: the settings change"
-
-
-def test_greedy_figure_has_one_trace(stepper):
-    fig = candidates_figure(stepper.candidates(), stepper.state.settings, "t")
-    assert len(fig.data) == 1 and fig.layout.title.text == "t"
 
 
 # --------------------------------------------------------------------------- state machine

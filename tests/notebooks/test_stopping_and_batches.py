@@ -8,7 +8,7 @@ from helpers.generation import decode_loop
 from helpers.masks import pad_prompts, position_ids_from_mask
 from helpers.training import IGNORE_INDEX, labelled_batch
 
-PROMPTS = ["ROMEO:\nBut soft, what light", "KING:\nMy", "JULIET:\nO"]
+BATCH_PROMPTS = ["ROMEO:\nBut soft, what light", "KING:\nMy", "JULIET:\nO"]
 
 
 def alone(model, tok, prompt, n, **kw):
@@ -20,7 +20,7 @@ def alone(model, tok, prompt, n, **kw):
 def test_a_stop_token_stops_the_hand_loop_and_generate_alike(request, which):
     model, tok = request.getfixturevalue(which)
     newline = tok("\n")["input_ids"][-1]
-    for prompt in PROMPTS:
+    for prompt in BATCH_PROMPTS:
         ids = tok(prompt)["input_ids"]
         mine = []
         for step in decode_loop(model, ids, 20):
@@ -33,11 +33,11 @@ def test_a_stop_token_stops_the_hand_loop_and_generate_alike(request, which):
 def test_a_batch_pads_its_finished_rows(bundled):
     model, tok = bundled
     newline, pad = tok("\n")["input_ids"][-1], tok.pad_token_id
-    batch = pad_prompts(tok, PROMPTS)
+    batch = pad_prompts(tok, BATCH_PROMPTS)
     new = model.generate(**batch, max_new_tokens=30, eos_token_id=newline, do_sample=False)
     new = new[:, batch["input_ids"].size(1) :].tolist()
     ends = []
-    for row, prompt in zip(new, PROMPTS, strict=True):
+    for row, prompt in zip(new, BATCH_PROMPTS, strict=True):
         end = row.index(newline) + 1
         ends.append(end)
         assert row[:end] == alone(model, tok, prompt, 30, eos_token_id=newline)
@@ -58,15 +58,15 @@ def test_masking_labels_by_pad_id_loses_every_eos(bundled):
 @pytest.mark.parametrize("which", ["bundled", "tiny"])
 def test_left_padded_batch_equals_one_prompt_at_a_time(request, which):
     model, tok = request.getfixturevalue(which)
-    batch = pad_prompts(tok, PROMPTS, side="left")
+    batch = pad_prompts(tok, BATCH_PROMPTS, side="left")
     out = model.generate(**batch, max_new_tokens=12, do_sample=False)
     together = out[:, batch["input_ids"].size(1) :].tolist()
-    assert together == [alone(model, tok, p, 12) for p in PROMPTS]
+    assert together == [alone(model, tok, p, 12) for p in BATCH_PROMPTS]
 
 
 def test_generate_derives_position_ids_from_the_mask(bundled):
     model, tok = bundled
-    batch = pad_prompts(tok, PROMPTS, side="left")
+    batch = pad_prompts(tok, BATCH_PROMPTS, side="left")
     caught = []
     handle = model.register_forward_pre_hook(
         lambda m, a, kw: caught.append(kw.get("position_ids")), with_kwargs=True
@@ -82,19 +82,19 @@ def test_generate_derives_position_ids_from_the_mask(bundled):
 
 def test_right_padding_continues_from_a_pad(bundled):
     model, tok = bundled
-    batch = pad_prompts(tok, PROMPTS, side="right")
+    batch = pad_prompts(tok, BATCH_PROMPTS, side="right")
     out = model.generate(**batch, max_new_tokens=12, do_sample=False)
     new = out[:, batch["input_ids"].size(1) :].tolist()
     short = [i for i, m in enumerate(batch["attention_mask"][:, -1].tolist()) if m == 0]
     assert short and all(batch["input_ids"][i, -1] == tok.pad_token_id for i in short)
-    assert all(new[i] != alone(model, tok, PROMPTS[i], 12) for i in short)
+    assert all(new[i] != alone(model, tok, BATCH_PROMPTS[i], 12) for i in short)
     # notebook 08: a short row can part from its text alone at its very first new token
-    assert any(new[i][0] != alone(model, tok, PROMPTS[i], 12)[0] for i in short)
+    assert any(new[i][0] != alone(model, tok, BATCH_PROMPTS[i], 12)[0] for i in short)
 
 
 def test_right_padded_rows_count_positions_from_the_pad(bundled):
     model, tok = bundled
-    batch = pad_prompts(tok, PROMPTS, side="right")
+    batch = pad_prompts(tok, BATCH_PROMPTS, side="right")
     caught = []
 
     def catch(module, args, kwargs):
@@ -113,7 +113,7 @@ def test_right_padded_rows_count_positions_from_the_pad(bundled):
 def test_the_bundled_model_almost_never_writes_eos(bundled):
     model, tok = bundled
     eos = tok.eos_token_id
-    for prompt in PROMPTS:
+    for prompt in BATCH_PROMPTS:
         ids = tok(prompt)["input_ids"]
         new = alone(model, tok, prompt, 30)
         with torch.no_grad():

@@ -1,0 +1,36 @@
+"""helpers.stepper_view: the static rendering shows the same state as the live widget."""
+
+from helpers.plots import show_token
+from helpers.stepper_view import SNAPSHOT_NOTE, candidates_figure, state_html
+from tests._html import plain
+
+
+# --------------------------------------------------------------------------- static rendering
+def test_static_rendering_shows_the_same_state(stepper):
+    stepper.run(3)
+    stepper.strategy.value = "sample"
+    stepper.top_k.value = 4
+    page = stepper.static_html()
+    assert stepper.text_view.value in page and stepper.stats_view.value in page
+    assert page == SNAPSHOT_NOTE + state_html(
+        stepper.state, stepper.tokenizer, stepper.candidates(), 256, stepper.status
+    )
+    assert "Snapshot" in plain(page) and "live widget" in plain(page)  # says what it is
+    assert "table-layout:auto" in page  # JupyterLab's fixed layout squeezed the token column
+    assert plain(page).count("cut by top-k") == 4
+    fig = stepper.figure()
+    assert [t.name for t in fig.data] == [
+        "model (temperature 1)",
+        "after temperature / top-k / top-p",
+    ]
+    assert list(fig.data[0].x) == [show_token(c.text) for c in stepper.candidates()]
+    assert list(fig.data[1].text)[4:] == ["cut"] * 4
+    assert all(isinstance(v, float) for v in fig.data[0].y)
+    bundle = stepper._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/html"] == page
+
+
+def test_greedy_figure_has_one_trace(stepper):
+    fig = candidates_figure(stepper.candidates(), stepper.state.settings, "t")
+    assert len(fig.data) == 1 and fig.layout.title.text == "t"

@@ -211,6 +211,33 @@ def _teachers_loss(config: BuildConfig, vocab_size: int):
     return distillation_loss(teacher_models)
 
 
+def _train_options(c: BuildConfig) -> dict:
+    """The keywords of ``helpers.training.train`` that a ``BuildConfig`` sets."""
+    names = ("steps", "batch_size", "block_size", "lr", "seed", "warmup", "min_lr_ratio")
+    return {**{n: getattr(c, n) for n in names}, "bf16": c.bf16, "weight_decay": c.weight_decay}
+
+
+def _recipe(c: BuildConfig) -> dict:
+    """The settings ``training_stats.json`` records first, in its order (the shipped file's)."""
+    return {
+        "seed": c.seed,
+        "steps": c.steps,
+        "batch_size": c.batch_size,
+        "block_size": c.block_size,
+        "lr": c.lr,
+        "warmup": c.warmup,
+        "min_lr_ratio": c.min_lr_ratio,
+        "bf16_autocast": c.bf16,
+        "saved_dtype": c.save_dtype,
+        "dropout": c.dropout,
+        "weight_decay": c.weight_decay,
+        "ema_decay": c.ema_decay,
+        "init_from": None if c.init_from is None else Path(c.init_from).name,
+        "init_steps": _steps_so_far(c.init_from),
+        "teachers": [Path(t).name for t in c.teachers],
+    }
+
+
 def _held_out(model, val_ids, n_chars: int, suffix: str = "") -> dict:
     nats, count = evaluate(model, val_ids, block_size=model.config.n_positions)
     return {
@@ -264,21 +291,7 @@ def build_model(out: str | Path, config: BuildConfig | None = None) -> dict:
             curve.append([step + 1, so_far])
             print(f"held-out after {step + 1} steps: {so_far:.4f} nats/char", flush=True)
 
-    train(
-        model,
-        train_ids,
-        steps=c.steps,
-        batch_size=c.batch_size,
-        block_size=c.block_size,
-        lr=c.lr,
-        seed=c.seed,
-        callback=report,
-        warmup=c.warmup,
-        min_lr_ratio=c.min_lr_ratio,
-        bf16=c.bf16,
-        weight_decay=c.weight_decay,
-        loss_fn=loss_fn,
-    )
+    train(model, train_ids, callback=report, loss_fn=loss_fn, **_train_options(c))
     seconds = time.perf_counter() - t0
     saved = model if averaged is None else averaged.module  # the average replaces the last step
     out = Path(out)  # saved before evaluating: a failed evaluation keeps the run
@@ -288,21 +301,7 @@ def build_model(out: str | Path, config: BuildConfig | None = None) -> dict:
     last_step = {} if averaged is None else _held_out(model, val_ids, len(val_text), "_last_step")
     stored = load_model(out)[0]  # what was stored, as every notebook loads it (float32)
     stats = {
-        "seed": c.seed,
-        "steps": c.steps,
-        "batch_size": c.batch_size,
-        "block_size": c.block_size,
-        "lr": c.lr,
-        "warmup": c.warmup,
-        "min_lr_ratio": c.min_lr_ratio,
-        "bf16_autocast": c.bf16,
-        "saved_dtype": c.save_dtype,
-        "dropout": c.dropout,
-        "weight_decay": c.weight_decay,
-        "ema_decay": c.ema_decay,
-        "init_from": None if c.init_from is None else Path(c.init_from).name,
-        "init_steps": _steps_so_far(c.init_from),
-        "teachers": [Path(t).name for t in c.teachers],
+        **_recipe(c),
         "parameters": sum(p.numel() for p in model.parameters()),
         "train_tokens": train_ids.numel(),
         "train_chars": len(train_text),

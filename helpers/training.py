@@ -40,7 +40,9 @@ def shifted_label_loss(
     """Mean cross-entropy of position t's logits against label t+1: the causal LM loss.
 
     ``logits`` (B, T, V) and ``labels`` (B, T) are aligned as they come out of the model
-    (labels = input ids); the shift happens here, exactly as ``model(ids, labels=ids)`` does it.
+    (labels = input ids); the shift happens here. ``model(ids, labels=ids)`` gives the same loss
+    with the shift written the other way round (transformers' ``ForCausalLMLoss``): it keeps all
+    T rows of logits and shifts the labels left, with ``ignore_index`` in the freed last place.
     """
     if not isinstance(logits, torch.Tensor) or not isinstance(labels, torch.Tensor):
         raise TypeError("logits and labels must be torch tensors")

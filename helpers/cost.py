@@ -12,14 +12,17 @@ Taught in notebook 05 (section 1, positions per step; section 2, the cache's siz
   ``attention_flops``, ``step_cost`` (FLOPs, bytes moved and their ratio, the arithmetic
   intensity, of one forward pass), ``gpt2_family_config`` for the published GPT-2 sizes.
 - ``tokens_per_second_bound``: bandwidth / bytes read per token; ``roofline_seconds``: the
-  shortest time a chip can take for a step, max(bytes / bandwidth, FLOPs / FLOP rate).
+  shortest time a chip can take for a step, max(bytes / bandwidth, FLOPs / FLOP rate);
+  ``intensity_ceiling``: the FLOPs per byte a long pass approaches; ``same_pass``: a decode batch
+  and a prompt's prefill in one pass, as servers run them.
 
 The cost model counts the multiply-adds of the matrix products (2 FLOPs each), which is what
 ``torch.utils.flop_counter`` counts too; layer norms, GELU and softmax add a few percent and are
 left out. Bytes are those of the weights, the KV cache and the activations that enter and leave
 every matrix product and the attention (``activation_bytes``: the least any implementation moves,
 with the element-wise steps fused into their neighbours; PyTorch, running one operation at a time,
-moves about twice that).
+moves about twice that). ``step_cost(..., logits_positions=1)`` counts a prefill as ``generate``
+runs it: the output head only for the last position (transformers' ``logits_to_keep``).
 """
 
 from __future__ import annotations
@@ -288,42 +291,62 @@ def weight_bytes_read(config, new_tokens: int = 1, bytes_per_value=4) -> int:
     return (parameter_count(config) - unused_rows * s.n_embd) * b
 
 
-def activation_bytes(config, tokens: int, bytes_per_value=4) -> int:
+def activation_bytes(
+    config, tokens: int, bytes_per_value=4, logits_tokens: int | None = None
+) -> int:
     """Bytes of activations a forward pass over ``tokens`` positions (all sequences) moves at least.
 
     Per position and layer, each matrix product reads its input and writes its output: c_attn
     d in, 3d out (q, k, v); the attention q, k, v in, d out; c_proj d in, d out; the MLP d in, f
-    out, then f in, d out: 12d + 2f numbers. Then the output head: d in, a logit per vocabulary
-    entry out. Layer norms, GELU and the residual additions are taken as fused into these (what
-    fast kernels do); run one operation at a time, as PyTorch does, they about double the count.
+    out, then f in, d out: 12d + 2f numbers. Then the output head, for ``logits_tokens`` of the
+    positions (all by default): d in, a logit per vocabulary entry out. Layer norms, GELU and
+    the residual additions are taken as fused into these (what fast kernels do). Run one
+    operation at a time, as PyTorch's eager mode does, each reads its input and writes its
+    output again: two layer norms (2d each), two residual additions (3d each) and GELU (2f) add
+    10d + 2f numbers per layer and position, about as many again (not counted here).
     """
     s = model_shape(config)
     check_int("tokens", tokens, 1)
+    logits_tokens = tokens if logits_tokens is None else logits_tokens
+    check_int("logits_tokens", logits_tokens, 0, tokens)
     b = _bytes_per_value(bytes_per_value)
     d, f, kv = s.n_embd, s.n_inner, s.n_kv_head * s.head_dim
     # q,k,v: d in, d + 2kv out; attention: d + 2kv in, d out; output: d, d; MLP: d in, f out
     # (gated: 2f), f in, d out. GPT-2 (kv = d): 12d + 2f.
     per_layer = 8 * d + 4 * kv + (3 if s.gated_mlp else 2) * f
-    per_position = s.n_layer * per_layer + d + s.vocab_size
-    return per_position * tokens * b
+    return (s.n_layer * per_layer * tokens + (d + s.vocab_size) * logits_tokens) * b
 
 
 def step_cost(
-    config, *, new_tokens: int = 1, past_len: int = 0, batch_size: int = 1, bytes_per_value=4
+    config,
+    *,
+    new_tokens: int = 1,
+    past_len: int = 0,
+    batch_size: int = 1,
+    bytes_per_value=4,
+    logits_positions: int | None = None,
 ) -> StepCost:
-    """FLOPs and bytes of one forward pass over ``new_tokens`` positions per sequence
-    (every position gets its logits, as in a plain ``model(ids)`` call).
+    """FLOPs and bytes of one forward pass over ``new_tokens`` positions per sequence.
 
     Decode step: ``new_tokens=1, past_len=L`` (L positions already in the cache).
     Prefill, or the forward pass of training: ``new_tokens=T, past_len=0``.
+    ``logits_positions``: how many of each sequence's positions get logits. ``None`` (all) is a
+    plain ``model(ids)`` call, as training needs; ``1`` is a prefill as ``generate`` runs it
+    (``logits_to_keep=1``: the output head only for the last position).
     """
     s = model_shape(config)
     check_int("new_tokens", new_tokens, 1, s.n_positions)
     check_int("past_len", past_len, 0, s.n_positions - new_tokens)
     check_int("batch_size", batch_size, 1)
+    if logits_positions is None:
+        logits_positions = new_tokens
+    check_int("logits_positions", logits_positions, 0, new_tokens)
     b = _bytes_per_value(bytes_per_value)
+    head_flops = 2 * s.vocab_size * s.n_embd  # the output head, per position with logits
     flops = batch_size * (
-        new_tokens * matmul_flops_per_token(config) + attention_flops(config, new_tokens, past_len)
+        new_tokens * (matmul_flops_per_token(config) - head_flops)
+        + logits_positions * head_flops
+        + attention_flops(config, new_tokens, past_len)
     )
     return StepCost(
         tokens=batch_size * new_tokens,
@@ -331,7 +354,34 @@ def step_cost(
         weight_bytes=weight_bytes_read(config, new_tokens, b),
         kv_read_bytes=kv_cache_bytes(config, past_len, batch_size=batch_size, bytes_per_value=b),
         kv_write_bytes=kv_cache_bytes(config, new_tokens, batch_size=batch_size, bytes_per_value=b),
-        activation_bytes=activation_bytes(config, batch_size * new_tokens, b),
+        activation_bytes=activation_bytes(
+            config, batch_size * new_tokens, b, logits_tokens=batch_size * logits_positions
+        ),
+    )
+
+
+def intensity_ceiling(config, new_tokens: int, bytes_per_value=4) -> float:
+    """The FLOPs per byte a pass of ``new_tokens`` positions per sequence approaches as the
+    batch grows, and never reaches: once many sequences share every weight read, each position
+    brings its own FLOPs (the weights' and its attention's, which grow with ``new_tokens``) and
+    its own bytes (its activations and the keys and values it writes)."""
+    s = step_cost(config, new_tokens=new_tokens, bytes_per_value=bytes_per_value)
+    return s.flops / (s.activation_bytes + s.kv_write_bytes)
+
+
+def same_pass(*steps: StepCost) -> StepCost:
+    """Several groups of positions run in one forward pass, as a server mixes a decode batch
+    with a prompt's prefill (chunked prefill): FLOPs, cache and activation bytes add up, the
+    weights are read once."""
+    if not steps or not all(isinstance(s, StepCost) for s in steps):
+        raise TypeError("same_pass takes one or more StepCost (from step_cost)")
+    return StepCost(
+        tokens=sum(s.tokens for s in steps),
+        flops=sum(s.flops for s in steps),
+        weight_bytes=max(s.weight_bytes for s in steps),
+        kv_read_bytes=sum(s.kv_read_bytes for s in steps),
+        kv_write_bytes=sum(s.kv_write_bytes for s in steps),
+        activation_bytes=sum(s.activation_bytes for s in steps),
     )
 
 

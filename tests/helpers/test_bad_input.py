@@ -505,6 +505,12 @@ BAD_INPUTS = {
         "1000000000",
         r"new_tokens=1000000000 .* range 0\.\.1000000 \(one int per forward pass",
     ),
+    "step_cost with logits for more positions than it runs": (
+        lambda m, t: cost.step_cost(m, new_tokens=2, logits_positions=3),
+        ValueError,
+        "3",
+        r"logits_positions=3 is out of range: it must be in the range 0\.\.2",
+    ),
     "lines with a short series": (
         lambda m, t: lines([1, 2], {"loss": [1.0]}),
         ValueError,

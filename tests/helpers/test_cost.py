@@ -14,6 +14,7 @@ from helpers.cost import (
     cache_shapes,
     cache_tensor_bytes,
     gpt2_family_config,
+    intensity_ceiling,
     kv_bytes_per_token,
     kv_cache_bytes,
     matmul_flops_per_token,
@@ -21,6 +22,7 @@ from helpers.cost import (
     parameter_count,
     positions_per_step,
     roofline_seconds,
+    same_pass,
     step_cost,
     tokens_per_second_bound,
     weight_bytes_read,
@@ -105,6 +107,55 @@ def test_step_flops_equal_torch_flop_counter(tiny, new_tokens, past_len):
     assert counter.get_total_flops() == cost.flops
 
 
+@pytest.mark.parametrize("new_tokens,past_len", [(1, 0), (6, 0), (4, 9)])
+def test_prefill_as_generate_runs_it_equals_torch_flop_counter(tiny, new_tokens, past_len):
+    """generate asks for the last position's logits only (logits_to_keep=1): step_cost with
+    logits_positions=1 counts what torch counts; 0 and all positions too."""
+    model, _ = tiny
+    ids = torch.randint(
+        0, 4096, (2, past_len + new_tokens), generator=torch.Generator().manual_seed(2)
+    )
+    model.set_attn_implementation("eager")
+    try:
+        counted = {}
+        for keep in (0, 1, new_tokens):
+            with torch.no_grad():
+                cache = model(ids[:, :past_len], use_cache=True).cache if past_len else None
+                with FlopCounterMode(display=False) as counter:
+                    model(ids[:, past_len:], cache=cache, use_cache=True, logits_to_keep=keep)
+            counted[keep] = counter.get_total_flops()
+    finally:
+        model.set_attn_implementation("sdpa")
+    for keep, flops in counted.items():
+        positions = new_tokens if keep == 0 else keep  # transformers: 0 keeps them all
+        cost = step_cost(
+            model,
+            new_tokens=new_tokens,
+            past_len=past_len,
+            batch_size=2,
+            logits_positions=positions,
+        )
+        assert flops == cost.flops
+
+
+def test_logits_of_the_last_position_only():
+    """Notebook 05: GPT-2 124M's 1024-token prefill, as generate runs it, leaves out 27 % of the
+    FLOPs of a pass that computes every position's logits; the bytes of those logits go too."""
+    cfg = gpt2_family_config("gpt2")
+    every, last = (
+        step_cost(cfg, new_tokens=1024),
+        step_cost(cfg, new_tokens=1024, logits_positions=1),
+    )
+    assert round(1 - last.flops / every.flops, 2) == 0.27
+    assert every.activation_bytes - last.activation_bytes == 1023 * (768 + 50257) * 4
+    assert (last.weight_bytes, last.kv_write_bytes) == (every.weight_bytes, every.kv_write_bytes)
+    assert step_cost(cfg, new_tokens=1, past_len=9, logits_positions=1) == step_cost(
+        cfg, new_tokens=1, past_len=9
+    )
+    with pytest.raises(ValueError, match="logits_positions=2"):
+        step_cost(cfg, new_tokens=1, logits_positions=2)
+
+
 def test_step_cost_bytes_and_intensity(bundled):
     model, _ = bundled
     n = parameter_count(model)
@@ -143,9 +194,17 @@ def test_activations_cap_the_intensity_of_long_passes():
     train = step_cost(cfg, new_tokens=1024, batch_size=8)
     assert round(prefill.intensity) == 190 and round(train.intensity) == 265
     assert round(prefill.flops / prefill.weight_bytes) == 586
-    ceiling = matmul_flops_per_token(cfg) / activation_bytes(cfg, 1)
     intensities = [step_cost(cfg, new_tokens=t).intensity for t in (16, 64, 256, 1024)]
-    assert intensities == sorted(intensities) and intensities[-1] < ceiling
+    assert intensities == sorted(intensities)
+    # the ceiling counts attention's FLOPs and the keys and values written: every batch stays
+    # below it (the 8 x 1024 training row too, 265 < 281), and a big batch comes close
+    for t in (16, 64, 256, 1024):
+        ceiling = intensity_ceiling(cfg, t)
+        assert all(step_cost(cfg, new_tokens=t, batch_size=b).intensity < ceiling for b in (1, 8))
+        assert step_cost(cfg, new_tokens=t, batch_size=4096).intensity > 0.98 * ceiling
+    assert round(intensity_ceiling(cfg, 1024), 1) == 280.6 and train.intensity < 280.6
+    # without attention and the cache writes, the old ceiling (262) was below the training row
+    assert matmul_flops_per_token(cfg) / activation_bytes(cfg, 1) < train.intensity
     # in 16 bits a 1024-token prefill is past every ridge point of notebook 05's table (max 295)
     for name in GPT2_FAMILY:
         prefill_16 = step_cost(gpt2_family_config(name), new_tokens=1024, bytes_per_value=2)
@@ -278,3 +337,44 @@ def test_tokens_per_second_bound():
 def test_bad_input_raises_clear_errors(bundled, call, exc, match):
     with pytest.raises(exc, match=match):
         call(bundled[0])
+
+
+def test_training_is_compute_bound_only_for_wide_models_in_16_bits():
+    """Notebook 07: against the H100's ridge point (989 / 3.35 = 295 FLOPs per byte, 16-bit),
+    a 256-token training pass of the bundled model (width 256) is memory-bound; GPT-2 124M's
+    8 x 1024-token pass (width 768) is compute-bound in 16 bits but not in float32."""
+    from helpers.models import load_model
+
+    ridge = 989 / 3.35
+    ours, _ = load_model()
+    assert step_cost(ours, new_tokens=256, batch_size=8, bytes_per_value=2).intensity < ridge
+    assert intensity_ceiling(ours, 256, bytes_per_value=2) < ridge  # no batch can get it there
+    gpt2 = gpt2_family_config("gpt2")
+    assert step_cost(gpt2, new_tokens=1024, batch_size=8, bytes_per_value=2).intensity > ridge
+    assert step_cost(gpt2, new_tokens=1024, batch_size=8).intensity < ridge  # float32
+
+
+def test_serving_trades_time_per_token_for_tokens_per_second():
+    """Notebook 05's serving table: Llama 3 8B on the H100 (16-bit, 1024-token prompts)."""
+    h100 = (3.35e12, 989e12)
+
+    def ms(step):
+        return 1e3 * roofline_seconds(step, *h100)
+
+    def decode(b):
+        return step_cost(LLAMA3_8B, new_tokens=1, past_len=1024, batch_size=b, bytes_per_value=2)
+
+    def prefill(n_tok=1024, past=0):
+        return step_cost(
+            LLAMA3_8B, new_tokens=n_tok, past_len=past, bytes_per_value=2, logits_positions=1
+        )
+
+    assert ms(decode(8)) < 1.1 * ms(decode(1))  # memory-bound: 8 tokens for the price of 1
+    assert ms(decode(256)) > 3 * ms(decode(1))  # the caches: each step grows
+    assert ms(same_pass(decode(1), prefill())) > 3 * ms(decode(1))  # a prompt joining stalls it
+    assert ms(same_pass(decode(1), prefill(256, 768))) < 1.15 * ms(decode(1))  # a chunk rides
+    joined = same_pass(decode(4), prefill())
+    assert joined.weight_bytes == prefill().weight_bytes  # the weights are read once
+    assert joined.flops == decode(4).flops + prefill().flops
+    with pytest.raises(TypeError, match="StepCost"):
+        same_pass()

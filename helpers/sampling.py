@@ -64,7 +64,10 @@ def _top_k(logits: torch.Tensor, k: int) -> torch.Tensor:
 
 
 def _top_p(logits: torch.Tensor, p: float) -> torch.Tensor:
-    if p >= 1:  # keep everything (float round-off must not cut the far tail)
+    # p >= 1 keeps every token (the stepper's "off", transformers' TopPLogitsWarper(1.0)): the
+    # running total of V float32 probabilities can reach 1.0 by round-off before the last ones,
+    # and `before >= p` would then cut a tail that p = 1 asks to keep
+    if p >= 1:
         return logits.clone()
     sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
     sorted_probs = sorted_logits.softmax(dim=-1)

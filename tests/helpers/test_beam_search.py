@@ -5,6 +5,7 @@ import torch
 
 from helpers.beam_search import beam_search, sequence_log_prob
 from helpers.generation import generate_stepwise
+from helpers.timing import count_positions
 
 PROMPTS = ["ROMEO:\nBut soft, what light", "KING:\nMy", "模型", "O"]
 SETTINGS = [(2, 1.0, False), (4, 1.0, False), (4, 0.0, "never"), (3, 2.0, True), (3, -1.0, False)]
@@ -24,6 +25,31 @@ def test_beam_search_equals_generate(bundled, prompt, num_beams, length_penalty,
     for eos in (tok.eos_token_id, tok("\n")["input_ids"][-1]):  # the newline: texts do end
         mine = beam_search(model, ids, num_beams, 20, eos_token_id=eos, **kw)
         assert mine.new_ids == library(model, ids, 20, num_beams=num_beams, eos_token_id=eos, **kw)
+
+
+@pytest.mark.parametrize("num_beams", [1, 3])
+def test_beam_search_takes_one_batched_pass_per_step(bundled, num_beams):
+    """Notebook 02, exercise 2: the beams go through the model together, one pass per new
+    token (as many passes as greedy), each pass num_beams rows wide; generate does the same."""
+    model, tok = bundled
+    ids = tok("ROMEO:\n")["input_ids"]
+    rows = []  # the batch rows of every forward pass
+
+    def record(module, args, kwargs):
+        rows.append(int(kwargs.get("input_ids", args[0] if args else None).shape[0]))
+
+    hook = model.register_forward_pre_hook(record, with_kwargs=True)
+    try:
+        for run in (
+            lambda: beam_search(model, ids, num_beams, 6),
+            lambda: library(model, ids, 6, num_beams=num_beams, eos_token_id=None),
+        ):
+            rows.clear()
+            with count_positions(model) as fed:
+                run()
+            assert len(fed) == 6 and rows == [num_beams] * 6
+    finally:
+        hook.remove()
 
 
 @pytest.mark.parametrize("num_beams", [2, 3])

@@ -8,6 +8,7 @@ from transformers import GenerationConfig
 from transformers.generation.logits_process import (
     MinPLogitsWarper,
     RepetitionPenaltyLogitsProcessor,
+    TopPLogitsWarper,
 )
 
 from helpers.generation import generate_stepwise
@@ -18,6 +19,7 @@ from helpers.sampling import (
     filter_logits,
     min_p_filter,
     repetition_penalty,
+    top_p_filter,
 )
 from helpers.stepping import DecodingState
 
@@ -43,6 +45,23 @@ def test_filters_equal_transformers_processors(request, prompt, which):
     for min_p in (0.01, 0.1, 0.5, 1.0):
         theirs = MinPLogitsWarper(min_p)(torch.tensor([ids]), logits[None].clone())
         assert torch.equal(min_p_filter(logits, min_p), theirs[0])
+
+
+@pytest.mark.parametrize("which", ["bundled", "tiny"])
+def test_top_p_of_one_keeps_every_token_as_transformers_does(request, which):
+    """Notebook 01, section 3: p >= 1 keeps all V tokens (the widget's "off"), even where the
+    running total of the probabilities reaches 1.0 by round-off before the last tokens."""
+    model, tok = request.getfixturevalue(which)
+    V = model.config.vocab_size
+    sure = torch.zeros(V).index_fill(0, torch.tensor([0]), 30.0)  # P(token 0) rounds to 1.0
+    assert float(sure.softmax(-1)[0]) == 1.0  # so a running total reaches 1 after one token
+    for prompt in PROMPTS:
+        ids = tok(prompt)["input_ids"]
+        for logits in (last_logits(model, ids), sure):
+            kept = top_p_filter(logits, 1.0)
+            assert torch.equal(kept, logits)  # all V tokens, untouched
+            theirs = TopPLogitsWarper(1.0)(torch.tensor([ids]), logits[None].clone())[0]
+            assert torch.equal(kept, theirs)
 
 
 def test_generate_applies_the_penalty_first_and_min_p_last(bundled):

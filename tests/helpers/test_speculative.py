@@ -209,6 +209,21 @@ def test_expected_tokens_per_round_is_the_mean_of_simulated_rounds(a, k):
     )
 
 
+@pytest.mark.parametrize("a", [0.0, 0.3, 0.58, 0.9, 1.0])
+def test_the_best_k_shrinks_as_the_draft_costs_more(a):
+    """Notebook 06, choosing k: a round costs k c + 1 steps and adds (1 - a^(k+1)) / (1 - a)
+    tokens; the k that maximises their ratio never grows with the cost ratio c."""
+
+    def best_k(c):
+        speed_up = {k: expected_tokens_per_round(a, k) / (k * c + 1) for k in range(1, 11)}
+        return max(speed_up, key=speed_up.get)
+
+    best = [best_k(c) for c in (0.0, 0.01, 0.08, 0.25, 0.5, 1.0)]
+    assert best == sorted(best, reverse=True)
+    assert a == 0 or best[0] == 10  # free guesses: each one adds a^k more
+    assert a == 1 or best[-1] == 1  # a guess as dear as a step pays only when it always holds
+
+
 @pytest.mark.parametrize("a", [-0.1, 1.5, float("nan")])
 def test_expected_tokens_per_round_refuses_a_rate_outside_0_1(a):
     with pytest.raises(ValueError, match="a="):

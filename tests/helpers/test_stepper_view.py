@@ -1,11 +1,30 @@
 """helpers.stepper_view: the static rendering shows the same state as the live widget."""
 
+import math
+import re
+from decimal import Decimal
+
 from helpers.plots import show_token
 from helpers.stepper_view import SNAPSHOT_NOTE, candidates_figure, state_html
 from tests._html import plain
 
 
 # --------------------------------------------------------------------------- static rendering
+def test_the_total_log_probability_adds_up_the_hover_boxes(stepper):
+    """Notebook 02, section 3: the total shown is the sum of the logs of the p in the hover
+    boxes, to the rounding of the printed p (one box per generated token)."""
+    stepper.strategy.value = "sample"
+    stepper.temperature.value = 1.5  # unlikely tokens too: p printed with 2 significant digits
+    stepper.run(12)
+    shown = re.findall(r"p = ([0-9.e-]+)", stepper.text_view.value)
+    assert len(shown) == stepper.state.n_steps == 12
+    half = [0.5 * 10.0 ** Decimal(s).as_tuple().exponent for s in shown]
+    low = sum(math.log(float(s) - h) for s, h in zip(shown, half, strict=True))
+    high = sum(math.log(float(s) + h) for s, h in zip(shown, half, strict=True))
+    assert low <= stepper.state.log_prob <= high
+    assert f"{stepper.state.log_prob:.4f}" in stepper.stats_view.value
+
+
 def test_static_rendering_shows_the_same_state(stepper):
     stepper.run(3)
     stepper.strategy.value = "sample"

@@ -1,7 +1,8 @@
 """Beam search: keep the ``num_beams`` most likely partial texts instead of one.
 
 Taught in notebook 08 (section 2, beam search by hand == ``model.generate(num_beams=...)``,
-and why the likelier text is the duller one).
+and why the likelier text is the duller one; ``token_log_probs`` puts greedy, beam search,
+sampling and the real text side by side against the model's entropy: the typical set).
 
 Greedy decoding keeps one text and appends its single most likely next token. Beam search keeps
 ``num_beams`` texts ("beams"); each step scores every (beam, next token) pair by the beam's summed
@@ -133,6 +134,14 @@ def beam_search(
 @torch.no_grad()
 def sequence_log_prob(model, ids, new_ids) -> float:
     """The summed log-probability the model gives ``new_ids`` after ``ids``: one parallel pass."""
+    prompt, new = _check_text(model, ids, new_ids)
+    x = torch.tensor([prompt + new], device=model.device)  # (1, T + N)
+    logp = model(x).logits[0, len(prompt) - 1 : -1].float().log_softmax(-1)  # (N, V)
+    return float(logp.gather(-1, torch.tensor(new, device=model.device)[:, None]).sum())
+
+
+def _check_text(model, ids, new_ids) -> tuple[list[int], list[int]]:
+    """``ids`` and ``new_ids`` as lists, checked against the model's vocabulary and window."""
     check_model(model)
     vocab = model.config.vocab_size
     prompt = check_token_ids("ids", ids, vocab)
@@ -143,6 +152,20 @@ def sequence_log_prob(model, ids, new_ids) -> float:
             f"ids and new_ids hold {len(prompt)} + {len(new)} = {len(prompt) + len(new)} tokens; "
             f"the model's context window is {window} tokens"
         )
+    return prompt, new
+
+
+@torch.no_grad()
+def token_log_probs(model, ids, new_ids) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each token of ``new_ids`` after ``ids``: its log-probability, and the entropy of the
+    distribution it was chosen from, in nats (two (N,) tensors; one parallel pass).
+
+    A text sampled at temperature 1 has, on average, a log-probability per token of minus the
+    entropy (the *typical set*); greedy and beam search pick tokens far likelier than that.
+    """
+    prompt, new = _check_text(model, ids, new_ids)
     x = torch.tensor([prompt + new], device=model.device)  # (1, T + N)
     logp = model(x).logits[0, len(prompt) - 1 : -1].float().log_softmax(-1)  # (N, V)
-    return float(logp.gather(-1, torch.tensor(new, device=model.device)[:, None]).sum())
+    chosen = logp.gather(-1, torch.tensor(new, device=model.device)[:, None])[:, 0]  # (N,)
+    entropy = -(logp.exp() * logp).nansum(-1)  # (N,) a token of probability 0 adds nothing
+    return chosen.cpu(), entropy.cpu()

@@ -279,3 +279,25 @@ def _candidate_rows(logits, tokenizer, settings: SamplingSettings, n: int):
         cut = next((name for name in ("top-k", "top-p") if stages[name][i] == -math.inf), "")
         rows.append(Candidate(i, tokenizer.decode([i]), float(probs[i]), float(filtered[i]), cut))
     return rows, filtered
+
+
+# --------------------------------------------------------------------------- n-gram ban
+def no_repeat_ngram(logits: torch.Tensor, ids, n: int) -> torch.Tensor:
+    """Ban every token that would write an ``n``-gram of ``ids`` (the text so far) a second time:
+    its logit becomes -inf. The last ``n - 1`` tokens are an n-gram's start; wherever they
+    occurred before, the token that followed them is banned. (V,) -> (V,), as transformers'
+    ``NoRepeatNGramLogitsProcessor`` (``generate(no_repeat_ngram_size=n)``) does.
+
+    Unlike the repetition penalty it is absolute, and it bans what a text must repeat too (a
+    speaker's name of ``n`` tokens can be written only once).
+    """
+    _check_logits(logits)
+    n = check_int("n", n, 1)
+    ids = check_token_ids("ids", ids, logits.size(-1))
+    start = ids[len(ids) - n + 1 :] if n > 1 else []  # the n-gram the next token would complete
+    banned = {
+        ids[i + n - 1] for i in range(len(ids) - n + 1) if ids[i : i + n - 1] == start
+    }  # every token that followed this start before
+    out = logits.clone()
+    out[..., sorted(banned)] = -math.inf
+    return out

@@ -4,9 +4,10 @@ Taught in notebook 08 (section 5, streaming with incremental detokenization); th
 stepper uses ``token_bytes`` to keep a Chinese character that spans tokens in one piece.
 
 A byte-level BPE tokenizer (GPT-2's, and the bundled one) falls back to single bytes for text it
-never merged: a Chinese character is 3 UTF-8 bytes, an emoji 4, and each byte can be its own
-token. Decoding such a token alone gives U+FFFD, the replacement character "�". A streamer must
-therefore hold a token's bytes back until they complete a character:
+never merged: UTF-8 writes a character in 1 to 4 bytes (most Chinese characters 3, the rarer
+ones of CJK Extension B and after 4, most emoji 4), and each byte can be its own token. Decoding
+such a token alone gives U+FFFD, the replacement character "�". A streamer must therefore hold a
+token's bytes back until they complete a character:
 
 - ``token_bytes``: the bytes a byte-level token stands for (None for other tokenizers);
 - ``stream_text``: the text each new token makes printable, through an incremental UTF-8 decoder

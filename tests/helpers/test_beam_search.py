@@ -157,3 +157,54 @@ def test_the_ending_rules_matter_on_the_bundled_model(bundled):
     )
     assert greedy_line[-1] == newline and len(one.new_ids) > len(greedy_line)
     assert beam_search(model, ids, 1, 30, eos_token_id=newline).new_ids == greedy_line
+
+
+# --------------------------------------------------------------------------- the typical set
+@pytest.mark.parametrize("which", ["bundled", "tiny"])
+def test_token_log_probs_sum_to_the_sequence_log_prob_and_bound_the_entropy(request, which):
+    from helpers.beam_search import token_log_probs
+
+    model, tok = request.getfixturevalue(which)
+    for prompt in ["ROMEO:\n", "模型", "O"]:
+        ids = tok(prompt)["input_ids"]
+        new = generate_stepwise(model, tok, prompt, 12, strategy="sample", seed=1).new_ids
+        lp, h = token_log_probs(model, ids, new)
+        assert lp.shape == h.shape == (len(new),)
+        assert abs(float(lp.sum()) - sequence_log_prob(model, ids, new)) < 1e-3
+        assert (lp <= 0).all() and (h >= 0).all()
+        assert (h <= torch.log(torch.tensor(float(model.config.vocab_size))) + 1e-4).all()
+    with pytest.raises(ValueError, match="context window"):
+        token_log_probs(model, [1] * model.config.n_positions, [1])
+
+
+def test_a_sampled_text_is_typical_and_greedys_and_the_real_text_are_not(bundled):
+    """Notebook 08, section 2: after a line of the held-out play, 40 tokens sampled at
+    temperature 1 (5 seeds) have a log-probability per token within 0.5 nats of minus the
+    entropy; greedy's and beam search's are over 1 nat higher, with lower entropy; the play's own
+    next 40 tokens are less likely per token than all three."""
+    from helpers.beam_search import token_log_probs
+    from helpers.corpus import HELD_OUT_PLAY, load_play
+
+    model, tok = bundled
+    play, line = load_play(HELD_OUT_PLAY), "Our revels now are ended."
+    prompt = "PROSPERO:\n" + line
+    ids = tok(prompt)["input_ids"]
+    real = tok(play[play.index(line) + len(line) :][:400])["input_ids"][:40]
+    runs = {
+        "greedy": [generate_stepwise(model, tok, prompt, 40).new_ids],
+        "beam": [beam_search(model, ids, 4, 40, eos_token_id=tok.eos_token_id).new_ids],
+        "sampled": [
+            generate_stepwise(model, tok, prompt, 40, strategy="sample", seed=s).new_ids
+            for s in range(5)
+        ],
+        "real": [real],
+    }
+    lp, h = {}, {}
+    for name, texts in runs.items():
+        scored = [token_log_probs(model, ids, t) for t in texts]
+        lp[name] = float(torch.cat([s[0] for s in scored]).mean())
+        h[name] = float(torch.cat([s[1] for s in scored]).mean())
+    assert abs(lp["sampled"] + h["sampled"]) < 0.5
+    assert min(lp["greedy"], lp["beam"]) > lp["sampled"] + 1
+    assert max(h["greedy"], h["beam"]) < h["sampled"]
+    assert lp["real"] < min(lp["greedy"], lp["beam"], lp["sampled"])

@@ -208,3 +208,93 @@ def test_top_p_keeps_more_tokens_at_higher_temperature(bundled):
             for t in (0.3, 0.5, 1.0, 1.5, 2.0)
         ]
         assert kept == sorted(kept) and kept[0] < kept[-1], (prompt, kept)
+
+
+# --------------------------------------------------------------------------- notebook 08 additions
+@pytest.mark.parametrize("prompt", PROMPTS)
+@pytest.mark.parametrize("which", ["bundled", "tiny"])
+def test_no_repeat_ngram_equals_transformers_processor(request, prompt, which):
+    from transformers.generation.logits_process import NoRepeatNGramLogitsProcessor
+
+    from helpers.sampling import no_repeat_ngram
+
+    model, tok = request.getfixturevalue(which)
+    once = tok(prompt)["input_ids"]
+    for ids in (once, once + once, once[:1]):  # repeated n-grams, and a text shorter than n
+        logits = last_logits(model, ids)
+        for n in (1, 2, 3, 4):
+            theirs = NoRepeatNGramLogitsProcessor(n)(torch.tensor([ids]), logits[None].clone())
+            assert torch.equal(no_repeat_ngram(logits, ids, n), theirs[0]), (ids, n)
+
+
+def test_no_repeat_ngram_bans_what_followed_the_last_n_minus_1_tokens():
+    from helpers.sampling import no_repeat_ngram
+
+    out = no_repeat_ngram(torch.zeros(6), [1, 2, 3, 1, 2], 3)  # "1 2" was followed by 3
+    assert torch.isinf(out).tolist() == [False, False, False, True, False, False]
+    assert torch.isinf(no_repeat_ngram(torch.zeros(6), [4, 4], 1)).sum() == 1  # n = 1: seen ones
+    with pytest.raises(ValueError, match="n=0"):
+        no_repeat_ngram(torch.zeros(6), [1, 2], 0)
+
+
+def test_greedy_without_repeated_trigrams_equals_generate_and_repeats_no_line(bundled):
+    """Notebook 08: greedy with no_repeat_ngram_size=3, by hand == generate, and no line repeats;
+    the speaker line of the prompt never comes back whole."""
+    from helpers.sampling import no_repeat_ngram
+
+    model, tok = bundled
+    prompt = "First Citizen:\n"
+    ids, new = tok(prompt)["input_ids"], []
+    for _ in range(80):
+        new.append(int(no_repeat_ngram(last_logits(model, ids + new), ids + new, 3).argmax()))
+    out = model.generate(
+        torch.tensor([ids]), max_new_tokens=80, do_sample=False, no_repeat_ngram_size=3
+    )
+    assert new == out[0, len(ids) :].tolist()
+    lines = [ln for ln in tok.decode(new).split("\n") if ln.strip()]
+    assert len(lines) == len(set(lines))
+    assert (prompt + tok.decode(new)).count(prompt) == 1
+
+
+def test_transformers_has_no_frequency_or_presence_penalty():
+    """Notebook 08 says so; when transformers adds one, this fails: show it in the notebook."""
+    from transformers.generation import logits_process
+
+    assert not [n for n in dir(logits_process) if "Frequency" in n or "Presence" in n]
+    assert not hasattr(GenerationConfig(), "frequency_penalty")
+    assert not hasattr(GenerationConfig(), "presence_penalty")
+
+
+def test_min_p_keeps_far_fewer_tokens_than_top_p_where_the_bundled_model_is_unsure(bundled):
+    """Notebook 08: along the looping greedy text, the surest step keeps <= 2 tokens under both
+    filters; the least sure keeps over 5x as many under top-p 0.9 as under min-p 0.1."""
+    from helpers.sampling import top_p_filter
+
+    model, tok = bundled
+    ids = tok("First Citizen:\n")["input_ids"]
+    plain = generate_stepwise(model, tok, "First Citizen:\n", 80).new_ids
+    with torch.no_grad():
+        steps = model(torch.tensor([ids + plain])).logits[0, len(ids) - 1 : -1].float()
+    top = steps.softmax(-1).amax(-1)
+
+    def kept(logits):
+        return (
+            int(torch.isfinite(top_p_filter(logits, 0.9)).sum()),
+            int(torch.isfinite(min_p_filter(logits, 0.1)).sum()),
+        )
+
+    assert max(kept(steps[int(top.argmax())])) <= 2
+    by_top_p, by_min_p = kept(steps[int(top.argmin())])
+    assert by_top_p > 5 * by_min_p
+
+
+def test_min_p_never_keeps_more_than_one_over_min_p_tokens():
+    """Every kept token has p >= min_p * p_max and together they hold at most all the mass, so
+    min-p keeps at most 1 / (min_p * p_max) tokens: few where the model is sure."""
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(20):
+        logits = torch.randn(500, generator=gen) * 3
+        p_max = float(logits.softmax(-1).max())
+        for min_p in (0.05, 0.1, 0.5):
+            n = int(torch.isfinite(min_p_filter(logits, min_p)).sum())
+            assert 1 <= n <= 1 / (min_p * p_max) + 1e-6

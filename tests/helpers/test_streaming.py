@@ -126,3 +126,25 @@ def test_token_pieces_of_a_tokenizer_that_is_not_byte_level_join_to_its_decode()
     assert [p.text for p in pieces] == ["w1", " w2", " w3"]  # each token alone: no spaces
     assert "".join(p.text for p in pieces) == Words().decode([1, 2, 3])
     assert pieces_of(Words(), [0], []) == []
+
+
+@pytest.mark.parametrize(
+    ("symbol", "code_points", "n_bytes"),
+    [("o", 1, 1), ("模", 1, 3), ("𠮷", 1, 4), ("🙂", 1, 4), ("👍🏽", 2, 8)],
+)
+def test_symbols_of_every_utf8_width_stream_whole(bundled, symbol, code_points, n_bytes):
+    """Notebook 08's width table: 3 bytes is the common Chinese character, not every one (CJK
+    Extension B takes 4); an emoji is mostly 4 bytes, and some are several code points."""
+    _, tok = bundled
+    assert (len(symbol), len(symbol.encode())) == (code_points, n_bytes)
+    ids = tok(symbol)["input_ids"]
+    assert "".join(stream_text(tok, ids)) == symbol
+    assert "".join(text_streamer_chunks(tok, ids)) == symbol
+
+
+def test_text_streamer_flushes_at_han_characters_only(bundled):
+    """Notebook 08: TextStreamer prints at once after a CJK ideograph (a Han character, also
+    in the extension blocks), not after Japanese kana or Korean hangul."""
+    _, tok = bundled
+    streamer = TextStreamer(tok)
+    assert [streamer._is_chinese_char(ord(c)) for c in "模型𠮷のは한"] == [True] * 3 + [False] * 3

@@ -2,7 +2,7 @@
 
 Taught in notebook 01 (section 3, temperature / top-k / top-p written by hand and checked
 against transformers' warpers), shown live by the notebook-02 stepper; notebook 08 (section 3)
-adds min-p and the repetition penalty.
+adds min-p, the repetition penalty and the n-gram ban.
 
 - ``apply_temperature``, ``top_k_filter``, ``top_p_filter``: reshape or cut a distribution
   (filtered logits are ``-inf``, so softmax gives them probability 0);
@@ -11,6 +11,8 @@ adds min-p and the repetition penalty.
 - ``min_p_filter``: keep the tokens at least ``min_p`` times as likely as the top one;
 - ``repetition_penalty``: make every token already in the text less likely (divide a positive
   logit by the penalty, multiply a negative one), as ``RepetitionPenaltyLogitsProcessor`` does;
+- ``no_repeat_ngram``: forbid every token that would repeat an n-gram already in the text, as
+  ``NoRepeatNGramLogitsProcessor`` (``generate(no_repeat_ngram_size=n)``) does;
 - ``choose_token``: greedy argmax or a seeded draw; ``SamplingSettings`` holds the knobs;
 - ``top_candidates`` / ``candidate_table``: the most likely next tokens, before and after the
   filters (the stepper's candidate panel).

@@ -853,3 +853,23 @@ def test_one_token_prompt_can_produce_a_full_window_of_new_tokens(tiny):
 def test_bad_input_raises_clear_errors_with_the_cache(bundled, call, exc, match):
     with pytest.raises(exc, match=match):
         call(bundled[0])
+
+
+def test_sliding_the_window_changes_the_kept_tokens_keys_above_layer_0(tiny):
+    """Notebook 01: a slid window cannot keep its cache. Every key moves with its position, and
+    above layer 0 a key also carried the dropped token, so even kept in place it changes."""
+    model, _ = tiny
+    window = context_window(model)
+    full = torch.randint(
+        0, model.config.vocab_size, (1, window), generator=torch.Generator().manual_seed(0)
+    )
+    kept, old_places = full[:, 1:], torch.arange(1, window)[None]
+    with torch.no_grad():
+        before = model(full, use_cache=True).past_key_values
+        moved = model(kept, use_cache=True).past_key_values
+        in_place = model(kept, position_ids=old_places, use_cache=True).past_key_values
+    for layer in range(model.config.n_layer):
+        old = before.layers[layer].keys[:, :, 1:]
+        assert (moved.layers[layer].keys - old).abs().max() > 0.01
+        change = (in_place.layers[layer].keys - old).abs().max()
+        assert change < 1e-5 if layer == 0 else change > 1e-4

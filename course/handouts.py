@@ -14,7 +14,9 @@ wherever the course is installed.
 A solution is a cell tagged `solution`; in a notebook with no such tag, every cell after the
 markdown line `### Solutions` (the end of each notebook). `--tag-solutions` adds that tag, and the
 metadata with which JupyterLab 4 shows a cell collapsed until clicked (`jupyter.source_hidden`,
-`jupyter.outputs_hidden` and its classic twin `collapsed`), to the solution cells in place.
+`jupyter.outputs_hidden` and its classic twin `collapsed`), to the solution cells in place, and
+makes each one's first line (all a collapsed cell shows) neutral,
+`# Solution to exercise 2 (open the cell to see it)`; what the old line said is kept after it.
 For teachers; not used by the lessons (notebooks/TEACHING.md says when to use which handout).
 """
 
@@ -36,7 +38,16 @@ NOTEBOOKS = ROOT / "notebooks"
 DEFAULT_OUT = ROOT / "handouts"  # in .gitignore, so `git pull` keeps working
 SOLUTION_TAG = "solution"
 SOLUTIONS_HEADING = re.compile(r"^###\s+Solutions\s*$", re.M)
-EXERCISE = re.compile(r"^#\s*Exercise\s+(\d+)", re.M)
+EXERCISE = re.compile(r"^#\s*(?:Solution to )?exercise\s+(\d+)", re.M | re.I)
+CHECK = re.compile(r"^#\s*(?:Solution to )?check yourself\s+(\d+\.\d+)", re.M | re.I)
+#: What a collapsed solution cell shows (its first line): which exercise, never the answer.
+NEUTRAL = "Solution to {what} (open the cell to see it)"
+NEUTRAL_LINE = re.compile(
+    r"^(?:# |\*)Solution to (exercise \d+(?:, continued)?|check yourself \d+\.\d+)"
+    r" \(open the cell to see it\)\*?$"
+)
+#: An old first line that names the exercise: what follows the colon is kept as a comment.
+_OLD_HEAD = re.compile(r"^#\s*(?:Exercise\s+\d+(?:, continued)?|Check yourself\s+\d+\.\d+):?\s*")
 NBVAL_MARKER = re.compile(r"^\s*#\s*NBVAL_[A-Z_]+\s*$")
 NBVAL_TAGS = {"nbval-ignore-output", "nbval-skip", "nbval-check-output", "raises-exception"}
 TEACHER_NOTE = re.compile(r"\A\s*#+\s*For the teacher")  # the answers to the class's questions
@@ -61,11 +72,57 @@ def solution_indices(nb) -> list[int]:
     return [] if start is None else list(range(start, len(nb.cells)))
 
 
+def solution_summary(source: str, last_exercise: str | None) -> str:
+    """What a solution cell solves, for its neutral first line: "exercise 2", "exercise 2,
+    continued" (a cell that names no exercise after one that did) or "check yourself 00.1"."""
+    head = next((ln for ln in source.splitlines() if not NBVAL_MARKER.match(ln)), "")
+    m = NEUTRAL_LINE.match(head.strip())
+    if m:
+        return m.group(1)
+    m = CHECK.match(head)
+    if m:
+        return f"check yourself {m.group(1)}"
+    m = EXERCISE.match(head)
+    if m:
+        return f"exercise {m.group(1)}" + (", continued" if "continued" in head else "")
+    return f"exercise {last_exercise}, continued" if last_exercise else "the exercise above"
+
+
+def neutral_first_line(cell, what: str) -> None:
+    """Make the cell's first line (after nbval markers) the neutral one; what the old first line
+    said beyond the exercise's number is kept on the next line."""
+    lines = cell.source.splitlines()
+    markers = []
+    while lines and NBVAL_MARKER.match(lines[0]):
+        markers.append(lines.pop(0))
+    if cell.cell_type == "code":
+        neutral = "# " + NEUTRAL.format(what=what)
+        if lines and NEUTRAL_LINE.match(lines[0].strip()):
+            lines.pop(0)
+        elif lines and _OLD_HEAD.match(lines[0]):
+            rest = _OLD_HEAD.sub("", lines.pop(0)).strip()
+            if rest:
+                lines.insert(0, f"# {rest}")
+        lines = [neutral, *lines]
+    else:  # markdown: an emphasised paragraph of its own (a `#` would make it a heading)
+        neutral = "*" + NEUTRAL.format(what=what) + "*"
+        if lines and NEUTRAL_LINE.match(lines[0].strip()):
+            lines = lines[2:] if len(lines) > 1 and not lines[1].strip() else lines[1:]
+        lines = [neutral, "", *lines]
+    cell.source = "\n".join(markers + lines)
+
+
 def tag_solutions(nb) -> int:
-    """Tag the solution cells and collapse them in JupyterLab; outputs untouched. Returns count."""
+    """Tag the solution cells, give each the neutral first line that a collapsed cell shows, and
+    collapse them in JupyterLab; outputs untouched. Returns the count."""
     indices = solution_indices(nb)
+    last_exercise = None
     for i in indices:
         cell = nb.cells[i]
+        what = solution_summary(cell.source, last_exercise)
+        m = re.match(r"exercise (\d+)", what)
+        last_exercise = m.group(1) if m else last_exercise
+        neutral_first_line(cell, what)
         tags = cell.metadata.setdefault("tags", [])
         if SOLUTION_TAG not in tags:
             tags.append(SOLUTION_TAG)
@@ -124,7 +181,8 @@ def handout(nb, keep_outputs: bool):
             continue
         m = EXERCISE.search(cell.source)
         number = m.group(1) if m else None
-        if number is None and last_exercise is not None and cells[-1].cell_type == "code":
+        continued = number is None or number == last_exercise
+        if continued and last_exercise is not None and cells[-1].cell_type == "code":
             continue  # the rest of the same exercise's solution: one empty cell is enough
         last_exercise = number
         cells.append(exercise_placeholder(number, cell.id))

@@ -170,3 +170,42 @@ def test_every_handout_runs_top_to_bottom(built, path):
     ]
     assert not errors
     assert all(c.execution_count for c in student.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_a_collapsed_solution_shows_a_neutral_first_line(path):
+    """JupyterLab shows a collapsed cell's first line: it names the exercise, never the answer,
+    in one form everywhere (`python -m course.handouts --tag-solutions` writes it)."""
+    nb = read(path)
+    for i in handouts.solution_indices(nb):
+        cell = nb.cells[i]
+        lines = [ln for ln in cell.source.splitlines() if not handouts.NBVAL_MARKER.match(ln)]
+        assert handouts.NEUTRAL_LINE.match(lines[0]), f"{path.name} cell {cell.id}: {lines[0]!r}"
+        assert cell.metadata["jupyter"]["source_hidden"] is True
+
+
+def test_tag_solutions_gives_the_neutral_line_and_keeps_what_the_old_one_said():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("### Solutions"),
+        nbformat.v4.new_code_cell("# Exercise 1: the answer is 42\nx = 42"),
+        nbformat.v4.new_code_cell("print(x)"),
+        nbformat.v4.new_markdown_cell("Because 6 x 7 = 42."),
+        nbformat.v4.new_code_cell("# NBVAL_IGNORE_OUTPUT\n# Exercise 2\ny = 1"),
+        nbformat.v4.new_code_cell("# Check yourself 00.1\ncheck('00.1', 3)"),
+    ]
+    assert handouts.tag_solutions(nb) == 5
+    sources = [c.source for c in nb.cells[1:]]
+    assert sources == [
+        "# Solution to exercise 1 (open the cell to see it)\n# the answer is 42\nx = 42",
+        "# Solution to exercise 1, continued (open the cell to see it)\nprint(x)",
+        "*Solution to exercise 1, continued (open the cell to see it)*\n\nBecause 6 x 7 = 42.",
+        "# NBVAL_IGNORE_OUTPUT\n# Solution to exercise 2 (open the cell to see it)\ny = 1",
+        "# Solution to check yourself 00.1 (open the cell to see it)\ncheck('00.1', 3)",
+    ]
+    handouts.tag_solutions(nb)  # twice: nothing more changes
+    assert [c.source for c in nb.cells[1:]] == sources
+    student = handouts.handout(nb, keep_outputs=False)
+    text = "\n".join(c.source for c in student.cells)
+    assert text.count("# Exercise 1: write your code here") == 1
+    assert "# Exercise 2: write your code here" in text and "42" not in text

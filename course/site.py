@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 
+from course import handouts
 from course._cli import check_out_folder
 from helpers.plots import figure_alt
 
@@ -60,8 +61,19 @@ def _figure_html(figure: dict, png: str | None, n: int) -> str:
     )
 
 
-def prepare(nb) -> tuple[object, int]:
-    """Replace figure and widget outputs by static HTML; return the notebook and figure count."""
+def _static_figure_html(figure: dict, png: str | None) -> str:
+    """The stored PNG with the figure's alt text (no script): for a page that runs none."""
+    alt = html.escape(figure_alt(figure))
+    if png:
+        return f'<img alt="{alt}" src="data:image/png;base64,{png}" style="max-width:100%">'
+    return f"<p><em>Figure: {alt} (no stored image)</em></p>"
+
+
+def prepare(nb, interactive: bool = True) -> tuple[object, int]:
+    """Replace figure and widget outputs by static HTML; return the notebook and figure count.
+
+    interactive: each figure drawn by plotly.js (the page must load ``plotly.min.js``), its PNG
+    the fallback; otherwise the stored PNG alone, with the figure's alt text."""
     figures = 0
     nb.metadata.pop("widgets", None)  # stored widget state: nbconvert would load a CDN manager
     for cell in nb.cells:
@@ -69,7 +81,12 @@ def prepare(nb) -> tuple[object, int]:
             data = out.get("data", {})
             if PLOTLY_MIME in data:
                 figures += 1
-                figure_html = _figure_html(data[PLOTLY_MIME], data.get("image/png"), figures)
+                figure, png = data[PLOTLY_MIME], data.get("image/png")
+                figure_html = (
+                    _figure_html(figure, png, figures)
+                    if interactive
+                    else _static_figure_html(figure, png)
+                )
                 out["data"] = {"text/html": figure_html}
             elif WIDGET_MIME in data and "text/html" in data:  # the widget's own static copy
                 out["data"] = {"text/html": data["text/html"]}
@@ -81,27 +98,149 @@ def prepare(nb) -> tuple[object, int]:
     return nb, figures
 
 
-def notebook_page(path: Path) -> tuple[str, int]:
-    """The HTML page of one stored notebook, with no URL outside the site."""
+def solution_summaries(nb) -> dict[str, str]:
+    """Each solution cell's id and what it solves ("Solution to exercise 2")."""
+    summaries, last = {}, None
+    for i in handouts.solution_indices(nb):
+        cell = nb.cells[i]
+        what = handouts.solution_summary(cell.source, last)
+        m = re.match(r"exercise (\d+)", what)
+        last = m.group(1) if m else last
+        summaries[cell.id] = f"Solution to {what}"
+    return summaries
+
+
+_CELL_START = re.compile(r'<div[^>]*\bid="cell-id=')
+
+
+def hide_solutions(body: str, summaries: dict[str, str]) -> str:
+    """Wrap each solution cell (input and outputs) of nbconvert's page in ``<details>``.
+
+    nbconvert writes the cells one after the other, each ``<div id="cell-id=ID" ...>``, inside
+    ``<main>``: a cell ends where the next one (or ``</main>``) starts."""
+    for cell_id, summary in summaries.items():
+        m = re.search(rf'<div[^>]*\bid="cell-id={re.escape(html.escape(cell_id))}"', body)
+        if m is None:
+            raise RuntimeError(f"solution cell {cell_id} is not on the page")
+        start = m.start()
+        nxt = _CELL_START.search(body, m.end())
+        end = nxt.start() if nxt else body.index("</main>", start)
+        body = (
+            body[:start]
+            + f'<details class="solution"><summary>{html.escape(summary)}</summary>\n'
+            + body[start:end]
+            + "</details>\n"
+            + body[end:]
+        )
+    return body
+
+
+def strip_external(body: str) -> str:
+    """nbconvert's page without what it loads from CDNs (require.js, MathJax, mermaid)."""
+    return _MERMAID.sub("", _CDN_TAG.sub("", body))
+
+
+def check_offline(text: str, name: str) -> None:
+    """Fail if a page would load anything from outside its folder."""
+    m = _EXTERNAL.search(text)
+    if m:
+        raise RuntimeError(f"{name} still loads something from outside the site: {m.group(0)}")
+
+
+def notebook_title(nb, default: str) -> str:
+    """The text of the notebook's first heading (markdown stripped), or ``default``."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"^#{1,6}\s+(.+?)\s*#*$", cell.source, re.M)
+            if m:
+                return html.unescape(re.sub(r"<[^>]+>", "", _markdown(m.group(1)))).strip()
+    return default
+
+
+def _markdown(text: str) -> str:
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    return markdown2html_mistune(text)
+
+
+def notebook_html(nb, title: str, interactive: bool = True) -> tuple[str, int]:
+    """nbconvert's lab page of one notebook: no CDN, figures prepared, solutions behind a click.
+    Shared by the site and by ``python -m course.export``."""
     from nbconvert import HTMLExporter
 
-    nb, figures = prepare(nbformat.read(path, as_version=4))
-    exporter = HTMLExporter(template_name="lab")
-    body, _ = exporter.from_notebook_node(nb)
-    body = _MERMAID.sub("", _CDN_TAG.sub("", body))
+    summaries = solution_summaries(nb)
+    nb, figures = prepare(nb, interactive)
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(
+        nb, resources={"metadata": {"name": title}}
+    )
+    return hide_solutions(strip_external(body), summaries), figures
+
+
+def _navigation(stem: str, pages: list[tuple[str, str]], toc: list[tuple[str, str]]) -> str:
+    """Previous / index / next links and the page's table of contents (its ## headings)."""
+    stems = [s for s, _ in pages]
+    i = stems.index(stem)
+    links = []
+    if i > 0:
+        links.append(
+            f'<a rel="prev" href="{stems[i - 1]}.html">&larr; {html.escape(pages[i - 1][1])}</a>'
+        )
+    links.append('<a href="index.html">Contents</a>')
+    if i + 1 < len(pages):
+        links.append(
+            f'<a rel="next" href="{stems[i + 1]}.html">{html.escape(pages[i + 1][1])} &rarr;</a>'
+        )
+    items = "".join(f'<li><a href="#{anchor}">{text}</a></li>' for anchor, text in toc)
+    contents = (
+        f'<details open class="toc"><summary>On this page</summary><ol>{items}</ol></details>'
+    )
+    return (
+        '<nav class="course-nav" style="display:flex;gap:2em;justify-content:space-between;'
+        f'padding:.5em 1em;border-bottom:1px solid #ddd">{" ".join(links)}</nav>'
+        + (f'<nav class="course-toc" style="padding:0 1em">{contents}</nav>' if toc else "")
+    )
+
+
+def _toc(body: str) -> list[tuple[str, str]]:
+    """(anchor, HTML text) of each ## heading that nbconvert wrote."""
+    return [
+        (anchor, re.sub(r"<a class=\"anchor-link\".*?</a>", "", text))
+        for anchor, text in re.findall(r'<h2 id="([^"]+)">(.*?)</h2>', body, re.S)
+    ]
+
+
+def notebook_page(path: Path, pages: list[tuple[str, str]] | None = None) -> tuple[str, int]:
+    """The HTML page of one stored notebook, with no URL outside the site."""
+    nb = nbformat.read(path, as_version=4)
+    title = notebook_title(nb, path.stem)
+    body, figures = notebook_html(nb, title)
     body = body.replace("</head>", '<script src="plotly.min.js"></script>\n</head>', 1)
+    nav = _navigation(path.stem, pages or [(path.stem, title)], _toc(body))
+    body = re.sub(r"<main>", lambda m: "<main>\n" + nav, body, count=1)
+    body = body.replace("</main>", nav.split("</nav>")[0] + "</nav>\n</main>", 1)
     return body, figures
 
 
 def lesson_table() -> str:
-    """The README's lesson table, as HTML rows that link to the pages."""
-    rows = []
+    """The README's lesson table rendered as HTML, each notebook a link to its page."""
+    lines = []
     for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
-        m = re.match(r"\|\s*`(\d\d_[a-z_]+)`\s*\|(.*)\|\s*$", line)
-        if m:
-            cells = "".join(f"<td>{html.escape(c.strip())}</td>" for c in m.group(2).split("|"))
-            rows.append(f'<tr><td><a href="{m.group(1)}.html">{m.group(1)}</a></td>{cells}</tr>')
-    return "\n".join(rows)
+        if re.match(r"\|\s*notebook\s*\|", line) or (lines and line.startswith("|")):
+            lines.append(re.sub(r"^\|\s*`(\d\d_[a-z_]+)`\s*\|", r"| [`\1`](\1.html) |", line))
+        elif lines:
+            break
+    return _markdown("\n".join(lines))
+
+
+_SEARCH = (
+    '<p><label>Find a lesson: <input id="lesson-filter" type="search" '
+    'placeholder="e.g. top-p, cache"></label></p>'
+    "<script>document.getElementById('lesson-filter').addEventListener('input', function () {"
+    " var q = this.value.toLowerCase();"
+    " document.querySelectorAll('tbody tr').forEach(function (row) {"
+    " row.style.display = row.textContent.toLowerCase().includes(q) ? '' : 'none'; }); });"
+    "</script>"
+)
 
 
 def build(out: str | Path = ROOT / "site") -> dict[str, int]:
@@ -111,9 +250,11 @@ def build(out: str | Path = ROOT / "site") -> dict[str, int]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", out)
+    paths = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+    pages = [(p.stem, notebook_title(nbformat.read(p, as_version=4), p.stem)) for p in paths]
     counts = {}
-    for path in sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb")):
-        page, counts[path.stem] = notebook_page(path)
+    for path in paths:
+        page, counts[path.stem] = notebook_page(path, pages)
         (out / f"{path.stem}.html").write_text(page, encoding="utf-8")
     index = (
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>One token at a time</title>"
@@ -121,15 +262,11 @@ def build(out: str | Path = ROOT / "site") -> dict[str, int]:
         "td{padding:.3em .6em;vertical-align:top;border-bottom:1px solid #ddd}</style></head>"
         "<body><h1>One token at a time: how a GPT generates, and why it trains on everything"
         " at once</h1><p>The course's notebooks with their stored outputs. To run them, open"
-        " them in JupyterLab (see the README).</p><table><tr><th>notebook</th>"
-        "<th>what it shows</th><th>minutes in class</th><th>minutes alone</th></tr>"
-        + lesson_table()
-        + "</table></body></html>"
+        " them in JupyterLab (see the README).</p>" + _SEARCH + lesson_table() + "</body></html>"
     )
     (out / "index.html").write_text(index, encoding="utf-8")
     for page in out.glob("*.html"):
-        if _EXTERNAL.search(page.read_text(encoding="utf-8")):
-            raise RuntimeError(f"{page.name} still loads something from outside the site")
+        check_offline(page.read_text(encoding="utf-8"), page.name)
     return counts
 
 

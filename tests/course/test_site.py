@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course import site
+from course import handouts, site
 from helpers.plots import figure_alt
 
 pytestmark = pytest.mark.commands  # builds the whole site: run by .ci/run (tests/README.md)
@@ -63,3 +63,71 @@ def test_no_page_loads_anything_from_outside_the_site(built, path):
     assert not site._EXTERNAL.search(page)
     for ref in re.findall(r"""\bsrc\s*=\s*["']([^"']+)["']""", page):
         assert ref.startswith("data:") or (out / ref).is_file(), ref
+
+
+def solution_cells(path):
+    nb = nbformat.read(path, as_version=4)
+    return [nb.cells[i] for i in handouts.solution_indices(nb)]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_solutions_are_behind_a_click(built, path):
+    out, _ = built
+    page = (out / f"{path.stem}.html").read_text()
+    cells = solution_cells(path)
+    hidden = re.findall(
+        r'<details class="solution"><summary>(.*?)</summary>(.*?)</details>', page, re.S
+    )
+    assert len(hidden) == len(cells)
+    for (summary, inside), cell in zip(hidden, cells, strict=True):
+        assert re.fullmatch(
+            r"Solution to (exercise \d+(, continued)?|check yourself \d\d\.\d)", summary
+        )
+        assert f'id="cell-id={cell.id}"' in inside  # the whole cell, input and outputs
+    outside = re.sub(r'<details class="solution">.*?</details>', "", page, flags=re.S)
+    assert "celltag_solution" not in outside
+
+
+def test_pages_read_like_a_book(built):
+    out, _ = built
+    titles = []
+    for i, path in enumerate(NOTEBOOKS):
+        page = (out / f"{path.stem}.html").read_text()
+        nb = nbformat.read(path, as_version=4)
+        heading = re.search(r"^# (.+)$", nb.cells[0].source, re.M).group(1).replace("`", "")
+        title = html.unescape(re.search(r"<title>(.*?)</title>", page).group(1))
+        assert title == heading and title != "Notebook"
+        titles.append(title)
+        links = dict(re.findall(r'<a rel="(prev|next)" href="([^"]+)"', page))
+        if i > 0:
+            assert links.pop("prev") == f"{NOTEBOOKS[i - 1].stem}.html"
+        if i + 1 < len(NOTEBOOKS):
+            assert links.pop("next") == f"{NOTEBOOKS[i + 1].stem}.html"
+        assert not links  # none before the first page, none after the last
+        assert 'href="index.html"' in page
+        # the table of contents: a link to every ## heading of the notebook
+        toc = re.search(r'<nav class="course-toc".*?</nav>', page, re.S).group(0)
+        sections = [
+            m
+            for c in nb.cells
+            if c.cell_type == "markdown"
+            for m in re.findall(r"^## (.+)$", c.source, re.M)
+        ]
+        anchors = re.findall(r'<a href="#([^"]+)">', toc)
+        assert len(anchors) == len(sections) > 0
+        for anchor in anchors:
+            assert f'id="{anchor}"' in page
+    assert len(set(titles)) == len(titles)
+
+
+def test_the_index_renders_the_lesson_table(built):
+    out, _ = built
+    index = (out / "index.html").read_text()
+    assert "`" not in index  # no raw markdown left
+    rows = re.findall(r"<tr>(.*?)</tr>", index, re.S)
+    assert len(rows) == len(NOTEBOOKS) + 1  # the header and one row per notebook
+    assert "<code>" in index
+    for path in NOTEBOOKS:
+        assert f'<a href="{path.stem}.html"><code>{path.stem}</code></a>' in index
+    # the search box filters the table in the page: no script or request from outside
+    assert 'id="lesson-filter"' in index and not site._EXTERNAL.search(index)

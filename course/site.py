@@ -9,6 +9,13 @@ the stored notebooks (nothing is executed). Opens from ``file://`` with the netw
 - live widgets, which need a running kernel, are replaced by their static copy (or a note);
 - nbconvert's references to CDNs (require.js, MathJax, the widget manager) are left out, and the
   build fails if any page still names a URL outside the site.
+
+It reads like a book: each page is titled by its notebook's first heading and has previous/next
+links and a table of contents (the notebook's ``##`` headings); the index renders the README's
+lesson table (nbconvert's markdown renderer) with a filter box (an inline script); each worked
+solution is folded behind a click (``<details>``, "Solution to exercise 2").
+``python -m course.export`` shares the page-building steps (``notebook_html``, ``check_offline``)
+for single-file pages with static figures.
 """
 
 from __future__ import annotations

@@ -117,6 +117,19 @@ def solution_summaries(nb) -> dict[str, str]:
     return summaries
 
 
+#: Folded solutions lined up with the cells' text; the site's navigation in the page's font.
+_STYLE = (
+    "<style>details.solution>summary{margin:.4em 0 .4em 5.5em;cursor:pointer;"
+    "font-family:var(--jp-ui-font-family,sans-serif);color:#1a5fb4}"
+    ".course-nav,.course-toc{font-family:var(--jp-ui-font-family,sans-serif);font-size:95%}"
+    ".course-toc ul{list-style:none;padding-left:1.5em}</style>"
+)
+#: A figure drawn while its solution was folded is resized when the solution opens.
+_RESIZE_ON_OPEN = (
+    "<script>document.querySelectorAll('details').forEach(function (d) {"
+    " d.addEventListener('toggle', function () { window.dispatchEvent(new Event('resize')); });"
+    " });</script>"
+)
 _CELL_START = re.compile(r'<div[^>]*\bid="cell-id=')
 
 
@@ -180,6 +193,7 @@ def notebook_html(nb, title: str, interactive: bool = True) -> tuple[str, int]:
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(
         nb, resources={"metadata": {"name": title}}
     )
+    body = body.replace("</head>", _STYLE + "\n</head>", 1)
     return hide_solutions(strip_external(body), summaries), figures
 
 
@@ -199,7 +213,7 @@ def _navigation(stem: str, pages: list[tuple[str, str]], toc: list[tuple[str, st
         )
     items = "".join(f'<li><a href="#{anchor}">{text}</a></li>' for anchor, text in toc)
     contents = (
-        f'<details open class="toc"><summary>On this page</summary><ol>{items}</ol></details>'
+        f'<details open class="toc"><summary>On this page</summary><ul>{items}</ul></details>'
     )
     return (
         '<nav class="course-nav" style="display:flex;gap:2em;justify-content:space-between;'
@@ -224,7 +238,9 @@ def notebook_page(path: Path, pages: list[tuple[str, str]] | None = None) -> tup
     body = body.replace("</head>", '<script src="plotly.min.js"></script>\n</head>', 1)
     nav = _navigation(path.stem, pages or [(path.stem, title)], _toc(body))
     body = re.sub(r"<main>", lambda m: "<main>\n" + nav, body, count=1)
-    body = body.replace("</main>", nav.split("</nav>")[0] + "</nav>\n</main>", 1)
+    body = body.replace(
+        "</main>", nav.split("</nav>")[0] + "</nav>\n" + _RESIZE_ON_OPEN + "\n</main>", 1
+    )
     return body, figures
 
 

@@ -1,6 +1,7 @@
 """The offline course site: every page, every figure and table, nothing loaded from outside."""
 
 import html
+import os
 import re
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from course import handouts, site
 from helpers.plots import figure_alt
+from tests._html import plain
 
 pytestmark = pytest.mark.commands  # builds the whole site: run by .ci/run (tests/README.md)
 
@@ -131,3 +133,41 @@ def test_the_index_renders_the_lesson_table(built):
         assert f'<a href="{path.stem}.html"><code>{path.stem}</code></a>' in index
     # the search box filters the table in the page: no script or request from outside
     assert 'id="lesson-filter"' in index and not site._EXTERNAL.search(index)
+
+
+@pytest.mark.browser  # headless Chromium (run by .ci/run with the other browser tests)
+def test_a_browser_reads_the_site_with_nothing_from_outside(built):
+    """Chromium opens the index from file://, filters the lessons, follows a lesson's link and
+    its "next" link, and opens a solution; every request stays inside the site's folder."""
+    if not os.access("/usr/bin/chromium", os.X_OK):
+        pytest.skip("Chromium not found at /usr/bin/chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    out, _ = built
+    requests = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"]
+        )
+        try:
+            page = browser.new_page()
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto((out / "index.html").as_uri(), wait_until="networkidle")
+            page.fill("#lesson-filter", "speculative")
+            shown = page.eval_on_selector_all(
+                "tbody tr", "rows => rows.filter(r => r.style.display !== 'none').length"
+            )
+            page.click("text=06_speculative_decoding")
+            page.click("a[rel=next] >> nth=0")
+            page.wait_for_load_state("networkidle")
+            title = page.title()
+            summary = page.locator("details.solution > summary").first
+            summary.click()
+            opened = page.eval_on_selector("details.solution", "d => d.open")
+        finally:
+            browser.close()
+    rows = re.findall(r"<tr>(.*?)</tr>", (out / "index.html").read_text(), re.S)[1:]
+    assert shown == sum("speculative" in plain(r).lower() for r in rows) < len(rows)
+    assert title == site.notebook_title(nbformat.read(NOTEBOOKS[7], as_version=4), "")
+    assert opened
+    outside = [u for u in requests if not u.startswith(("data:", out.as_uri()))]
+    assert outside == []

@@ -120,7 +120,7 @@ def solution_summaries(nb) -> dict[str, str]:
 #: Folded solutions lined up with the cells' text; the site's navigation in the page's font.
 _STYLE = (
     "<style>details.solution>summary{margin:.4em 0 .4em 5.5em;cursor:pointer;"
-    "font-family:var(--jp-ui-font-family,sans-serif);color:#1a5fb4}"
+    "font-family:var(--jp-ui-font-family,sans-serif);color:#0072B2}"
     ".course-nav,.course-toc{font-family:var(--jp-ui-font-family,sans-serif);font-size:95%}"
     ".course-toc ul{list-style:none;padding-left:1.5em}</style>"
 )

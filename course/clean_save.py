@@ -83,15 +83,14 @@ def keep_stored_outputs(new: dict, old: dict) -> int:
             stored = by_id.get(cell["id"])
         else:
             stored = old_cells[i] if i < len(old_cells) else None
-        if stored is None or cell.get("outputs") == stored.get("outputs"):
-            continue
-        if same_but_figure_pngs(cell, stored):
+        # also where the outputs compare equal: JavaScript writes a stored 1.0 back as 1
+        if stored is not None and same_but_figure_pngs(cell, stored):
+            kept += cell.get("outputs") != stored.get("outputs")
             cell["outputs"] = copy.deepcopy(stored["outputs"])
-            kept += 1
     new_meta, old_meta = new.get("metadata", {}), old.get("metadata", {})
     others = set(new_meta) | set(old_meta)
     others.difference_update(KERNEL_METADATA)
-    if new_meta != old_meta and all(new_meta.get(k) == old_meta.get(k) for k in others):
+    if all(new_meta.get(k) == old_meta.get(k) for k in others):
         new["metadata"] = copy.deepcopy(old_meta)
     return kept
 

@@ -212,3 +212,13 @@ def test_the_readme_command_loads_the_hook():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     opens = [line for line in readme.splitlines() if "jupyter lab" in line and "notebooks/" in line]
     assert opens and all("--config=jupyter_server_config.py" in line for line in opens), opens
+
+
+def test_a_float_written_back_as_an_int_gets_its_stored_form_back():
+    """JupyterLab's JavaScript writes a stored 1.0 back as 1: equal in Python, not in bytes."""
+    old = notebook()
+    old["cells"][1]["outputs"][1]["data"][PLOTLY]["data"][0]["y"] = [1.0, 2.5]
+    new = copy.deepcopy(old)
+    new["cells"][1]["outputs"][1]["data"][PLOTLY]["data"][0]["y"] = [1, 2.5]
+    keep_stored_outputs(new, old)
+    assert json.dumps(new) == json.dumps(old)

@@ -11,6 +11,8 @@ The lessons import ``helpers`` (one module per concept); maintainers and teacher
 | ``python -m course.wheelhouse``        | a folder of wheels that installs the course offline   |
 
 ``distillation`` (the soft-label loss of the bundled model's second stage) sits beside ``build``,
-its one user. This package may import ``helpers``; ``helpers`` never imports it.
+its one user. ``clean_save`` is the Jupyter server's pre-save hook that the README's JupyterLab
+command loads (``--config=jupyter_server_config.py``): a notebook that was only read is saved
+as it was. This package may import ``helpers``; ``helpers`` never imports it.
 ``setup_check`` must run where torch is missing, so it and this file import nothing heavy.
 """

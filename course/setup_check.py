@@ -122,12 +122,14 @@ def check_jupyter_on_path(which=shutil.which, prefix=sys.prefix):
     if found is None:  # the environment is not activated; `python -m jupyter` still works
         return "note", (
             "no `jupyter` command on PATH (environment not activated?): start JupyterLab with "
-            "`python -m jupyter lab notebooks/`, using this Python"
+            "`python -m jupyter lab --config=jupyter_server_config.py notebooks/`, using this "
+            "Python"
         )
     if not Path(found).resolve().is_relative_to(Path(prefix).resolve()):
         return "note", (
             f"`jupyter` on PATH is {found}, not this environment's ({prefix}): start JupyterLab "
-            "with `python -m jupyter lab notebooks/` so that it uses the course's packages"
+            "with `python -m jupyter lab --config=jupyter_server_config.py notebooks/` so that it "
+            "uses the course's packages"
         )
     return "ok", "`jupyter` is this environment's"
 

@@ -88,13 +88,35 @@ def all_ticks(labels: Sequence[str]) -> dict:
 
 #: The margins of every figure (pixels): room for the y-axis labels and the title, little else.
 MARGIN = {"l": 60, "r": 20, "t": 60, "b": 50}
+#: Figures have no fixed width: a live one fills the output area, and the PNG stored beside it
+#: is 580 px wide (``setup_notebook``), narrower than the narrowest output area measured (592 px,
+#: JupyterLab at 1024x768 with the file browser open). A title line of at most this many
+#: characters fits that width at the projector font; plotly never wraps a title itself.
+TITLE_CHARS = 50
+#: The extra top margin for each further title line (pixels).
+TITLE_LINE = 22
+
+
+def wrap_title(title: str, chars: int = TITLE_CHARS) -> str:
+    """``title`` broken into lines of at most ``chars`` characters (plotly's ``<br>``) at spaces."""
+    import textwrap
+
+    if "<br>" in title or len(title) <= chars:
+        return title
+    return "<br>".join(textwrap.wrap(title, chars, break_long_words=False))
 
 
 def layout(fig: go.Figure, title: str = "", height: int = 420, **kw) -> go.Figure:
     """The course's layout for ``fig``: its title, the template, the projector font, ``height``
     and the margins, plus anything figure-specific in ``kw`` (axis titles, a slider...). Every
-    builder here, and the stepper's figure, lays out through this one function."""
-    fig.update_layout(title=title, template=TEMPLATE, font=FONT, height=height, margin=MARGIN, **kw)
+    builder here, and the stepper's figure, lays out through this one function. A long title
+    is wrapped (``wrap_title``) and the top margin grows by a line for each line it gains."""
+    if isinstance(title, str):
+        title = wrap_title(title)
+        margin = {**MARGIN, "t": MARGIN["t"] + TITLE_LINE * title.count("<br>")}
+    else:
+        margin = MARGIN
+    fig.update_layout(title=title, template=TEMPLATE, font=FONT, height=height, margin=margin, **kw)
     return fig
 
 

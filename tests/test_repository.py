@@ -13,8 +13,14 @@ def readme_commands():
 
 def test_readme_has_the_two_setup_commands():
     commands = readme_commands()
-    assert any(c.endswith("jupyter lab notebooks/") for c in commands)
-    (open_cmd,) = [c for c in commands if c.endswith("jupyter lab notebooks/") and "pip" in c]
+    assert any(
+        c.endswith("jupyter lab --config=jupyter_server_config.py notebooks/") for c in commands
+    )
+    (open_cmd,) = [
+        c
+        for c in commands
+        if c.endswith("jupyter lab --config=jupyter_server_config.py notebooks/") and "pip" in c
+    ]
     assert "pip install -r requirements.txt &&" in open_cmd  # the course only
     test_cmds = [c for c in commands if c.endswith("python -m pytest")]
     assert len(test_cmds) == 1

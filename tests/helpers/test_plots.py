@@ -135,3 +135,18 @@ def test_attention_figure_has_one_heatmap_per_layer_and_head(eager):
     assert steps[5].args[0]["visible"] == [i == 5 for i in range(L * H)]
     z = fig.data[5].z
     assert isinstance(z, tuple) and all(round(v, 3) == v for row in z for v in row)
+
+
+def test_long_titles_wrap_to_fit_the_stored_png_width():
+    """No figure has a fixed width; a title longer than ``TITLE_CHARS`` is broken at spaces
+    (plotly never wraps one) and the top margin grows a line per extra line."""
+    long = "Changing step k (row) changes every later step j (column), never an earlier one"
+    wrapped = plots.wrap_title(long)
+    assert wrapped.replace("<br>", " ") == long
+    assert all(len(line) <= plots.TITLE_CHARS for line in wrapped.split("<br>"))
+    assert plots.wrap_title("short") == "short"
+    fig = bar(["a", "b"], [0.5, 0.5], title=long)
+    assert fig.layout.title.text == wrapped
+    assert fig.layout.margin.t == plots.MARGIN["t"] + plots.TITLE_LINE * wrapped.count("<br>")
+    assert fig.layout.width is None
+    assert bar(["a"], [1.0], title="short").layout.margin.t == plots.MARGIN["t"]

@@ -12,6 +12,7 @@ Uses Debian's Chromium (/usr/bin/chromium) through Playwright's Python API; neve
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -73,6 +74,57 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def running_jupyterlab(tmp: Path, work: Path, env: dict, *, cwd: Path, extra: tuple = ()):
+    """A JupyterLab server serving ``work`` on a free local port, started from ``cwd`` with
+    ``extra`` options; yields (base URL, token) once it answers, and stops it on any exit."""
+    port, token = free_port(), secrets.token_hex(16)
+    log = open(tmp / "jupyterlab.log", "w")  # noqa: SIM115 (closed below)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            *extra,
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--port={port}",
+            "--port_retries=0",
+            f"--IdentityProvider.token={token}",
+            "--allow-root",
+            "--LabApp.expose_app_in_browser=True",
+            f"--ServerApp.root_dir={work}",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=cwd,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail(f"JupyterLab did not start:\n{(tmp / 'jupyterlab.log').read_text()}")
+            time.sleep(0.3)
+        yield base, token
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory, browser_path):
     """A JupyterLab server on a free port, serving a temp folder with a copy of notebook 02."""
@@ -104,50 +156,8 @@ def lab(tmp_path_factory, browser_path):
         # oversubscription (the notebook's outputs are the same with any thread count)
         OMP_NUM_THREADS="1",
     )
-    port, token = free_port(), secrets.token_hex(16)
-    log = open(tmp / "jupyterlab.log", "w")  # noqa: SIM115 (closed below)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--no-browser",
-            "--ServerApp.ip=127.0.0.1",
-            f"--port={port}",
-            "--port_retries=0",
-            f"--IdentityProvider.token={token}",
-            "--allow-root",
-            "--LabApp.expose_app_in_browser=True",
-            f"--ServerApp.root_dir={work}",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=work,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail(f"JupyterLab did not start:\n{(tmp / 'jupyterlab.log').read_text()}")
-            time.sleep(0.3)
+    with running_jupyterlab(tmp, work, env, cwd=work) as (base, token):
         yield base, token
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
 
 
 ALL_CELLS_RUN = """() => {

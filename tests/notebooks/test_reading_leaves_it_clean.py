@@ -14,16 +14,11 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 import test_browser
-from test_browser import ARTIFACTS, CHROMIUM_ARGS, ROOT, free_port
+from test_browser import ARTIFACTS, CHROMIUM_ARGS, ROOT
 
 browser_path = test_browser.browser_path  # the fixture: Chromium, or a skip (a failure in CI)
 
@@ -65,51 +60,9 @@ def lab_from_root(tmp_path_factory, browser_path):
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
         OMP_NUM_THREADS="1",
     )
-    port, token = free_port(), secrets.token_hex(16)
-    log = open(tmp / "jupyterlab.log", "w")  # noqa: SIM115 (closed below)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            "--config=jupyter_server_config.py",  # as the README's command passes it
-            "--no-browser",
-            "--ServerApp.ip=127.0.0.1",
-            f"--port={port}",
-            "--port_retries=0",
-            f"--IdentityProvider.token={token}",
-            "--allow-root",
-            "--LabApp.expose_app_in_browser=True",
-            f"--ServerApp.root_dir={work}",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=ROOT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail(f"JupyterLab did not start:\n{(tmp / 'jupyterlab.log').read_text()}")
-            time.sleep(0.3)
+    extra = ("--config=jupyter_server_config.py",)  # as the README's command passes it
+    with test_browser.running_jupyterlab(tmp, work, env, cwd=ROOT, extra=extra) as (base, token):
         yield base, token, work
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
 
 
 #: every figure's right edge minus its output area's right edge (> 0: cut off), as drawn now

@@ -22,7 +22,21 @@ FONT = {"size": 15}
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
 #: The widget's error line: dark red text on pale red (text that says what is wrong, not data).
 ERROR_TEXT, ERROR_BACKGROUND = "#b00020", "#fdecea"
-pio.templates["course"] = go.layout.Template(layout={"colorway": PALETTE, "font": FONT})
+#: A second cue beside colour, for print: blue and bluish green turn the same grey on a
+#: black-and-white printer (handouts get printed), so successive lines get their own dash and
+#: marker and successive bar series their own fill pattern. Plotly cycles these per trace.
+DASHES = ["solid", "dash", "dot", "dashdot"]  # four: each cycle entry adds ~1 KB to every figure
+SYMBOLS = ["circle", "square", "diamond", "triangle-up"]
+PATTERNS = ["", "/", ".", "x"]
+pio.templates["course"] = go.layout.Template(
+    layout={"colorway": PALETTE, "font": FONT},
+    data={
+        "scatter": [
+            go.Scatter(line_dash=d, marker_symbol=s) for d, s in zip(DASHES, SYMBOLS, strict=True)
+        ],
+        "bar": [go.Bar(marker_pattern_shape=p) for p in PATTERNS],
+    },
+)
 #: The template of every figure; ``setup_notebook`` makes it the default, so figures a notebook
 #: builds itself (``go.Figure(...)``) use the palette too.
 TEMPLATE = "plotly_white+course"
@@ -251,8 +265,8 @@ def attention_figure(weights, tokens, *, digits: int = 3, title: str = "") -> go
         )
     steps = [  # step i shows trace i only, and names it in the title
         {
-            "label": f"{layer}.{head}",
-            "method": "update",  # short: 16 labels must all fit
+            "label": f"L{layer}H{head}",  # short (16 labels must fit), never like a decimal
+            "method": "update",
             "args": [
                 {"visible": [j == i for j in range(len(pairs))]},
                 {"title.text": f"{title} layer {layer}, head {head}".strip()},
@@ -269,7 +283,7 @@ def attention_figure(weights, tokens, *, digits: int = 3, title: str = "") -> go
         sliders=[
             {
                 "steps": steps,
-                "currentvalue": {"prefix": "showing layer.head "},
+                "currentvalue": {"prefix": "showing "},
                 "pad": {"t": 60},
                 "font": {"size": 12},
             }

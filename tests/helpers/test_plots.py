@@ -26,6 +26,32 @@ def test_one_colour_blind_safe_palette_for_every_figure():
     assert "#EF553B" not in colorway and "#00cc96" not in colorway  # plotly's red and green
 
 
+def grey(colour: str) -> float:
+    """The luminance a black-and-white printer keeps of a "#RRGGBB" colour (Rec. 601 weights)."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return 0.299 * r + 0.587 * g + 0.114 * b
+
+
+def test_lines_and_bars_that_print_as_the_same_grey_differ_in_dash_or_pattern():
+    """Handouts get printed: the palette's blue and bluish green print as nearly the same grey
+    (luminance 87 and 106 of 255), so colour alone cannot tell them apart. The
+    template gives the first traces of a figure distinct dashes, markers and bar patterns."""
+    assert abs(grey(plots.PALETTE[0]) - grey(plots.PALETTE[2])) < 20  # why the cue is needed
+    template = pio.templates[plots.TEMPLATE].data
+    n = len(plots.DASHES)
+    cues = [(t.line.dash, t.marker.symbol) for t in template.scatter]
+    patterns = [t.marker.pattern.shape for t in template.bar]
+    assert len(cues) == len(set(cues)) == n and len(patterns) == len(set(patterns)) == n
+    # every figure of the notebooks has at most n traces of one kind, so none repeats a cue
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            for out in cell.get("outputs", []):
+                fig = out.get("data", {}).get("application/vnd.plotly.v1+json")
+                for kind in ("scatter", "bar") if fig else ():
+                    count = sum(t.get("type", "scatter") == kind for t in fig["data"])
+                    assert count <= n, f"{path.name}: {count} {kind} traces, {n} cues"
+
+
 def every_figure():
     """One figure from every builder of the course: plots' own and the stepper's."""
 

@@ -50,7 +50,8 @@ def test_environment_yml_mirrors_requirements():
     assert all("==" in r or r == "-e ." for r in req), "every requirement is pinned"
 
 
-TEST_TOOLS = {"pytest", "nbval", "nbclient", "hypothesis", "playwright", "ruff", "kaleido"}
+TEST_TOOLS = {"pytest", "pytest-xdist", "nbval", "nbclient", "hypothesis", "playwright", "ruff"}
+TEST_TOOLS.add("kaleido")  # the PNG beside each figure (tests/store_outputs.py)
 
 
 def test_the_course_install_leaves_the_test_tools_to_requirements_dev():

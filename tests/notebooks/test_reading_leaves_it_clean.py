@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+from pathlib import Path
 
 import pytest
 import test_browser
@@ -29,6 +31,13 @@ NOTEBOOKS = sorted(
     nb for nb in (ROOT / "notebooks").glob("0*.ipynb") if PLOTLY in nb.read_text(encoding="utf-8")
 )
 SETUPS = (((1280, 800), False), ((1280, 800), True), ((1024, 768), False), ((1024, 768), True))
+
+
+def collapsed_first_lines(notebook: Path) -> list[str]:
+    """The first line of every cell the notebook stores collapsed (its source hidden)."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    hidden = [c for c in cells if c["metadata"].get("jupyter", {}).get("source_hidden")]
+    return sorted("".join(c["source"]).split("\n")[0] for c in hidden)
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +123,10 @@ def test_reading_leaves_the_notebook_unchanged(lab_from_root, browser_path, note
                 await nb.context.ready;
                 await nb.sessionContext.ready;
             }""")
+            # a collapsed solution shows its first line in JupyterLab: it never states the answer
+            shown = page.locator(".jp-InputPlaceholder .jp-PlaceholderText").all_inner_texts()
+            assert sorted(shown) == collapsed_first_lines(notebook), "collapsed cells drawn"
+            assert all(re.match(r"(# |\*)Solution to ", line) for line in shown), shown
             figures = page.locator(".jp-RenderedPlotly")
             n = figures.count()
             assert n >= 1

@@ -7,7 +7,8 @@ Writes two copies of every notebook, `OUT_DIR/predict/` (all outputs cleared, fo
 predicts before it runs) and `OUT_DIR/read/` (outputs kept, for reading). In both, each worked
 solution (a code cell) becomes a comment-only cell that says what to write, each answer written in
 markdown becomes an empty "your answer" cell, notes "For the teacher" (which answer the class's
-prediction questions) are left out, and the nbval markers of the test suite are gone.
+prediction questions) are left out, and the nbval markers of the test suite are gone. Each ends
+with a credit line read from CITATION.cff (title, authors, version, the two licences).
 The handouts import `helpers` and load the bundled model like the course notebooks, so they run
 wherever the course is installed.
 
@@ -53,6 +54,60 @@ NBVAL_TAGS = {"nbval-ignore-output", "nbval-skip", "nbval-check-output", "raises
 TEACHER_NOTE = re.compile(r"\A\s*#+\s*For the teacher")  # the answers to the class's questions
 NEXT = re.compile(r"^\*\*Next:?\*\*", re.M)  # "**Next:** notebook 02 ..." is no answer: kept
 VARIANTS = {"predict": False, "read": True}  # folder: outputs kept?
+CITATION = ROOT / "CITATION.cff"
+#: What each licence of CITATION.cff covers, and where its terms are (LICENSE-CONTENT.md)
+LICENCE_PARTS = {
+    "CC-BY-4.0": ("text and figures", "CC BY 4.0, https://creativecommons.org/licenses/by/4.0/"),
+    "MIT": ("code", "MIT, the course's LICENSE file"),
+}
+CREDIT_ID = "credit"
+
+
+def _cff_field(text: str, key: str) -> list[str]:
+    """A top-level field of CITATION.cff: [its scalar] or its list items (`- x`, `- name: x`);
+    [] when absent. Enough for the fields read here, without a YAML package."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if not line.startswith(f"{key}:"):
+            continue
+        value = line.split(":", 1)[1].strip()
+        if value:
+            return [value.strip('"')]
+        items = []
+        for item in lines[i + 1 :]:
+            if item.strip() and not item.startswith((" ", "#")):
+                break
+            m = re.match(r"^  - (?:name: )?(.+)$", item)
+            if m:
+                items.append(m.group(1).strip().strip('"'))
+        return items
+    return []
+
+
+def credit_line(citation: Path = CITATION) -> str:
+    """The credit every handout carries (CC BY asks for it), from CITATION.cff: title, authors,
+    version, what each licence covers, and the repository's address when CITATION.cff has one."""
+    text = Path(citation).read_text(encoding="utf-8")
+    title, authors, version = (_cff_field(text, k) for k in ("title", "authors", "version"))
+    licences = _cff_field(text, "license")
+    if not (title and authors and version and licences):
+        raise ValueError(f"{citation} lacks a title, authors, version or license")
+    unknown = sorted(set(licences) - set(LICENCE_PARTS))
+    if unknown:
+        raise ValueError(f"{citation}: licence {unknown} is not one of {sorted(LICENCE_PARTS)}")
+    terms = "; ".join(
+        f"{LICENCE_PARTS[x][0]}: {LICENCE_PARTS[x][1]}" for x in LICENCE_PARTS if x in licences
+    )
+    line = f'From "{title[0]}", version {version[0]}, by {" and ".join(authors)}. '
+    line += f"{terms[0].upper()}{terms[1:]}."
+    address = _cff_field(text, "repository-code")
+    return line + (f" Source: {address[0]}" if address else "")
+
+
+def credit_cell(citation: Path = CITATION):
+    cell = nbformat.v4.new_markdown_cell(f"---\n*{credit_line(citation)}*")
+    cell.id = CREDIT_ID
+    return cell
 
 
 def solutions_start(nb) -> int | None:
@@ -165,8 +220,8 @@ def answer_placeholder(source: str, cell_id: str) -> list:
     return cells
 
 
-def handout(nb, keep_outputs: bool):
-    """A student copy of one notebook (the original is not changed)."""
+def handout(nb, keep_outputs: bool, citation: Path = CITATION):
+    """A student copy of one notebook (the original is not changed), ending with the credit."""
     nb = copy.deepcopy(nb)
     solutions = set(solution_indices(nb))
     cells, last_exercise = [], None
@@ -197,7 +252,7 @@ def handout(nb, keep_outputs: bool):
     for cell in cells:  # the Solutions heading now announces the student's own answers
         if cell.cell_type == "markdown":
             cell.source = SOLUTIONS_HEADING.sub("### Your answers", cell.source)
-    nb.cells = cells
+    nb.cells = [*cells, credit_cell(citation)]
     if not keep_outputs:
         nb.metadata.pop("widgets", None)  # saved widget state is an output too
     return nb

@@ -25,7 +25,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "tiny-shakespeare-gpt2"
+# The Pythons the pinned requirements have wheels for, as the README's "What works" says (tested
+# against it in tests/course/test_setup_check.py, and the minimum against pyproject.toml's
+# requires-python and tools/python_gate.py).
 MINIMUM_PYTHON = (3, 11)
+NEWEST_PYTHON = (3, 14)
+SUPPORTED_PYTHON = "{}.{}-{}.{}".format(*MINIMUM_PYTHON, *NEWEST_PYTHON)
 # the largest notebook kernel peaks at about 1 GB (benchmarks/bench_memory.py), JupyterLab ~0.2 GB
 NEEDED_FREE_GB = 1.5
 LAB_EXTENSIONS = {
@@ -37,12 +42,16 @@ REINSTALL = "pip install -r requirements.txt (with the course's .venv active)"
 
 def check_python(version_info=sys.version_info):
     found = ".".join(str(v) for v in version_info[:3])
+    if tuple(version_info[:2]) > NEWEST_PYTHON:
+        return "note", (
+            f"Python {found} is newer than the course supports ({SUPPORTED_PYTHON}): if a package "
+            f"fails to install, use Python {SUPPORTED_PYTHON}"
+        )
     if tuple(version_info[:2]) >= MINIMUM_PYTHON:
-        return "ok", f"Python {found}"
-    need = ".".join(str(v) for v in MINIMUM_PYTHON)
+        return "ok", f"Python {found} (the course supports {SUPPORTED_PYTHON})"
     return "FIX", (
-        f"Python {found} is too old: install Python {need}-3.13 (python.org or your package "
-        "manager), delete .venv and run the README's install command with it"
+        f"Python {found} is too old: install Python {SUPPORTED_PYTHON} (python.org or your "
+        "package manager), delete .venv and run the README's install command with it"
     )
 
 

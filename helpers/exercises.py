@@ -143,21 +143,83 @@ EXERCISES: dict[str, Exercise] = {
 }
 
 
+# What students compute with is accepted as what it holds: a numpy or torch scalar (np.int64(11),
+# torch.tensor(8.3)) as a number, a 1-D array or tensor (torch.arange(3, 10)), a range, a tuple or
+# a torch.Size as a list. Found by what the object can do (`ndim`, `tolist`), so that neither
+# numpy nor torch needs importing here.
+_KINDS = {bool: "True or False", int: "a whole number", float: "a number", str: "a string"}
+
+
+def _plain(answer):
+    """`answer` as Python's own bool, int, float, str or list (of those), or unchanged when it is
+    none of them (a dict, a 2-D tensor), for `_kind_problem` to describe."""
+    if hasattr(answer, "ndim") and hasattr(answer, "tolist"):  # numpy or torch, scalar or array
+        return answer.tolist() if answer.ndim <= 1 else answer
+    if isinstance(answer, tuple | list | range):
+        return [_plain(x) for x in answer]
+    return answer
+
+
+def _describe(answer) -> str:
+    if hasattr(answer, "ndim") and hasattr(answer, "shape"):
+        name = {"ndarray": "array", "Tensor": "tensor"}.get(type(answer).__name__, "array")
+        return f"a {answer.ndim}-D {name} of shape {tuple(answer.shape)}"
+    if isinstance(answer, list):
+        return f"a list of {len(answer)}"
+    name = type(answer).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
+
+
+def _expected_kind(expected) -> str:
+    if isinstance(expected, tuple | list):
+        inner = {_expected_kind(x) for x in expected}
+        return "a list (or tuple) of " + ("whole numbers" if inner == {_KINDS[int]} else "values")
+    return _KINDS.get(type(expected), f"a {type(expected).__name__}")
+
+
+def _kind_problem(answer, expected) -> str | None:
+    """Why `answer` cannot be `expected` whatever its value (a string for a number, a 2-D tensor
+    for a number or a flat list), or None when the kinds fit."""
+    plain = _plain(answer)
+    if isinstance(expected, bool):
+        fits = isinstance(plain, bool)
+    elif isinstance(expected, int | float):
+        fits = isinstance(plain, int | float) and not isinstance(plain, bool)
+    elif isinstance(expected, str):
+        fits = isinstance(plain, str)
+    elif isinstance(expected, tuple | list):
+        fits = isinstance(plain, list) and all(
+            _kind_problem(a, e) is None for a, e in zip(plain, expected, strict=False)
+        )
+    else:
+        fits = True
+    if fits:
+        return None
+    given = answer if hasattr(answer, "ndim") or not isinstance(answer, tuple | range) else plain
+    return f"{_describe(given)}, and the answer is {_expected_kind(expected)}"
+
+
 def _same(answer, expected, tolerance: float) -> bool:
+    answer = _plain(answer)
     if isinstance(expected, bool) or isinstance(answer, bool):
         return answer is expected
     if isinstance(expected, int | float) and isinstance(answer, int | float):
         return abs(answer - expected) <= tolerance + 1e-9
     if isinstance(expected, str) and isinstance(answer, str):
         return answer == expected or answer.strip() == expected.strip() != ""
-    if isinstance(expected, tuple | list) and isinstance(answer, tuple | list):
-        return list(answer) == list(expected)
+    if isinstance(expected, tuple | list) and isinstance(answer, list):
+        return len(answer) == len(expected) and all(
+            _same(a, e, 0.0) for a, e in zip(answer, expected, strict=True)
+        )
     return False
 
 
 def check(exercise_id: str, answer, **context) -> None:
     """Print whether ``answer`` is right, with a hint when it is not; never the solution.
 
+    ``answer`` may be what a computation gives: a numpy or torch scalar for a number, a range, a
+    tuple, or a 1-D array or tensor for a list. When its kind is what is wrong (a string for a
+    number, a 2-D tensor), the message says what was given and what kind of answer is asked.
     ``context``: ``model=`` and ``tokenizer=`` for the exercises whose answer depends on them.
     (It returns nothing, so a check on a cell's last line shows only its message.)
     """
@@ -174,4 +236,10 @@ def check(exercise_id: str, answer, **context) -> None:
     if _same(answer, expected, ex.tolerance):
         print(f"{exercise_id}: right.")
         return
-    print(f"{exercise_id}: not yet ({answer!r}). Hint: {ex.hint}.")
+    shown = " ".join(repr(answer).split())  # a tensor's repr spans lines
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    kind = _kind_problem(answer, expected)
+    if kind:  # the kind is the problem, not the value: say what was given and what is asked
+        print(f"{exercise_id}: not yet ({shown} is {kind}). Hint: {ex.hint}.")
+        return
+    print(f"{exercise_id}: not yet ({shown}). Hint: {ex.hint}.")

@@ -209,3 +209,40 @@ def test_tag_solutions_gives_the_neutral_line_and_keeps_what_the_old_one_said():
     text = "\n".join(c.source for c in student.cells)
     assert text.count("# Exercise 1: write your code here") == 1
     assert "# Exercise 2: write your code here" in text and "42" not in text
+
+
+@pytest.mark.parametrize("variant", list(handouts.VARIANTS))
+def test_every_handout_ends_with_the_credit_from_citation_cff(built, variant):
+    """CC BY asks for credit: the title, authors, version and both licences, as CITATION.cff
+    (read here with the test suite's reader, not the handouts') states them."""
+    from tests.test_citation import load_cff
+
+    cff = load_cff(handouts.CITATION.read_text(encoding="utf-8"))
+    for path in NOTEBOOKS:
+        last = read(built / variant / path.name).cells[-1]
+        assert last.cell_type == "markdown" and last.id == handouts.CREDIT_ID, path.name
+        text = last.source
+        assert f'"{cff["title"]}", version {cff["version"]}' in text
+        assert all(a["name"] in text for a in cff["authors"])
+        assert "Text and figures: CC BY 4.0" in text and "code: MIT" in text
+        assert sorted(cff["license"]) == sorted(handouts.LICENCE_PARTS)
+        assert ("Source: " in text) == ("repository-code" in cff)
+
+
+def test_the_credit_gives_the_repository_address_only_when_citation_cff_has_one(tmp_path):
+    cff = handouts.CITATION.read_text(encoding="utf-8")
+    assert "repository-code" not in cff  # the course names no address yet: none is made up
+    with_address = tmp_path / "CITATION.cff"
+    with_address.write_text(cff + 'repository-code: "https://example.org/course"\n')
+    assert handouts.credit_line(with_address).endswith(" Source: https://example.org/course")
+    one_licence = tmp_path / "one.cff"
+    one_licence.write_text(cff.replace("  - CC-BY-4.0\n", ""))
+    assert "CC BY" not in handouts.credit_line(one_licence)
+    unknown = tmp_path / "unknown.cff"
+    unknown.write_text(cff.replace("  - CC-BY-4.0", "  - GPL-3.0-only"))
+    with pytest.raises(ValueError, match=r"licence \['GPL-3.0-only'\] is not one of"):
+        handouts.credit_line(unknown)
+    empty = tmp_path / "empty.cff"
+    empty.write_text("cff-version: 1.2.0\n")
+    with pytest.raises(ValueError, match="lacks a title, authors, version or license"):
+        handouts.credit_line(empty)

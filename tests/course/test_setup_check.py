@@ -28,8 +28,28 @@ def test_this_environment_is_ready():
 
 def test_an_old_python_is_named_with_what_to_install():
     status, text = sc.check_python((3, 10, 12))
-    assert status == "FIX" and "3.10.12 is too old" in text and "3.11" in text
-    assert sc.check_python((3, 12, 0))[0] == "ok"
+    assert status == "FIX" and "3.10.12 is too old" in text and "install Python 3.11-3.14" in text
+    assert sc.check_python((3, 12, 0)) == ("ok", "Python 3.12.0 (the course supports 3.11-3.14)")
+    status, text = sc.check_python((3, 15, 0))
+    assert status == "note" and "newer than the course supports (3.11-3.14)" in text
+
+
+def test_the_supported_pythons_are_the_readmes():
+    """setup_check prints the range the README's "What works" states, and its minimum is the one
+    pyproject.toml and the install's gate (tools/python_gate.py) enforce."""
+    import tomllib
+
+    readme = (sc.ROOT / "README.md").read_text()
+    (listed,) = re.findall(r"\*\*What works\.\*\* Python ((?:3\.\d+(?:, | or ))+3\.\d+)", readme)
+    minors = [int(v.split(".")[1]) for v in re.findall(r"3\.\d+", listed)]
+    assert minors == list(range(minors[0], minors[-1] + 1)), listed  # a range, no gap
+    assert sc.SUPPORTED_PYTHON == f"3.{minors[0]}-3.{minors[-1]}"
+    assert f"Python 3.{minors[0] - 1} or older" in readme  # "What does not"
+    pyproject = tomllib.loads((sc.ROOT / "pyproject.toml").read_text())
+    assert pyproject["project"]["requires-python"] == ">={}.{}".format(*sc.MINIMUM_PYTHON)
+    gate = (sc.ROOT / "tools" / "python_gate.py").read_text()
+    assert "MINIMUM = ({}, {})".format(*sc.MINIMUM_PYTHON) in gate
+    assert f"supports {sc.SUPPORTED_PYTHON})" in sc.check_python()[1]  # what this Python prints
 
 
 def test_versions_missing_or_different():

@@ -70,6 +70,12 @@ START = "Press Step: the model picks the next token."
 PANES = {"attention": "attention", "cache": "KV cache", "filters": "filters"}
 
 
+def _button_style(w, kind: str, **style):
+    """A button style with the colours ``BUTTON_COLOURS[kind]`` (contrast >= 4.5:1)."""
+    text, background = BUTTON_COLOURS[kind]
+    return w.ButtonStyle(font_size="16px", text_color=text, button_color=background, **style)
+
+
 def _to_box(prompt: str) -> str:
     """The prompt as the one-line box shows it: a newline as ↵ (the course's sign for it)."""
     return prompt.replace("\n", "↵")
@@ -140,8 +146,6 @@ class DecodingStepper:
     def _build_controls(self, w, prompt: str, settings: SamplingSettings, run_n: int) -> None:
         """The prompt box, the action buttons and the sampling knobs."""
         big = w.ButtonStyle(font_size="16px")
-        step_fg, step_bg = BUTTON_COLOURS["step"]
-        reset_fg, reset_bg = BUTTON_COLOURS["reset"]
         fixed = w.Layout(width="auto")
         slider_style = w.SliderStyle(description_width="88px")
         slider_layout = w.Layout(width="270px")  # three in one row on a 1024x768 projector
@@ -162,7 +166,7 @@ class DecodingStepper:
         )
         self.step_button = w.Button(
             description="Step",
-            style=w.ButtonStyle(font_size="16px", text_color=step_fg, button_color=step_bg),
+            style=_button_style(w, "step"),
             layout=fixed,
             tooltip="choose one more token",
         )
@@ -182,7 +186,7 @@ class DecodingStepper:
         )
         self.reset_button = w.Button(
             description="Reset",
-            style=w.ButtonStyle(font_size="16px", text_color=reset_fg, button_color=reset_bg),
+            style=_button_style(w, "reset"),
             layout=fixed,
             tooltip="back to the prompt alone",
         )
@@ -237,11 +241,8 @@ class DecodingStepper:
             w.HTML(style=html_style, layout=html_layout) for _ in range(5)
         )
         self._cand_styles = {  # two shared styles: kept candidates, and those the filters cut
-            kind: w.ButtonStyle(
-                font_size="16px", font_family="monospace", text_color=fg, button_color=bg
-            )
-            for kind, (fg, bg) in BUTTON_COLOURS.items()
-            if kind.endswith("candidate")
+            kind: _button_style(w, kind, font_family="monospace")
+            for kind in ("candidate", "cut candidate")
         }
         cand_style = self._cand_styles["candidate"]
         cand_layout = w.Layout(width="140px", height="28px", margin="1px 2px")

@@ -34,7 +34,7 @@ def test_each_pass_runs_the_new_token_and_its_attention_is_the_full_passes_row(
     ids = tok(prompt)["input_ids"]
     first = runner.run(ids)
     assert first.fed == len(ids)  # the prompt: one pass over all its tokens (prefill)
-    for step in range(4):
+    for _ in range(4):
         ids = [*ids, int(torch.argmax(runner.run(ids).logits))]
         record = runner.run(ids)
         assert record.fed == 1  # then one new token per step, the rest read from the cache
@@ -128,8 +128,10 @@ def test_every_stage_equals_transformers_processors_in_their_order(bundled, sett
     for (label, stage), processor in zip(mine, processors, strict=True):
         scores = processor(input_ids, scores)
         name = type(processor).__name__.removesuffix("LogitsWarper").removesuffix("LogitsProcessor")
-        assert name.lower().replace("repetitionpenalty", "repetition").startswith(
-            label.split()[0].replace("-", "")
+        assert (
+            name.lower()
+            .replace("repetitionpenalty", "repetition")
+            .startswith(label.split()[0].replace("-", ""))
         ), (label, name)
         assert torch.equal(torch.isinf(scores[0]), torch.isinf(stage)), label  # the same cuts
         torch.testing.assert_close(stage.softmax(-1), scores[0].softmax(-1), atol=1e-6, rtol=0)

@@ -6,8 +6,12 @@ candidate table); these functions only draw it, and ``helpers.widgets.DecodingSt
 them for its live panels.
 
 - ``text_html``, ``ids_html``, ``stats_html``, ``candidates_html``, ``status_html`` and
-  ``state_html`` (all of them): the panels as HTML strings;
-- ``candidates_figure``: the candidate panel as a plotly bar chart.
+  ``state_html`` (all of them): the panels as HTML strings (the panes that look inside a step
+  are ``helpers.stepper_panes``');
+- ``candidates_figure``: the candidate panel as a plotly bar chart;
+- ``settings_change``: what changed between two settings, as the status line says it;
+- ``TEXT_ON_BACKGROUND`` / ``BUTTON_COLOURS`` and ``contrast_ratio``: every colour pair drawn,
+  each at least 4.5:1 (WCAG AA), and the ratio that checks them.
 """
 
 from __future__ import annotations

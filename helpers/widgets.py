@@ -536,6 +536,8 @@ class DecodingStepper:
         if self._syncing:
             return
         name, value = change.owner, change.new
+        if isinstance(value, float):  # a slider may send 0.8000000000000002 for 0.80
+            value = round(value, 2)  # its steps are 0.05: no change the readout cannot show
         if name is self.top_k:
             self.set_settings(top_k=None if value == 0 else value)
         elif name is self.top_p:

@@ -654,6 +654,9 @@ def test_a_setting_that_does_not_change_is_not_an_undo_step(stepper):
     assert stepper.temperature.value == 1.0  # the slider shows the change too
     stepper.undo_button.click()
     assert stepper.status == "nothing to undo: this is the starting state"
+    stepper.temperature.value = 1.0000000000000002  # a slider's float noise: no visible change
+    assert stepper.state is before and stepper.status == "the settings are unchanged"
+    assert stepper.temperature.value == 1.0
 
 
 def test_every_button_has_colours_that_pass_wcag_aa(stepper):

@@ -613,7 +613,11 @@ class DecodingStepper:
         for name, toggle in self.pane_toggles.items():
             self.panes[name].layout.display = None if toggle.value else "none"
             if toggle.value:
-                self.pane_views[name].value = self.pane_html(name)
+                try:
+                    page = self.pane_html(name)
+                except Exception as err:  # a bug must not turn into a traceback on the projector
+                    page = status_html(f"unexpected {type(err).__name__}: {err}", error=True)
+                self.pane_views[name].value = page
 
     def _shown(self, ids) -> list[str]:
         """Each token's text as the course shows it (· a space, ↵ a newline), remembered."""

@@ -582,6 +582,17 @@ def test_bad_pane_input_shows_on_the_status_line(stepper):
         stepper.pane_html("x")
 
 
+def test_a_pane_that_fails_says_so_in_the_pane(stepper, monkeypatch):
+    import helpers.widgets
+
+    def broken(*args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(helpers.widgets, "cache_html", broken)
+    stepper.pane_toggles["cache"].value = True  # no traceback escapes the toggle
+    assert "unexpected RuntimeError: boom" in stepper.pane_views["cache"].value
+
+
 def test_a_full_window_keeps_its_behaviour_and_the_panes_say_so(tiny):
     model, tok = tiny  # a 32-token window
     stepper = DecodingStepper(model, tok, "To be, or not to be")

@@ -6,14 +6,19 @@ candidate table); these functions only draw it, and ``helpers.widgets.DecodingSt
 them for its live panels.
 
 - ``text_html``, ``ids_html``, ``stats_html``, ``candidates_html``, ``status_html`` and
-  ``state_html`` (all of them): the panels as HTML strings;
-- ``candidates_figure``: the candidate panel as a plotly bar chart.
+  ``state_html`` (all of them): the panels as HTML strings (the panes that look inside a step
+  are ``helpers.stepper_panes``');
+- ``candidates_figure``: the candidate panel as a plotly bar chart;
+- ``settings_change``: what changed between two settings, as the status line says it;
+- ``TEXT_ON_BACKGROUND`` / ``BUTTON_COLOURS`` and ``contrast_ratio``: every colour pair drawn,
+  each at least 4.5:1 (WCAG AA), and the ratio that checks them.
 """
 
 from __future__ import annotations
 
 import html
 import math
+import re
 
 import plotly.graph_objects as go
 
@@ -32,6 +37,53 @@ from helpers.stepping import DecodingState, Piece, token_pieces
 # colours readable on a projector and by most colour-blind viewers:
 # blue = the model, orange = after the filters, grey = cut
 BLUE, ORANGE, GREY = PALETTE[0], PALETTE[1], "#b0b0b0"  # the course palette (Okabe-Ito)
+TEXT, MUTED = "#222222", "#595959"  # body text, and secondary text (ids, notes): both >= 7:1
+GEN_SHADE = (31, 119, 180)  # a generated token's background: this colour at 0.2 .. 0.7 opacity
+
+#: The widget's buttons as (text colour, background): set explicitly, because the built-in
+#: button styles of ipywidgets put white text on light colours (white on "info" teal is ~3.5:1).
+BUTTON_COLOURS = {
+    "step": ("#ffffff", "#005b8f"),
+    "reset": ("#111111", "#e69f00"),
+    "candidate": ("#ffffff", BLUE),
+    "cut candidate": (TEXT, "#e0e0e0"),
+}
+
+
+def _over_white(rgb: tuple[int, int, int], alpha: float) -> str:
+    """The colour ``rgb`` at ``alpha`` opacity shows over a white page, as #rrggbb."""
+    return "#" + "".join(f"{round(255 + alpha * (c - 255)):02x}" for c in rgb)
+
+
+#: Every (text colour, background) pair the stepper and its snapshot draw; WCAG AA asks for a
+#: contrast ratio of at least 4.5:1 for each (tests/helpers/test_stepper_view.py computes them).
+TEXT_ON_BACKGROUND = {
+    **{f"{name} button": pair for name, pair in BUTTON_COLOURS.items()},
+    "text": (TEXT, "#fcfcfc"),
+    "generated token, most likely": (TEXT, _over_white(GEN_SHADE, 0.7)),
+    "attention, most weight": ("#111111", _over_white((0, 114, 178), 0.55)),
+    "token ids, prompt": (MUTED, "#ffffff"),
+    "token ids, generated": (BLUE, "#ffffff"),
+    "status": ("#333333", "#f3f6fa"),
+    "error": (ERROR_TEXT, ERROR_BACKGROUND),
+    "snapshot note": ("#555555", "#ffffff"),
+    "panes": (TEXT, "#ffffff"),
+}
+
+
+def _luminance(colour: str) -> float:
+    """The relative luminance of ``#rrggbb`` (WCAG 2: linearised sRGB, weighted)."""
+    if not (isinstance(colour, str) and re.fullmatch(r"#[0-9a-fA-F]{6}", colour)):
+        raise ValueError(f"colour must be written #rrggbb, got {colour!r}")
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two ``#rrggbb`` colours: 1 (same) to 21 (black on white)."""
+    a, b = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
 
 
 # --------------------------------------------------------------------------- static HTML
@@ -47,13 +99,14 @@ def fmt_prob(p: float) -> str:
 
 def _shade(p: float) -> str:
     """Background of a generated token: darker blue = the model gave it a higher probability."""
-    return f"rgba(31,119,180,{0.2 + 0.5 * round(p, 2):.2f})"
+    r, g, b = GEN_SHADE
+    return f"rgba({r},{g},{b},{0.2 + 0.5 * round(p, 2):.2f})"
 
 
 def text_html(state: DecodingState, tokenizer, pieces: list[Piece] | None = None) -> str:
     """The text so far: the prompt plain, each generated token highlighted (hover: its p)."""
     pieces = token_pieces(state, tokenizer) if pieces is None else pieces
-    out = [f'<span style="color:#222">{_esc(state.prompt)}</span>']
+    out = [f'<span style="color:{TEXT}">{_esc(state.prompt)}</span>']
     for piece in pieces:
         steps = range(piece.first_step + 1, piece.first_step + len(piece.ids) + 1)
         title = "; ".join(
@@ -62,7 +115,7 @@ def text_html(state: DecodingState, tokenizer, pieces: list[Piece] | None = None
         )
         shown = piece.text.replace("\n", "↵\n")  # a newline token stays visible
         out.append(
-            f'<span class="dw-gen" title="{_esc(title)}" style="background:'
+            f'<span class="dw-gen" title="{_esc(title)}" style="color:{TEXT};background:'
             f"{_shade(min(piece.probs))};border-bottom:3px solid {BLUE};border-left:1px solid #fff;"
             f'padding:1px 0">{_esc(shown)}</span>'
         )
@@ -79,7 +132,7 @@ def ids_html(state: DecodingState) -> str:
     gen = " ".join(str(i) for i in state.generated)
     return (
         '<div class="dw-ids" style="font-family:monospace;font-size:15px;margin-top:6px">'
-        f'token ids: <span style="color:#888">{prompt}</span> '
+        f'token ids: <span style="color:{MUTED}">{prompt}</span> '
         f'<b style="color:{BLUE}">{gen}</b></div>'
     )
 
@@ -135,13 +188,15 @@ def _scale(cands: list[Candidate], sampling: bool) -> float:
     return max(values, default=0.0)
 
 
-def legend_html(settings: SamplingSettings) -> str:
-    """The line above the candidate bars: which distribution chooses the next token."""
+def legend_html(settings: SamplingSettings, live: bool = True) -> str:
+    """The line above the candidate bars: which distribution chooses the next token.
+    ``live``: the widget's, which invites a click on a token; the snapshot has no buttons."""
+    click = " (click a token to force it)" if live else ""
     if settings.strategy == "greedy":
         return (
             '<div style="font-size:15px;margin-bottom:4px"><b>Next token</b>: '
-            f'<span style="color:{BLUE}">■</span> probability; greedy takes the top one '
-            "(click a token to force it)</div>"
+            f'<span style="color:{BLUE}">■</span> probability; greedy takes the top one'
+            f"{click}</div>"
         )
     s = settings
     filters = [f"temperature {s.temperature:g}"]
@@ -151,11 +206,11 @@ def legend_html(settings: SamplingSettings) -> str:
         '<div style="font-size:15px;margin-bottom:4px"><b>Next token</b>: '
         f'<span style="color:{BLUE}">■</span> model, '
         f'<span style="color:{ORANGE}">■</span> after {", ".join(filters)}; '
-        f"a draw with seed {s.seed} picks one (click a token to force it)</div>"
+        f"a draw with seed {s.seed} picks one{click}</div>"
     )
 
 
-def candidates_html(cands: list[Candidate], settings: SamplingSettings) -> str:
+def candidates_html(cands: list[Candidate], settings: SamplingSettings, live: bool = False) -> str:
     """The candidate panel as a static table: token, bars, and which filter cut it."""
     sampling = settings.strategy == "sample"
     scale = _scale(cands, sampling)
@@ -169,9 +224,27 @@ def candidates_html(cands: list[Candidate], settings: SamplingSettings) -> str:
             "</tr>"
         )
     return (
-        f'<div class="dw-cands">{legend_html(settings)}'
+        f'<div class="dw-cands">{legend_html(settings, live)}'
         f'<table style="width:100%;border-collapse:collapse;table-layout:auto">'
         f"{''.join(rows)}</table></div>"
+    )
+
+
+def _setting(value) -> str:
+    if value is None:
+        return "off"
+    if isinstance(value, float):  # 1.0, 0.85: a float reads as one, as the sliders show it
+        text = f"{value:.4g}"
+        return text if "." in text or "e" in text else text + ".0"
+    return str(value)
+
+
+def settings_change(before: SamplingSettings, after: SamplingSettings) -> str:
+    """What changed between two settings, e.g. ``"temperature 1.5 -> 1.0, top_k off -> 5"``."""
+    names = SamplingSettings.__dataclass_fields__
+    changed = [n for n in names if getattr(before, n) != getattr(after, n)]
+    return ", ".join(
+        f"{n} {_setting(getattr(before, n))} -> {_setting(getattr(after, n))}" for n in changed
     )
 
 
@@ -189,23 +262,24 @@ def status_html(message: str, error: bool = False) -> str:
 #: The banner of every static copy: what it is, and how to get the live widget.
 SNAPSHOT_NOTE = (
     '<div class="dw-snapshot" style="font-size:14px;color:#555;margin:2px 0 6px">'
-    "<b>Snapshot</b> of the decoding stepper (a static copy: no buttons). Run the notebook in "
-    "JupyterLab or VS Code for the live widget.</div>"
+    "<b>Snapshot</b> of the decoding stepper: its last state and every pane, as a static copy "
+    "(no buttons). Run the notebook in JupyterLab or VS Code for the live widget.</div>"
 )
 
 
 def state_html(state, tokenizer, cands, window: int, status: str = "", error=False) -> str:
-    """Everything the stepper shows, as one HTML string (no buttons): the static rendering."""
+    """Everything the stepper shows, as one HTML string (no buttons): the static rendering.
+    ``status``: the last action's message, shown as such (a snapshot takes no action)."""
     right = (
         candidates_html(cands, state.settings)
         if cands
         else status_html("the context window is full: no next token", error=True)
     )
+    last = status_html(f"last action: {status}", error) if status else ""
     return (
         '<div class="dw-static" style="display:flex;flex-wrap:wrap;gap:18px;max-width:1100px">'
         f'<div style="flex:1 1 480px;min-width:320px">{text_html(state, tokenizer)}'
-        f"{ids_html(state)}{stats_html(state, window)}"
-        f"{status_html(status, error) if status else ''}</div>"
+        f"{ids_html(state)}{stats_html(state, window)}{last}</div>"
         f'<div style="flex:1 1 380px;min-width:300px">{right}</div></div>'
     )
 

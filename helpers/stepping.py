@@ -89,7 +89,8 @@ class DecodingState:
         # one seed per step, so undo + step draws the same token again
         return torch.Generator().manual_seed(self.settings.seed * 1_000_003 + self.n_steps)
 
-    def _check_room(self, model) -> None:
+    def check_room(self, model) -> None:
+        """A clear ValueError if the text no longer fits the model's window (nothing to score)."""
         window = context_window(model)
         if len(self.ids) > window:  # n_positions tokens still predict one more
             raise ValueError(
@@ -99,7 +100,7 @@ class DecodingState:
 
     def logits(self, model) -> torch.Tensor:
         """Raw next-token logits for the current sequence. (V,)"""
-        self._check_room(model)
+        self.check_room(model)
         ids = torch.tensor([self.ids], device=model.device)  # (1, T)
         return _next_token_logits(model, ids)  # the ids were checked where they entered
 

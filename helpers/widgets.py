@@ -9,6 +9,12 @@ it. Every button calls a Python method, so tests click them with ``button.click(
 what the widget shows. Its panels are drawn by ``helpers.stepper_view``, which also gives the
 static rendering (``show_static``) an executed or exported notebook shows without a kernel.
 
+Three panes look inside the step (``helpers.step_internals`` prepares them, ``helpers.
+stepper_panes`` draws them), each switched on by its toggle: the attention of the newest token
+(one layer and head, and all heads at once), the KV cache, and the filter pipeline. The model
+runs with a KV cache and eager attention: each Step is one pass over the new token, and the
+attention shown is the one that pass computed.
+
 Errors never escape a button: a bad prompt, a full context window or invalid settings leave the
 state as it was and show a readable message on the widget's status line.
 Core ipywidgets only, no JavaScript of our own, nothing loaded from the network.
@@ -21,9 +27,19 @@ from collections import OrderedDict
 import plotly.graph_objects as go
 import torch
 
-from helpers._checks import check_int, check_model, check_tokenizer
+from helpers._checks import check_choice, check_int, check_model, check_tokenizer
 from helpers.plots import show_token
+from helpers.step_internals import CachedPasses, StepPass, cache_info, filter_pipeline
+from helpers.step_internals import pipeline_columns as _columns
+from helpers.stepper_panes import (
+    attention_strip_html,
+    cache_html,
+    heads_overview_html,
+    panes_html,
+    pipeline_html,
+)
 from helpers.stepper_view import (
+    BUTTON_COLOURS,
     SNAPSHOT_NOTE,
     _scale,
     bar_html,
@@ -31,6 +47,7 @@ from helpers.stepper_view import (
     fmt_prob,
     ids_html,
     legend_html,
+    settings_change,
     state_html,
     stats_html,
     status_html,
@@ -48,6 +65,25 @@ from helpers.stepping import (
 N_CANDIDATES = 8  # candidate rows in the panel
 MAX_RUN = 50  # the largest N of "Run N"
 TOP_K_MAX = 50  # slider range; 0 means "off"
+PASSES_KEPT = 128  # forward passes remembered (by text), so Undo runs no model
+START = "Press Step: the model picks the next token."
+PANES = {"attention": "attention", "cache": "KV cache", "filters": "filters"}
+
+
+def _button_style(w, kind: str, **style):
+    """A button style with the colours ``BUTTON_COLOURS[kind]`` (contrast >= 4.5:1)."""
+    text, background = BUTTON_COLOURS[kind]
+    return w.ButtonStyle(font_size="16px", text_color=text, button_color=background, **style)
+
+
+def _to_box(prompt: str) -> str:
+    """The prompt as the one-line box shows it: a newline as ↵ (the course's sign for it)."""
+    return prompt.replace("\n", "↵")
+
+
+def _from_box(text: str) -> str:
+    """The prompt typed in the box: ↵, or \\n typed out, is a newline."""
+    return text.replace("↵", "\n").replace("\\n", "\n")
 
 
 class DecodingStepper:
@@ -83,7 +119,10 @@ class DecodingStepper:
         # the door: prompt, settings and top_k against the vocabulary are checked here
         self.state = DecodingState.start(tokenizer, prompt, settings, model)  # raises if bad
         settings = self.state.settings
-        self._logits_cache: OrderedDict[tuple[int, ...], torch.Tensor] = OrderedDict()
+        self._runner = CachedPasses(model)  # the KV cache: one pass per new token
+        self._passes: OrderedDict[tuple[int, ...], StepPass] = OrderedDict()
+        self._pass: StepPass | None = None  # the current state's pass (None: window full)
+        self._texts: dict[int, str] = {}  # token id -> shown text, for the attention strip
         self._bytes_cache: dict = {}
         self._cands: list[Candidate] = []
         # the current state's filtered distribution (from the panel), so Step draws from it
@@ -99,9 +138,10 @@ class DecodingStepper:
         )
         self._build_controls(w, prompt, settings, run_n)
         self._build_views(w, n_candidates)
+        self._build_panes(w)
         self._wire()
         self.widget = self._arrange(w)
-        self._render("Press Step: the model picks the next token.")
+        self._render(START)
 
     def _build_controls(self, w, prompt: str, settings: SamplingSettings, run_n: int) -> None:
         """The prompt box, the action buttons and the sampling knobs."""
@@ -109,11 +149,12 @@ class DecodingStepper:
         fixed = w.Layout(width="auto")
         slider_style = w.SliderStyle(description_width="88px")
         slider_layout = w.Layout(width="270px")  # three in one row on a 1024x768 projector
-        # the prompt is used when the box loses focus, or with the Apply button beside it
-        self.prompt_box = w.Textarea(
-            value=prompt,
+        # the prompt is used on Enter, when the box loses focus, or with the Apply button; one
+        # line, so Enter submits: a newline shows as ↵ (type ↵ or \n for one)
+        self.prompt_box = w.Text(
+            value=_to_box(prompt),
             description="Prompt",
-            rows=2,
+            placeholder="type a prompt, then Enter (↵ or \\n: a new line)",
             continuous_update=False,
             layout=w.Layout(flex="1 1 auto", width="auto"),
         )
@@ -125,8 +166,7 @@ class DecodingStepper:
         )
         self.step_button = w.Button(
             description="Step",
-            button_style="primary",
-            style=big,
+            style=_button_style(w, "step"),
             layout=fixed,
             tooltip="choose one more token",
         )
@@ -146,9 +186,8 @@ class DecodingStepper:
         )
         self.reset_button = w.Button(
             description="Reset",
-            style=big,
+            style=_button_style(w, "reset"),
             layout=fixed,
-            button_style="warning",
             tooltip="back to the prompt alone",
         )
         self.strategy = w.ToggleButtons(
@@ -201,7 +240,11 @@ class DecodingStepper:
         self.status_line, self.text_view, self.ids_view, self.stats_view, self.legend_view = (
             w.HTML(style=html_style, layout=html_layout) for _ in range(5)
         )
-        cand_style = w.ButtonStyle(font_size="16px", font_family="monospace")
+        self._cand_styles = {  # two shared styles: kept candidates, and those the filters cut
+            kind: _button_style(w, kind, font_family="monospace")
+            for kind in ("candidate", "cut candidate")
+        }
+        cand_style = self._cand_styles["candidate"]
         cand_layout = w.Layout(width="140px", height="28px", margin="1px 2px")
         self.row_layout = w.Layout(align_items="center")  # shared: rows hide all at once
         bar_layout = w.Layout(flex="1 1 auto", width="auto")  # the row's width minus the button
@@ -216,6 +259,36 @@ class DecodingStepper:
             rows.append(w.HBox([button, bar], layout=self.row_layout))
         self.candidate_rows = rows
 
+    def _build_panes(self, w) -> None:
+        """The panes inside the step, each hidden until its toggle is on (a hidden pane is not
+        drawn, so it costs a Step nothing), and the layer and head the attention strip shows."""
+        config = self.model.config
+        self.pane_toggles = {
+            name: w.ToggleButton(
+                description=label, tooltip=f"show the {label} pane", layout=w.Layout(width="auto")
+            )
+            for name, label in PANES.items()
+        }
+        small = w.Layout(width="auto")
+        self.layer = w.Dropdown(
+            options=[(f"layer {i}", i) for i in range(config.n_layer)],
+            value=config.n_layer - 1,  # the last layer: the one nearest the prediction
+            layout=small,
+        )
+        self.head = w.Dropdown(
+            options=[(f"head {i}", i) for i in range(config.n_head)], layout=small
+        )
+        self.pane_views = {
+            name: w.HTML(style=self._html_style, layout=self._html_layout) for name in PANES
+        }
+        pick = w.HBox([self.layer, self.head])
+        self.panes = {
+            name: w.VBox(
+                [pick, view] if name == "attention" else [view], layout=w.Layout(display="none")
+            )
+            for name, view in self.pane_views.items()
+        }
+
     def _wire(self) -> None:
         """Every control calls a Python method (so tests can click them)."""
         self.step_button.on_click(lambda _b: self.step())
@@ -229,6 +302,8 @@ class DecodingStepper:
         self.apply_button.on_click(lambda _b: self.apply_prompt())
         for name in ("strategy", "temperature", "top_k", "top_p", "seed"):
             getattr(self, name).observe(self._on_setting, "value")
+        for control in (*self.pane_toggles.values(), self.layer, self.head):
+            control.observe(lambda _change: self._render_panes(), "value")
 
     def _arrange(self, w):
         """Controls on top, the text (left) and the candidates (right) below."""
@@ -262,28 +337,35 @@ class DecodingStepper:
         )
         panels = w.HBox([left, right], layout=w.Layout(flex_flow="row wrap", grid_gap="14px"))
         prompt_row = w.HBox(
-            [self.prompt_box, self.apply_button], layout=w.Layout(align_items="center")
+            [self.prompt_box, self.apply_button, *self.pane_toggles.values()],
+            layout=w.Layout(align_items="center"),
         )
         widget = w.VBox(
-            [prompt_row, actions, sliders, self.status_line, panels],
+            [prompt_row, actions, sliders, self.status_line, panels, *self.panes.values()],
             layout=w.Layout(max_width="1150px"),
         )
         widget.add_class("dw-stepper")
         return widget
 
     # ------------------------------------------------------------------ model
-    def logits(self, state: DecodingState | None = None) -> torch.Tensor:
-        """Next-token logits of ``state`` (default: the current one), cached by sequence."""
+    def step_pass(self, state: DecodingState | None = None) -> StepPass:
+        """The forward pass that scored ``state``'s next token (default: the current state's):
+        its logits, the newest token's attention, the cache it left. Remembered by text."""
         state = self.state if state is None else state
         key = state.ids
-        if key in self._logits_cache:
-            self._logits_cache.move_to_end(key)
-            return self._logits_cache[key]
-        logits = state.logits(self.model)  # raises a clear ValueError when the window is full
-        self._logits_cache[key] = logits
-        if len(self._logits_cache) > 256:
-            self._logits_cache.popitem(last=False)
-        return logits
+        if key in self._passes:
+            self._passes.move_to_end(key)
+            return self._passes[key]
+        state.check_room(self.model)  # a clear ValueError when the window is full
+        record = self._runner.run(key)  # one pass over the tokens the cache lacks
+        self._passes[key] = record
+        if len(self._passes) > PASSES_KEPT:
+            self._passes.popitem(last=False)
+        return record
+
+    def logits(self, state: DecodingState | None = None) -> torch.Tensor:
+        """Next-token logits of ``state`` (default: the current one), from its ``step_pass``."""
+        return self.step_pass(state).logits
 
     def candidates(self) -> list[Candidate]:
         """The candidate panel's rows for the current state ([] when the window is full)."""
@@ -390,7 +472,7 @@ class DecodingStepper:
                 token = show_token(self.tokenizer.decode([old.generated[-1]]))
                 what = f"step {old.n_steps} ('{token}')"
             elif old.settings != new.settings:
-                what = "the settings change"
+                what = settings_change(old.settings, new.settings)
             elif old.prompt != new.prompt:
                 what = "the new prompt"
             elif not old.generated and new.generated:
@@ -424,30 +506,38 @@ class DecodingStepper:
     def apply_prompt(self) -> bool:
         """The Apply button: use the text in the prompt box (clicking it also ends the editing,
         which may already have applied the new text; then it says which prompt is in use)."""
-        if self.prompt_box.value == self.state.prompt:
-            n = len(self.state.prompt_ids)
-            self._render(f"the prompt in use: {n} tokens (edit the box, then Apply)")
-            return True
-        return self.set_prompt(self.prompt_box.value)
+        if _from_box(self.prompt_box.value) != self.state.prompt:
+            return self.set_prompt(_from_box(self.prompt_box.value))
+        s, n = self.state, len(self.state.prompt_ids)
+        fresh = s.history and s.history[-1].prompt != s.prompt and not s.generated
+        if fresh:  # the box's text was applied as the editing ended: say so, again
+            self._render(f"new prompt in use: {n} tokens (Undo goes back)")
+        else:
+            self._render(f"the prompt in use: {n} tokens, unchanged")
+        return True
 
     def set_settings(self, **changes) -> bool:
         """Change strategy / temperature / top_k / top_p / seed; undoable like a step."""
 
         def action():
-            new = self.state.with_settings(**changes)  # checks top_k against the vocabulary
-            shown = ", ".join(f"{k}={v}" for k, v in changes.items())
-            return new, f"settings: {shown} (Undo reverts)"
+            old = self.state
+            new = old.with_settings(**changes)  # checks top_k against the vocabulary
+            if new.settings == old.settings:  # nothing changed: nothing for Undo to revert
+                return old, "the settings are unchanged"
+            return new, f"settings: {settings_change(old.settings, new.settings)} (Undo reverts)"
 
         return self._act(action)
 
     def _on_prompt(self, change) -> None:
-        if not self._syncing:
-            self.set_prompt(change.new)
+        if not self._syncing:  # Enter, or the box lost focus
+            self.set_prompt(_from_box(change.new))
 
     def _on_setting(self, change) -> None:
         if self._syncing:
             return
         name, value = change.owner, change.new
+        if isinstance(value, float):  # a slider may send 0.8000000000000002 for 0.80
+            value = round(value, 2)  # its steps are 0.05: no change the readout cannot show
         if name is self.top_k:
             self.set_settings(top_k=None if value == 0 else value)
         elif name is self.top_p:
@@ -466,7 +556,7 @@ class DecodingStepper:
         self._syncing = True
         try:
             if sync_prompt:
-                self.prompt_box.value = self.state.prompt
+                self.prompt_box.value = _to_box(self.state.prompt)
             self.strategy.value = s.strategy
             self.temperature.max = max(self.temperature.max, s.temperature)
             self.temperature.value = s.temperature
@@ -481,10 +571,11 @@ class DecodingStepper:
         self._sync_controls(sync_prompt)
         state = self.state
         try:
-            logits = self.logits()
+            self._pass = self.step_pass()
         except ValueError:  # the context window is full: no next token to offer
-            self._cands, self._filtered = [], None
+            self._pass, self._cands, self._filtered = None, [], None
         else:
+            logits = self._pass.logits
             self._cands, filtered = state.panel(logits, self.tokenizer, self.n_candidates)
             self._filtered = ((state.ids, state.settings), filtered)
         pieces = token_pieces(state, self.tokenizer, self._bytes_cache)
@@ -510,8 +601,78 @@ class DecodingStepper:
             c = self._cands[k]
             button.description = show_token(c.text)
             button.tooltip = f"force token {c.token_id} ({c.text!r}) as the next token"
-            button.button_style = "" if (sampling and c.cut) else "info"
+            style = self._cand_styles["cut candidate" if sampling and c.cut else "candidate"]
+            if button.style is not style:
+                button.style = style
             bar.value = bar_html(c, scale, sampling, k == 0 and not sampling)
+        self._render_panes()
+
+    # ------------------------------------------------------------------ panes
+    def _render_panes(self) -> None:
+        """Show the panes whose toggle is on, drawn for the current state; hide the others."""
+        for name, toggle in self.pane_toggles.items():
+            self.panes[name].layout.display = None if toggle.value else "none"
+            if toggle.value:
+                try:
+                    page = self.pane_html(name)
+                except Exception as err:  # a bug must not turn into a traceback on the projector
+                    page = status_html(f"unexpected {type(err).__name__}: {err}", error=True)
+                self.pane_views[name].value = page
+
+    def _shown(self, ids) -> list[str]:
+        """Each token's text as the course shows it (· a space, ↵ a newline), remembered."""
+        texts = self._texts
+        for i in ids:
+            if i not in texts:
+                texts[i] = show_token(self.tokenizer.decode([i]))
+        return [texts[i] for i in ids]
+
+    def pane_html(self, name: str) -> str:
+        """One pane of the current state as HTML: "attention", "cache" or "filters"."""
+        check_choice("pane", name, tuple(PANES))
+        record, state = self._pass, self.state
+        if name == "cache":
+            info = cache_info(self.model, state.ids)
+            dropped = "" if info.dropped is None else self._shown([info.dropped])[0]
+            return cache_html(info, record.cache_bytes if record else None, dropped)
+        if record is None:
+            why = f"the context window is full: no pass ran for this text, so no {PANES[name]}"
+            return status_html(why, error=True)
+        if name == "attention":
+            tokens, picked = self._shown(record.ids), (self.layer.value, self.head.value)
+            strip = attention_strip_html(record.attention, tokens, *picked)
+            return strip + heads_overview_html(record.attention, tokens, picked)
+        s = state.settings
+        stages = filter_pipeline(
+            record.logits, temperature=s.temperature, top_k=s.top_k, top_p=s.top_p
+        )
+        columns = _columns(stages, [c.token_id for c in self._cands])
+        shown = [show_token(c.text) for c in self._cands]
+        return pipeline_html(columns, shown, s.strategy == "greedy")
+
+    def show_panes(self, *names: str) -> bool:
+        """Switch on the panes named ("attention", "cache", "filters"), and the others off."""
+        try:
+            for name in names:
+                check_choice("pane", name, tuple(PANES))
+        except ValueError as err:
+            self._render(str(err), error=True)
+            return False
+        for name, toggle in self.pane_toggles.items():
+            toggle.value = name in names  # each change redraws the panes
+        return True
+
+    def select_head(self, layer: int, head: int) -> bool:
+        """Show layer ``layer``, head ``head`` in the attention strip (the two dropdowns)."""
+        config = self.model.config
+        try:
+            layer = check_int("layer", layer, 0, config.n_layer - 1)
+            head = check_int("head", head, 0, config.n_head - 1)
+        except (TypeError, ValueError) as err:
+            self._render(str(err), error=True)
+            return False
+        self.layer.value, self.head.value = layer, head  # each change redraws the panes
+        return True
 
     @property
     def text(self) -> str:
@@ -520,10 +681,11 @@ class DecodingStepper:
 
     def static_html(self) -> str:
         """The same state as one HTML string (no live controls): for CI and HTML exports.
-        It opens with a note that it is a snapshot, and how to get the live widget."""
-        return SNAPSHOT_NOTE + state_html(
-            self.state, self.tokenizer, self._cands, self.window, self.status, self.error
-        )
+        It opens with a note that it is a snapshot, and how to get the live widget; every
+        pane follows, whether or not its toggle is on."""
+        status = "none yet (the prompt alone)" if self.status == START else self.status
+        page = state_html(self.state, self.tokenizer, self._cands, self.window, status, self.error)
+        return SNAPSHOT_NOTE + page + panes_html(*(self.pane_html(name) for name in PANES))
 
     def show_static(self):
         """An ``IPython.display.HTML`` of ``static_html()`` (the compared notebook output)."""

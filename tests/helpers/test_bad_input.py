@@ -14,6 +14,8 @@ from helpers import (
     masks,
     sampling,
     speculative,
+    step_internals,
+    stepper_panes,
     training,
 )
 from helpers.models import tiny_gpt2_config
@@ -522,6 +524,24 @@ BAD_INPUTS = {
         ValueError,
         "0",
         r"vocab_size=0 is out of range: it must be >= 1",
+    ),
+    "the stepper's cached pass past the window": (
+        lambda m, t: step_internals.CachedPasses(m).run([1] * 257),
+        ValueError,
+        "257",
+        r"len\(ids\)=257 is out of range: it must be in the range 1\.\.256 \(the model's",
+    ),
+    "filter_pipeline with a min_p of 0": (
+        lambda m, t: step_internals.filter_pipeline(torch.zeros(8), min_p=0.0),
+        ValueError,
+        "0.0",
+        r"min_p=0.0 must be in the range \(0, 1\]",
+    ),
+    "attention strip of a head the model lacks": (
+        lambda m, t: stepper_panes.attention_strip_html(torch.ones(4, 4, 2) / 2, ["a", "b"], 0, 4),
+        ValueError,
+        "4",
+        r"head=4 is out of range: it must be in the range 0\.\.3",
     ),
 }
 

@@ -4,6 +4,8 @@ import math
 import re
 from decimal import Decimal
 
+import pytest
+
 from helpers.plots import show_token
 from helpers.stepper_view import SNAPSHOT_NOTE, candidates_figure, state_html
 from tests._html import plain
@@ -31,10 +33,13 @@ def test_static_rendering_shows_the_same_state(stepper):
     stepper.top_k.value = 4
     page = stepper.static_html()
     assert stepper.text_view.value in page and stepper.stats_view.value in page
-    assert page == SNAPSHOT_NOTE + state_html(
-        stepper.state, stepper.tokenizer, stepper.candidates(), 256, stepper.status
+    assert page.startswith(
+        SNAPSHOT_NOTE
+        + state_html(stepper.state, stepper.tokenizer, stepper.candidates(), 256, stepper.status)
     )
     assert "Snapshot" in plain(page) and "live widget" in plain(page)  # says what it is
+    assert f"last action: {stepper.status}" in plain(page)  # a message of the past, not an offer
+    assert "click" not in plain(page) and "Press Step" not in plain(page)
     assert "table-layout:auto" in page  # JupyterLab's fixed layout squeezed the token column
     assert plain(page).count("cut by top-k") == 4
     fig = stepper.figure()
@@ -53,3 +58,37 @@ def test_static_rendering_shows_the_same_state(stepper):
 def test_greedy_figure_has_one_trace(stepper):
     fig = candidates_figure(stepper.candidates(), stepper.state.settings, "t")
     assert len(fig.data) == 1 and fig.layout.title.text == "t"
+
+
+# --------------------------------------------------------------------------- contrast (WCAG AA)
+def test_the_contrast_ratio_is_wcags():
+    from helpers.stepper_view import contrast_ratio
+
+    assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21.0)
+    assert contrast_ratio("#ffffff", "#ffffff") == pytest.approx(1.0)
+    assert contrast_ratio("#ffffff", "#767676") == pytest.approx(4.54, abs=0.01)  # WebAIM's
+    # the old candidate buttons: white on ipywidgets' "info" teal, under 4.5
+    assert contrast_ratio("#ffffff", "#00bcd4") < 4.5
+    with pytest.raises(ValueError, match=r"colour must be written #rrggbb, got 'teal'"):
+        contrast_ratio("teal", "#ffffff")
+
+
+def test_every_text_colour_on_its_background_passes_wcag_aa(stepper):
+    from helpers.stepper_view import TEXT_ON_BACKGROUND, contrast_ratio
+
+    low = {
+        name: round(contrast_ratio(fg, bg), 2)
+        for name, (fg, bg) in TEXT_ON_BACKGROUND.items()
+        if contrast_ratio(fg, bg) < 4.5
+    }
+    assert not low, low
+    # every text colour the snapshot and the widget write is one of the pairs checked above
+    stepper.run(2)
+    stepper.set_settings(strategy="sample", top_k=3)
+    stepper.show_panes("attention", "cache", "filters")
+    pages = [stepper.static_html(), *(v.value for v in stepper.pane_views.values())]
+    written = re.findall(r"(?<![-\w])color:\s*(#[0-9a-fA-F]+)\b", "".join(pages))
+    written = {c.lower() if len(c) == 7 else "#" + "".join(2 * x for x in c[1:]) for c in written}
+    checked = {fg.lower() for fg, _ in TEXT_ON_BACKGROUND.values()}
+    swatches = {"#0072b2", "#e69f00"}  # the legend's ■ squares: colour samples, not text
+    assert written and written - checked - swatches == set()

@@ -23,6 +23,7 @@ from hypothesis.stateful import (
 from helpers.generation import generate_stepwise
 from helpers.plots import show_token
 from helpers.sampling import SamplingSettings
+from helpers.stepper_view import BUTTON_COLOURS
 from helpers.widgets import DecodingStepper
 from tests._html import plain
 
@@ -176,7 +177,9 @@ def test_settings_controls_reach_the_state_and_undo_reverts_them(stepper):
     stepper.seed.value = 7
     assert stepper.state.settings == SamplingSettings("sample", 0.7, 3, 0.9, 7)
     assert [c.cut for c in stepper.candidates()][3:] == ["top-k"] * 5
-    assert [b.button_style for b in stepper.candidate_buttons][3:] == [""] * 5
+    colours = [(b.style.text_color, b.style.button_color) for b in stepper.candidate_buttons]
+    assert colours[3:] == [BUTTON_COLOURS["cut candidate"]] * 5
+    assert colours[:3] == [BUTTON_COLOURS["candidate"]] * 3
     assert "cut by top-k" in stepper.candidate_bars[3].value
     stepper.top_k.value = 0  # 0 = off
     stepper.top_p.value = 1.0  # 1 = off
@@ -348,8 +351,12 @@ def test_probabilities_keep_their_significant_digits_and_undo_says_what(stepper)
     stepper.undo()
     assert stepper.status.startswith("undone: step 1 (")
     assert token.strip() in stepper.status or "·" in stepper.status
+    stepper.undo()  # says what the settings were and what they are again
+    assert stepper.status == (
+        "undone: strategy sample -> greedy, temperature 0.8 -> 1.0, top_k 5 -> off, seed 7 -> 0"
+    )
     stepper.undo()
-    assert stepper.status == "undone: the settings change"
+    assert stepper.error and stepper.status == "nothing to undo: this is the starting state"
 
 
 # --------------------------------------------------------------------------- state machine
@@ -495,3 +502,189 @@ def test_the_apply_button_uses_the_prompt_in_the_box(bundled):
     stepper.prompt_box.value = "KING:"
     stepper.apply_button.click()
     assert stepper.state.prompt == "KING:" and stepper.status.startswith("new prompt: ")
+
+
+# --------------------------------------------------------------------------- panes (issue 31)
+def test_each_step_shows_the_attention_its_own_pass_computed(stepper, eager):
+    """The strip is the row of the pass that scored the step (one new token, with the KV
+    cache), and equals the row of a full uncached pass at that position."""
+    from helpers.attention import attention_weights
+
+    stepper.show_panes("attention")
+    stepper.select_head(2, 3)
+    for _ in range(3):
+        stepper.step_button.click()
+        record = stepper.step_pass()
+        assert record.fed == 1 and record.ids == stepper.state.ids
+        full = attention_weights(eager[0], torch.tensor([stepper.state.ids]))[:, 0, :, -1, :]
+        torch.testing.assert_close(record.attention, full, atol=1e-5, rtol=0)
+        shown = re.findall(r"weight ([0-9.]+)", stepper.pane_views["attention"].value)
+        assert len(shown) == len(stepper.state.ids)  # one cell per token so far
+        assert [float(w) for w in shown] == [round(w, 4) for w in record.attention[2, 3].tolist()]
+    assert "layer 2, head 3" in plain(stepper.pane_views["attention"].value)
+    assert stepper.pane_views["attention"].value.count("<td") == 16  # 4 layers x 4 heads
+
+
+def test_the_cache_pane_matches_the_real_cache(stepper):
+    from helpers.cost import cache_tensor_bytes
+
+    stepper.show_panes("cache")
+    stepper.run(4)
+    real = stepper._runner.cache  # the past_key_values the last pass returned
+    n = len(stepper.state.ids)
+    assert real.get_seq_length() == n
+    text = plain(stepper.pane_views["cache"].value)
+    assert f"{n} positions, {cache_tensor_bytes(real):,} bytes" in text
+    assert f"the cache's tensors: {cache_tensor_bytes(real):,} bytes" in text
+    assert f"{n} / 256 of the context window" in text
+    assert f"reads the {n} cached positions" in text
+    stepper.undo_button.click()  # an earlier state: its own pass, remembered
+    assert f"{n - 1} positions" in plain(stepper.pane_views["cache"].value)
+
+
+def test_the_filter_pane_lists_the_candidates_through_every_stage(stepper):
+    stepper.show_panes("filters")
+    stepper.set_settings(strategy="sample", temperature=0.8, top_k=5, top_p=0.9)
+    page = stepper.pane_views["filters"].value
+    heads = re.findall(r"<th[^>]*>([^<]+)</th>", page)
+    assert heads == ["token", "softmax", "temperature 0.8", "top-k 5", "top-p 0.9"]
+    cands = stepper.candidates()
+    rows = re.findall(r"<tr><td[^>]*>([^<]*)</td>(.*?)</tr>", page)
+    assert [html.unescape(r[0]) for r in rows] == [show_token(c.text) for c in cands]
+    for c, (_, cells) in zip(cands, rows, strict=True):
+        last = plain(cells.split("<td")[-1].split(">", 1)[1])
+        # the last stage is the distribution the draw uses, as the candidate panel shows it
+        assert last == ("cut" if c.cut else f"{c.filtered:.4f}")
+
+
+def test_hidden_panes_are_not_drawn_and_toggles_show_them(stepper):
+    assert all(box.layout.display == "none" for box in stepper.panes.values())
+    stepper.step_button.click()
+    assert all(view.value == "" for view in stepper.pane_views.values())
+    stepper.pane_toggles["cache"].value = True
+    assert stepper.panes["cache"].layout.display is None
+    assert "KV cache" in stepper.pane_views["cache"].value
+    assert stepper.pane_views["attention"].value == ""
+
+
+def test_bad_pane_input_shows_on_the_status_line(stepper):
+    before = stepper.state
+    assert not stepper.select_head(4, 0)
+    assert (
+        stepper.error and "layer=4 is out of range: it must be in the range 0..3" in stepper.status
+    )
+    assert not stepper.select_head(0, "1")
+    assert "head must be an int" in stepper.status
+    assert not stepper.show_panes("heads")
+    assert "pane='heads' must be one of ('attention', 'cache', 'filters')" in stepper.status
+    assert stepper.state is before
+    with pytest.raises(ValueError, match="pane='x' must be one of"):
+        stepper.pane_html("x")
+
+
+def test_a_pane_that_fails_says_so_in_the_pane(stepper, monkeypatch):
+    import helpers.widgets
+
+    def broken(*args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(helpers.widgets, "cache_html", broken)
+    stepper.pane_toggles["cache"].value = True  # no traceback escapes the toggle
+    assert "unexpected RuntimeError: boom" in stepper.pane_views["cache"].value
+
+
+def test_a_full_window_keeps_its_behaviour_and_the_panes_say_so(tiny):
+    model, tok = tiny  # a 32-token window
+    stepper = DecodingStepper(model, tok, "To be, or not to be")
+    stepper.show_panes("attention", "cache", "filters")
+    stepper.run(33 - len(stepper.state.ids) - 1)  # 32 tokens: the window is full
+    first = show_token(tok.decode(stepper.state.ids[:1]))
+    cache = plain(stepper.pane_views["cache"].value)
+    assert "32 / 32 of the context window" in cache
+    assert "The next Step picks token 33 from these scores; then this stepper stops" in cache
+    assert f"drop the oldest token {first}" in cache
+    stepper.step_button.click()  # token 33: as before, the stepper then stops
+    assert len(stepper.state.ids) == 33 and not stepper.error
+    assert "The text is 33 tokens: this stepper stops" in plain(stepper.pane_views["cache"].value)
+    for name in ("attention", "filters"):
+        assert "no pass ran for this text" in plain(stepper.pane_views[name].value)
+    stepper.step_button.click()
+    assert stepper.error and "context window is full" in stepper.status
+
+
+def test_the_snapshot_shows_every_pane_of_the_last_state(stepper):
+    stepper.run(2)
+    page = stepper.static_html()  # every pane, though no toggle is on
+    for name in ("dw-snapshot", "dw-attention", "dw-heads", "dw-cache", "dw-filters"):
+        assert page.count(f'class="{name}"') == 1, name
+    for name in ("attention", "cache", "filters"):
+        assert stepper.pane_html(name) in page
+    fresh = DecodingStepper(stepper.model, stepper.tokenizer, "ROMEO:")
+    text = plain(fresh.static_html())
+    assert "Snapshot" in text and "last action: none yet (the prompt alone)" in text
+    assert "Press Step" not in text and "click" not in text  # a snapshot invites no clicks
+
+
+# --------------------------------------------------------------------------- the prompt box
+def test_enter_applies_the_prompt_and_newlines_show_as_a_sign(bundled):
+    import ipywidgets as w
+
+    model, tok = bundled
+    stepper = DecodingStepper(model, tok, "ROMEO:\nBut soft")
+    box = stepper.prompt_box
+    # one line, synced on Enter (and when it loses focus): Enter submits what was typed
+    assert isinstance(box, w.Text) and not isinstance(box, w.Textarea)
+    assert not box.continuous_update
+    assert box.value == "ROMEO:↵But soft"
+    box.value = "JULIET:↵O Romeo"  # what the front end sends on Enter
+    assert stepper.state.prompt == "JULIET:\nO Romeo" and not stepper.error
+    assert stepper.status.startswith("new prompt: ")
+    box.value = r"KING:\nMy lord"  # \n typed out is a newline too
+    assert stepper.state.prompt == "KING:\nMy lord" and box.value == "KING:↵My lord"
+
+
+def test_apply_after_the_box_synced_says_the_new_prompt_is_in_use(bundled):
+    model, tok = bundled
+    stepper = DecodingStepper(model, tok, "ROMEO:")
+    stepper.prompt_box.value = "JULIET:"  # the click on Apply ends the editing first ...
+    stepper.apply_button.click()  # ... then Apply runs
+    assert stepper.status.startswith("new prompt in use: ") and "edit the box" not in stepper.status
+    stepper.step_button.click()
+    stepper.apply_button.click()
+    assert stepper.status.endswith("tokens, unchanged") and not stepper.error
+
+
+def test_a_setting_that_does_not_change_is_not_an_undo_step(stepper):
+    before = stepper.state
+    assert stepper.set_settings(temperature=1.0)
+    assert stepper.state is before and stepper.status == "the settings are unchanged"
+    stepper.temperature.value = 1.5
+    assert stepper.status == "settings: temperature 1.0 -> 1.5 (Undo reverts)"
+    stepper.undo_button.click()
+    assert stepper.status == "undone: temperature 1.5 -> 1.0" and stepper.state is before
+    assert stepper.temperature.value == 1.0  # the slider shows the change too
+    stepper.undo_button.click()
+    assert stepper.status == "nothing to undo: this is the starting state"
+    stepper.temperature.value = 1.0000000000000002  # a slider's float noise: no visible change
+    assert stepper.state is before and stepper.status == "the settings are unchanged"
+    assert stepper.temperature.value == 1.0
+
+
+def test_every_button_has_colours_that_pass_wcag_aa(stepper):
+    from helpers.stepper_view import contrast_ratio
+
+    buttons = [
+        stepper.step_button,
+        stepper.run_button,
+        stepper.undo_button,
+        stepper.reset_button,
+        stepper.apply_button,
+        *stepper.candidate_buttons,
+    ]
+    assert all(b.button_style == "" for b in buttons)  # no built-in white-on-colour style
+    for b in buttons:
+        if b.style.button_color:  # the default grey button is dark text on light grey
+            assert contrast_ratio(b.style.text_color, b.style.button_color) >= 4.5, b.description
+    assert (stepper.step_button.style.text_color, stepper.step_button.style.button_color) == (
+        BUTTON_COLOURS["step"]
+    )

@@ -1,0 +1,200 @@
+"""The stepper's debugger panes: what the step's forward pass computed, drawn as HTML.
+
+Taught in notebook 02 (section 2, the panes under the stepper). ``helpers.step_internals``
+prepares the data (the pass's attention row, the cache counted, the filter pipeline); these
+functions only draw it, for the live widget (``helpers.widgets``) and its static snapshot.
+
+- ``attention_strip_html``: one head's weights over the tokens so far, one shaded cell each;
+- ``heads_overview_html``: every layer and head at once, as small multiples;
+- ``cache_html``: the KV cache (positions, bytes, share of the window, the next step's read);
+- ``pipeline_html``: the candidates' probability after each filter stage;
+- ``panes_html``: the four together, as the snapshot shows them.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from helpers._checks import check_int, check_tensor
+from helpers.plots import PALETTE
+from helpers.step_internals import CacheInfo, StageColumn
+from helpers.stepper_view import MUTED, TEXT, _esc, fmt_prob
+
+BLUE_RGB = "0,114,178"  # PALETTE[0] (#0072B2) as rgb, for shades of it
+MAX_SHADE = 0.55  # the darkest shade: dark text on it keeps a contrast above 4.5:1
+OVERVIEW_POSITIONS = 24  # the small multiples show the last positions only
+_PANE = f"font-size:15px;line-height:1.5;color:{TEXT};margin:6px 0;"
+_TITLE = f"font-size:16px;color:{TEXT}"
+
+
+def _shade(weight: float, top: float) -> str:
+    alpha = MAX_SHADE * weight / top if top > 0 else 0.0
+    return f"rgba({BLUE_RGB},{alpha:.2f})"
+
+
+def _check_attention(attention, tokens) -> tuple[int, int, int]:
+    check_tensor("attention", attention, 3)
+    L, H, T = attention.shape
+    if len(tokens) != T:
+        raise ValueError(f"tokens has {len(tokens)} entries; attention covers {T} positions")
+    return L, H, T
+
+
+def attention_strip_html(attention: torch.Tensor, tokens: list[str], layer: int, head: int) -> str:
+    """Layer ``layer``, head ``head`` of ``attention`` (L, H, T): the newest token's weights over
+    the ``tokens`` so far (shown texts, one per position), darker where it looks more."""
+    L, H, T = _check_attention(attention, tokens)
+    check_int("layer", layer, 0, L - 1)
+    check_int("head", head, 0, H - 1)
+    row = attention[layer, head].tolist()  # (T,) sums to 1
+    top = max(row)
+    best = row.index(top)
+    cells = []
+    for i, (token, weight) in enumerate(zip(tokens, row, strict=True)):
+        edge = f"outline:2px solid {PALETTE[0]};" if i == T - 1 else ""
+        cells.append(
+            f'<span title="position {i}: {_esc(token)}, weight {weight:.4f}" '
+            f'style="background:{_shade(weight, top)};{edge}padding:1px 2px;margin:1px;'
+            f'display:inline-block;font-family:monospace">{_esc(token)}</span>'
+        )
+    return (
+        f'<div class="dw-attention" style="{_PANE}">'
+        f'<div style="{_TITLE}"><b>Attention</b> of the newest token <code>{_esc(tokens[-1])}'
+        f"</code> (position {T - 1}) in layer {layer}, head {head}: its {T} weights sum to 1; "
+        f"the most, {top:.4f}, on <code>{_esc(tokens[best])}</code> (position {best}).</div>"
+        f'<div style="line-height:1.9">{"".join(cells)}</div></div>'
+    )
+
+
+def heads_overview_html(
+    attention: torch.Tensor, tokens: list[str], selected: tuple[int, int] | None = None
+) -> str:
+    """Every head of every layer at once: a row of shades over the last positions, and the
+    token the head weights most. ``selected``: the (layer, head) the strip shows, outlined."""
+    L, H, T = _check_attention(attention, tokens)
+    n = min(T, OVERVIEW_POSITIONS)
+    rows = attention[:, :, -n:].tolist()  # (L, H, n)
+    best = attention.argmax(dim=-1).tolist()  # (L, H)
+    head_cells = "".join(f'<th style="padding:2px 6px">head {h}</th>' for h in range(H))
+    body = []
+    for layer in range(L):
+        cells = []
+        for h in range(H):
+            weights = rows[layer][h]
+            top = max(weights)
+            bars = "".join(
+                f'<span style="display:inline-block;width:5px;height:14px;'
+                f'background:{_shade(w, top)}"></span>'
+                for w in weights
+            )
+            b = best[layer][h]
+            edge = PALETTE[0] if selected == (layer, h) else "#ddd"
+            cells.append(
+                f'<td style="border:2px solid {edge};padding:2px 4px;white-space:nowrap">'
+                f'<div style="border-bottom:1px solid #ccc">{bars}</div>'
+                f"{_esc(tokens[b])} {float(attention[layer, h, b]):.2f}</td>"
+            )
+        body.append(f'<tr><th style="padding:2px 6px">layer {layer}</th>{"".join(cells)}</tr>')
+    shown = f"the last {n} of {T} positions" if n < T else f"all {T} positions"
+    return (
+        f'<div class="dw-heads" style="{_PANE}">'
+        f'<div style="{_TITLE}"><b>All heads</b>: each cell is one head\'s weights over '
+        f"{shown} (darker = more), and the token it weights most.</div>"
+        f'<table style="border-collapse:collapse;font-family:monospace;font-size:13px;'
+        f'table-layout:auto"><tr><th></th>{head_cells}</tr>{"".join(body)}</table></div>'
+    )
+
+
+def _bytes(n: int) -> str:
+    return f"{n:,} bytes ({n / 1024:.1f} KiB)"
+
+
+def cache_html(info: CacheInfo, measured: int | None = None, dropped_text: str = "") -> str:
+    """The KV cache of the current text: what it holds, what it costs, what comes next.
+
+    ``measured``: the bytes of the real cache tensors, shown beside the count; ``dropped_text``:
+    the text of the token a sliding window would drop (``info.dropped``)."""
+    if not isinstance(info, CacheInfo):
+        raise TypeError(f"info must be a helpers.step_internals.CacheInfo, got {info!r}")
+    i = info
+    formula = (
+        f"{i.n_layer} layers × 2 (key, value) × {i.n_head} heads × {i.head_dim} values × "
+        f"{i.bytes_per_value} bytes = {i.bytes_per_position:,} bytes per position"
+    )
+    check = f" (the cache's tensors: {measured:,} bytes)" if measured is not None else ""
+    pct = 100 * i.share
+    bar = (
+        '<div style="height:8px;background:#eee;border-radius:4px;margin:2px 0 4px 0">'
+        f'<div style="width:{pct:.1f}%;height:8px;background:{PALETTE[0]};border-radius:4px">'
+        "</div></div>"
+    )
+    if i.next_reads is not None:
+        after = (
+            f"<b>Next step</b> reads the {i.next_reads} cached positions "
+            f"({i.next_reads * i.bytes_per_position:,} bytes) and runs 1 new token through the "
+            f"layers, adding {i.bytes_per_position:,} bytes."
+        )
+    else:
+        now = (
+            f"The next Step picks token {i.window + 1} from these scores; then"
+            if i.n_tokens == i.window
+            else f"The text is {i.n_tokens} tokens:"
+        )
+        after = (
+            f"<b>The window is full.</b> {now} this stepper stops (Undo or Reset). A sliding "
+            f"window (<code>generate_stepwise(crop=True)</code>) would drop the oldest token "
+            f"<code>{_esc(dropped_text)}</code> (id {i.dropped}); every kept token then sits at "
+            f"a new position, so all {i.window} positions are computed again instead of read "
+            f"from the cache."
+        )
+    return (
+        f'<div class="dw-cache" style="{_PANE}">'
+        f'<div style="{_TITLE}"><b>KV cache</b>: {i.positions} positions, '
+        f"{_bytes(i.bytes)}{check}; {i.positions} / {i.window} of the context window "
+        f"({pct:.1f}%)</div>{bar}"
+        f'<div style="color:{MUTED}">{formula}</div><div>{after}</div></div>'
+    )
+
+
+def pipeline_html(columns: list[StageColumn], tokens: list[str], greedy: bool) -> str:
+    """The candidates (``tokens``, their shown texts) after each stage of ``columns``, in order."""
+    if not columns or not all(isinstance(c, StageColumn) for c in columns):
+        raise TypeError("columns must be a non-empty list of helpers.step_internals.StageColumn")
+    if any(len(c.probs) != len(tokens) for c in columns):
+        raise ValueError(f"every column must hold {len(tokens)} probabilities, one per token")
+    head = "".join(
+        f'<th style="padding:2px 8px;text-align:right">{_esc(c.label)}</th>' for c in columns
+    )
+    rows = []
+    for k, token in enumerate(tokens):
+        cells = "".join(
+            f'<td style="padding:1px 8px;text-align:right">{fmt_prob(c.probs[k])}</td>'
+            if c.probs[k] > 0
+            else f'<td style="padding:1px 8px;text-align:right;color:{MUTED}"><i>cut</i></td>'
+            for c in columns
+        )
+        rows.append(f'<tr><td style="font-family:monospace">{_esc(token)}</td>{cells}</tr>')
+    kept = "".join(f'<td style="padding:1px 8px;text-align:right">{c.kept:,}</td>' for c in columns)
+    note = (
+        "Greedy takes the top score; these stages shape the draw only when sampling."
+        if greedy
+        else "The draw uses the last column."
+    )
+    return (
+        f'<div class="dw-filters" style="{_PANE}">'
+        f'<div style="{_TITLE}"><b>Filters</b>, in the order transformers\' '
+        f"<code>generate</code> applies them: each candidate's probability after each stage. "
+        f"{note}</div>"
+        f'<table style="border-collapse:collapse;table-layout:auto"><tr><th>token</th>{head}'
+        f'</tr>{"".join(rows)}<tr style="border-top:1px solid #ccc"><td>tokens left</td>'
+        f"{kept}</tr></table></div>"
+    )
+
+
+def panes_html(*panes: str) -> str:
+    """The panes side by side where they fit (the snapshot's lower half)."""
+    cells = "".join(f'<div style="flex:1 1 460px;min-width:300px">{p}</div>' for p in panes)
+    return (
+        '<div class="dw-panes" style="display:flex;flex-wrap:wrap;gap:0 18px;'
+        f'max-width:1100px;margin-top:8px">{cells}</div>'
+    )

@@ -291,6 +291,7 @@ def candidates_figure(
     """The candidate panel as a plotly bar chart (model vs after the filters, cut in grey)."""
     labels = unique_labels([show_token(c.text) for c in cands])
     probs = rounded([c.prob for c in cands])
+    digits = 2 if settings.strategy == "sample" else 3  # two bars per token: shorter labels
     fig = go.Figure(
         go.Bar(
             x=labels,
@@ -299,8 +300,9 @@ def candidates_figure(
             marker_color=[GREY if c.cut else BLUE for c in cands]
             if settings.strategy == "sample"
             else BLUE,
-            text=[f"{p:.3f}" for p in probs],
+            text=[f"{p:.{digits}f}" for p in probs],
             textposition="outside",
+            textfont={"size": 12},  # neighbouring labels keep a gap at 580 px
             hovertext=[
                 f"token {c.token_id}" + (f", cut by {c.cut}" if c.cut else "") for c in cands
             ],
@@ -315,9 +317,10 @@ def candidates_figure(
                 name="after temperature / top-k / top-p",
                 marker_color=ORANGE,
                 text=[
-                    f"{q:.3f}" if not c.cut else "cut" for q, c in zip(filtered, cands, strict=True)
+                    f"{q:.2f}" if not c.cut else "cut" for q, c in zip(filtered, cands, strict=True)
                 ],
                 textposition="outside",
+                textfont={"size": 12},
             )
         )
     top = max([*probs, *(filtered if settings.strategy == "sample" else [])], default=0)

@@ -43,7 +43,7 @@ GEN_SHADE = (31, 119, 180)  # a generated token's background: this colour at 0.2
 #: The widget's buttons as (text colour, background): set explicitly, because the built-in
 #: button styles of ipywidgets put white text on light colours (white on "info" teal is ~3.5:1).
 BUTTON_COLOURS = {
-    "step": ("#ffffff", "#005b8f"),
+    "step": ("#ffffff", BLUE),  # 5.0:1
     "reset": ("#111111", "#e69f00"),
     "candidate": ("#ffffff", BLUE),
     "cut candidate": (TEXT, "#e0e0e0"),

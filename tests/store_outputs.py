@@ -10,7 +10,10 @@ figure's title and what it shows, ``helpers.plots.figure_alt``), and prints each
 time.
 """
 
+import hashlib
+import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -34,9 +37,58 @@ def store(path: Path) -> float:
     seconds = time.perf_counter() - t0
     for cell in nb.cells:
         cell.get("metadata", {}).pop("execution", None)
+        if "outputs" in cell:  # one output per stream: how the kernel split it varies by run
+            cell.outputs = coalesce_streams(cell.outputs)
     add_alt_text(nb)
+    nb = stable_widget_ids(nb, path.stem)
     nbformat.write(nb, path)
     return seconds
+
+
+def coalesce_streams(outputs: list) -> list:
+    """Neighbouring outputs of one stream as one: the kernel sends a cell's prints in chunks
+    that vary from run to run, so each store would split them differently."""
+    merged: list = []
+    for out in outputs:
+        last = merged[-1] if merged else None
+        if out.output_type == "stream" and last is not None and last.output_type == "stream":
+            if last.name == out.name:
+                last.text += out.text
+                continue
+        merged.append(out)
+    return merged
+
+
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def stable_widget_ids(nb, name: str):
+    """The same widget ids on every run: ipywidgets names each widget by a random uuid, so each
+    store would rewrite every id of the saved widget state (7,500 changed lines in notebook 02)
+    and two branches that both re-store a notebook would conflict. The widgets are numbered in
+    a fixed order (those the outputs display, in cell order, each followed depth-first by the
+    widgets it refers to; then the rest by their content) and renamed from that number."""
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    if not state:
+        return nb
+    uuid = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")  # also inside IPY_MODEL_<id>
+    text = {k: json.dumps(v, sort_keys=True) for k, v in state.items()}
+    order: list[str] = []
+
+    def visit(key: str) -> None:
+        if key in state and key not in order:
+            order.append(key)
+            for ref in re.findall(r"IPY_MODEL_([0-9a-f]{32})", text[key]):
+                visit(ref)
+
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            visit(out.get("data", {}).get(WIDGET_VIEW, {}).get("model_id", ""))
+    order += sorted((k for k in state if k not in order), key=lambda k: uuid.sub("", text[k]))
+    new = {old: hashlib.md5(f"{name}:{i}".encode()).hexdigest() for i, old in enumerate(order)}
+    whole = uuid.sub(lambda m: new.get(m[0], m[0]), nbformat.writes(nb))
+    return nbformat.reads(whole, as_version=4)
 
 
 def add_alt_text(nb) -> int:

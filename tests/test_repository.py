@@ -114,6 +114,42 @@ def test_store_outputs_refuses_another_model_or_device(tmp_path):
         assert var in run.stderr and "Unset it" in run.stderr
 
 
+def _stored_with_widgets(order: list[str], ids: dict[str, str]):
+    """A stored notebook whose widget state was created in ``order`` under random ``ids``."""
+    import nbformat
+
+    contents = {"box": {"children": ["IPY_MODEL_" + ids["a"]]}, "a": {"v": 1}, "b": {"v": 2}}
+    state = {ids[k]: {"state": contents[k]} for k in order}
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": state}}
+    view = {"application/vnd.jupyter.widget-view+json": {"model_id": ids["box"]}}
+    chunks = [nbformat.v4.new_output("stream", name="stdout", text=t) for t in ("x", "y\n")]
+    out = nbformat.v4.new_output("display_data", data=view)
+    nb.cells.append(nbformat.v4.new_code_cell("box", id="c0", outputs=[*chunks, out]))
+    return nb
+
+
+def test_storing_twice_writes_the_same_bytes():
+    """tests/store_outputs.py renames the widgets' random ids by a fixed order and joins a
+    stream's neighbouring chunks: two stores of one notebook give the same file."""
+    import secrets
+
+    import nbformat
+    from store_outputs import coalesce_streams, stable_widget_ids
+
+    runs = []
+    for order in (["box", "a", "b"], ["b", "a", "box"]):
+        ids = {k: secrets.token_hex(16) for k in ("box", "a", "b")}
+        nb = stable_widget_ids(_stored_with_widgets(order, ids), "nb")
+        nb.cells[0].outputs = coalesce_streams(nb.cells[0].outputs)
+        runs.append(nbformat.writes(nb))
+        assert not any(i in runs[-1] for i in ids.values())  # every random id is gone
+    assert runs[0] == runs[1]
+    outputs = nbformat.reads(runs[0], as_version=4).cells[0].outputs
+    assert [o.output_type for o in outputs] == ["stream", "display_data"]
+    assert outputs[0].text == "xy\n"
+
+
 def test_the_card_and_the_readme_quote_the_training_run():
     """The figures the bundled model's card and the README give are those its training run wrote
     (training_stats.json), so a rebuilt model cannot leave them stale."""

@@ -91,6 +91,19 @@ TOP_K_MAX = 50  # slider range; 0 means "off"
 PASSES_KEPT = 128  # forward passes remembered (by text), so Undo runs no model
 START = "Press Step: the model picks the next token."
 PANES = {"attention": "attention", "cache": "KV cache", "filters": "filters"}
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+LIVE_TEXT = "The decoding stepper (a live widget: run this cell in JupyterLab or VS Code)"
+FALLBACK_TEXT = "A snapshot of the decoding stepper, for front ends that cannot draw the widget"
+#: Hides the snapshot output while the live widget above it is drawn (JupyterLab, Notebook 7).
+FALLBACK_STYLE = (
+    "<style>.jp-OutputArea-child:has(.dw-stepper) ~ .jp-OutputArea-child .dw-fallback"
+    "{display:none}</style>"
+)
+FALLBACK_NOTE = (
+    '<div style="font-size:14px;color:#555;margin:2px 0 6px">The live widget is not drawn here '
+    "(no running kernel, or the notebook was saved without its widget state); this is the "
+    "stepper as the cell left it. Run the cell for the live widget.</div>"
+)
 MODE_TIPS = [
     "always the top candidate",
     "a seeded draw from the filtered distribution",
@@ -915,6 +928,30 @@ class DecodingStepper:
             raise ValueError("the context window is full: there are no next-token candidates")
         title = title or f"candidates for step {self.state.n_steps + 1}"
         return candidates_figure(self._cands, self.state.settings, title)
+
+    def display_outputs(self) -> list[dict]:
+        """The two outputs displaying the stepper writes, as MIME bundles.
+
+        1. the live widget: its view, and a line of plain text (no HTML, so that a front end
+           that cannot draw widgets shows the snapshot once, below);
+        2. a snapshot of the state as the cell left it, for a front end without the widget's
+           model. JupyterLab draws a widget view even when the saved notebook lacks its state
+           ("Error displaying widget: model not found"); its widget renderer never falls back
+           to another MIME type of the same output, so the snapshot is an output of its own.
+           A CSS rule (no script) hides it while the live widget is drawn above it.
+        """
+        live = {WIDGET_MIME: self.widget._repr_mimebundle_()[WIDGET_MIME], "text/plain": LIVE_TEXT}
+        # the copy renames its classes: what looks for the live widget or the compared
+        # snapshot (styles, tests) must not find this, mostly hidden, copy
+        page = self.static_html().replace('class="dw-', 'class="dw-copy-')
+        fallback = f'{FALLBACK_STYLE}<div class="dw-fallback">{FALLBACK_NOTE}{page}</div>'
+        return [live, {"text/html": fallback, "text/plain": FALLBACK_TEXT}]
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        for bundle in self.display_outputs():
+            display(bundle, raw=True)
 
     def _repr_mimebundle_(self, **kwargs):
         # the live widget where a widget manager runs; the static HTML anywhere else

@@ -203,7 +203,7 @@ class DecodingStepper:
             description="Prompt",
             placeholder="type a prompt, then Enter (↵ or \\n: a new line)",
             continuous_update=False,
-            layout=w.Layout(flex="1 1 auto", width="auto"),
+            layout=w.Layout(flex="1 1 auto", width="auto", min_width="220px"),
         )
         self.apply_button = w.Button(
             description="Apply prompt",
@@ -319,7 +319,8 @@ class DecodingStepper:
             for kind in ("candidate", "cut candidate")
         }
         cand_style = self._cand_styles["candidate"]
-        cand_layout = w.Layout(width="140px", height="28px", margin="1px 2px")
+        # 110 px: the bars keep room for their labels in a ~290 px column (590 px output)
+        cand_layout = w.Layout(width="110px", height="28px", margin="1px 2px")
         self.row_layout = w.Layout(align_items="center")  # shared: rows hide all at once
         bar_layout = w.Layout(flex="1 1 auto", width="auto")  # the row's width minus the button
         self.candidate_buttons, self.candidate_bars, rows = [], [], []
@@ -387,9 +388,10 @@ class DecodingStepper:
         for b in (self.step_button, self.run_button, self.undo_button, self.reset_button):
             b.add_class("dw-action")
         self.step_button.add_class("dw-step")
-        # Sized for a 1024x768 projector (JupyterLab's side bar closed) and for 1280x800 with
-        # the file browser open: every row fits ~800 px, the text and the candidates side by
-        # side, the whole widget under ~600 px tall (tests/notebooks/test_browser.py measures it).
+        # Sized for a 1024x768 projector, JupyterLab's file browser open or closed: rows wrap,
+        # and the text and the candidates stay side by side down to a ~590 px output area
+        # (flex bases 260 + 300 px and the gap), the essential parts under ~600 px tall
+        # (tests/notebooks/test_browser.py measures it).
         actions = w.HBox(
             [
                 self.step_button,
@@ -405,16 +407,16 @@ class DecodingStepper:
         self.sliders = w.HBox([self.temperature, self.top_k, self.top_p], layout=wrap)
         left = w.VBox(
             [self.text_view, self.ids_view, self.stats_view],
-            layout=w.Layout(flex="1 1 380px", min_width="300px"),
+            layout=w.Layout(flex="1 1 260px", min_width="240px"),
         )
         right = w.VBox(
             [self.legend_view, *self.candidate_rows, self.mode_view],
-            layout=w.Layout(flex="1 1 360px", min_width="300px"),
+            layout=w.Layout(flex="1 1 300px", min_width="280px"),
         )
         panels = w.HBox([left, right], layout=w.Layout(flex_flow="row wrap", grid_gap="14px"))
         prompt_row = w.HBox(
             [self.prompt_box, self.apply_button, *self.pane_toggles.values()],
-            layout=w.Layout(align_items="center"),
+            layout=w.Layout(flex_flow="row wrap", align_items="center"),
         )
         widget = w.VBox(
             [prompt_row, actions, self.sliders, self.beam_row, self.k_row, self.status_line]

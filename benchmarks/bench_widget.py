@@ -1,16 +1,20 @@
-"""How long one press of Step takes in the decoding stepper of notebook 02.
+"""How long one press of Step takes in the decoding stepper of notebook 02, in each mode.
 
-    python benchmarks/bench_widget.py [--steps 60] [--threads N] [--sample] [--no-panes]
+    python benchmarks/bench_widget.py [--steps 60] [--threads N] [--mode MODE] [--no-panes]
 
-One Step = the chosen token appended to the state, one forward pass of the bundled model over the
-new token (with the KV cache and eager attention: the candidate panel of the next step, and the
-attention the panes show), and the re-render of every view, with every pane visible (attention
-strip and all heads, KV cache, filter pipeline). Each press continues the text, so every pass is
-on a new sequence (the remembered passes never hit). Prints `widget_step_p50_ms: X` (median over
-the presses) and `widget_step_p95_ms` (target <= 30), and, to explain them, the median of the
-stepper's one-token cached pass, of a full uncached pass over the same text, and of a re-render
-alone. ``--sample``: the stepper samples (temperature 0.8, top-k 40, top-p 0.9) instead of
-greedy; ``--no-panes``: the panes hidden, for comparison.
+One Step, with every pane visible (attention strip and all heads, KV cache, filter pipeline):
+
+- greedy / sample: the chosen token appended, one forward pass of the bundled model over the new
+  token (KV cache, eager attention: the next candidates and the attention the panes show), and
+  the re-render of every view; sample uses temperature 0.8, top-k 40, top-p 0.9;
+- beam: one step of beam search (3 beams, one batched pass over their texts), then the panes'
+  pass over the best beam's text; a finished search is reset, untimed, and searched again;
+- speculative: one round (the bundled n-gram draft guesses 4 tokens, one pass of the model
+  checks them), then the panes' pass over the new tokens; near a full window it is reset.
+
+Each press continues the text, so every pass is on a new sequence (the remembered passes never
+hit). Prints, per mode, `widget_step_p50_ms` and `widget_step_p95_ms` (target <= 30), and the
+median of a re-render alone (the pass remembered). ``--no-panes``: the panes hidden.
 """
 
 from __future__ import annotations
@@ -20,10 +24,14 @@ import statistics
 
 import torch
 
+from helpers.drafts import draft_for
 from helpers.models import load_model
 from helpers.sampling import SamplingSettings
+from helpers.stepper_modes import MODES, BeamState
 from helpers.timing import timed
 from helpers.widgets import PANES, DecodingStepper
+
+PROMPT = "ROMEO:\nBut soft, what light through yonder window"
 
 
 def median_ms(samples: list[float]) -> float:
@@ -34,44 +42,52 @@ def p95_ms(samples: list[float]) -> float:
     return 1000 * statistics.quantiles(samples, n=20)[-1]
 
 
-def main(steps: int = 60, threads: int | None = None, sample: bool = False, panes=True) -> None:
+def bench_mode(model, tok, draft, mode: str, steps: int, panes: bool) -> dict[str, float]:
+    settings = SamplingSettings("sample", 0.8, 40, 0.9, seed=1)
+    stepper = DecodingStepper(model, tok, PROMPT, settings=settings, draft=draft)
+    assert stepper.set_mode(mode), stepper.status
+    if mode == "beam":
+        assert stepper.set_mode_settings(num_beams=3, max_new_tokens=20), stepper.status
+    assert stepper.show_panes(*(PANES if panes else ()))
+    stepper.run(3)  # warm-up: first calls allocate
+    step_times, render_times = [], []
+    for _ in range(steps):
+        state = stepper.state
+        done = isinstance(state, BeamState) and state.done
+        if done or len(state.ids) > stepper.window - 10:
+            stepper.reset()  # untimed: a finished search, or a nearly full window
+        step_times.append(timed(stepper.step_button.click)[0])
+        assert not stepper.error, stepper.status
+        render_times.append(timed(lambda: stepper._render(stepper.status))[0])
+    return {
+        "widget_step_p50_ms": median_ms(step_times),
+        "widget_step_p95_ms": p95_ms(step_times),
+        "render_p50_ms": median_ms(render_times),
+    }
+
+
+def main(steps: int = 60, threads: int | None = None, modes=MODES, panes=True) -> None:
     if threads is not None:
         torch.set_num_threads(threads)
     model, tok = load_model()
-    settings = SamplingSettings("sample", 0.8, 40, 0.9, seed=1) if sample else SamplingSettings()
-    stepper = DecodingStepper(
-        model, tok, "ROMEO:\nBut soft, what light through yonder window", settings=settings
-    )
-    assert stepper.show_panes(*(PANES if panes else ()))
-    stepper.run(3)  # warm-up: first calls allocate
-    step_times, cached_times, forward_times, render_times = [], [], [], []
-    for _ in range(steps):
-        step_times.append(timed(stepper.step_button.click)[0])
-        assert not stepper.error, stepper.status
-        ids = stepper.state.ids
-        # the same one-token pass again (the cache is cropped by one position first)
-        cached_times.append(timed(lambda ids=ids: stepper._runner.run(ids))[0])
-        with torch.no_grad():
-            forward_times.append(timed(lambda ids=ids: model(torch.tensor([ids])))[0])  # (1, T)
-        # the pass is remembered now: only the views are redrawn
-        render_times.append(timed(lambda: stepper._render(stepper.status))[0])
+    draft = draft_for(tok)
     print(
-        f"strategy: {settings.strategy}, threads: {torch.get_num_threads()}, steps: {steps}, "
-        f"context {len(stepper.state.ids) - steps}..{len(stepper.state.ids)} tokens, "
-        f"panes: {'all' if panes else 'hidden'}"
+        f"threads: {torch.get_num_threads()}, steps: {steps}, panes: {'all' if panes else 'hidden'}"
     )
-    print(f"cached_pass_p50_ms: {median_ms(cached_times):.2f}")
-    print(f"forward_pass_p50_ms: {median_ms(forward_times):.2f}")
-    print(f"render_p50_ms: {median_ms(render_times):.2f}")
-    print(f"widget_step_p50_ms: {median_ms(step_times):.2f}")
-    print(f"widget_step_p95_ms: {p95_ms(step_times):.2f}")
+    print(f"{'mode':<12} {'step p50 ms':>12} {'step p95 ms':>12} {'render p50 ms':>14}")
+    for mode in modes:
+        r = bench_mode(model, tok, draft, mode, steps, panes)
+        print(
+            f"{mode:<12} {r['widget_step_p50_ms']:>12.2f} {r['widget_step_p95_ms']:>12.2f} "
+            f"{r['render_p50_ms']:>14.2f}"
+        )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
-    parser.add_argument("--sample", action="store_true", help="sample instead of greedy")
+    parser.add_argument("--mode", choices=MODES, default=None, help="one mode (default: all)")
     parser.add_argument("--no-panes", action="store_true", help="hide the panes")
     args = parser.parse_args()
-    main(args.steps, args.threads, args.sample, not args.no_panes)
+    main(args.steps, args.threads, MODES if args.mode is None else (args.mode,), not args.no_panes)

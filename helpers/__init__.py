@@ -23,7 +23,8 @@
 | ``stepper_view``| the static HTML / figure rendering of the stepper                | 02       |
 | ``step_internals``| inside a step: the cached pass, its attention, the KV cache,   | 02       |
 |                 | the filter pipeline (data)                                       |          |
-| ``stepper_panes``| the stepper's panes for them, as HTML (view)                    | 02       |
+| ``stepper_panes``| the stepper's panes and mode views, as HTML (view)              | 02       |
+| ``stepper_modes``| the stepper's beam-search and speculative modes (states)        | 02       |
 | ``widgets``     | the ``DecodingStepper`` controller                               | 02       |
 | ``exercises``   | ``check("01.1", answer)``: self-checking exercises, with hints   | all      |
 | ``_checks``     | private argument checks shared by all of them (and ``course``)   | -        |

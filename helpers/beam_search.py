@@ -62,6 +62,61 @@ def _check_args(num_beams, max_new_tokens, length_penalty, early_stopping, promp
         raise ValueError(f"early_stopping={early_stopping!r} must be one of {EARLY_STOPPING}")
 
 
+@dataclass(frozen=True)
+class BeamChoice:
+    """What one step of beam search keeps: ``choose_beams``' answer, for the loop below and for
+    the stepper's beam mode (``helpers.stepper_modes``), which runs one step per click."""
+
+    finished: list[tuple[float, list[int], float]]  # (score, new ids, sum of log-probs), best first
+    parents: list[int]  # for each new beam, the beam it continues ([]: every pair ended)
+    tokens: list[int]  # the token each new beam appends
+    scores: torch.Tensor  # (n,) float32 summed log-probs of the new beams
+    open: bool  # may a running beam still beat the worst finished text?
+    done: bool  # the search is over: best = finished[0]
+
+
+def choose_beams(
+    logp: torch.Tensor,
+    scores: torch.Tensor,
+    texts: list[list[int]],
+    finished: list[tuple[float, list[int], float]],
+    step: int,
+    *,
+    max_new_tokens: int,
+    eos_token_id: int | None = None,
+    length_penalty: float = 1.0,
+    early_stopping: bool | str = False,
+    open_: bool = True,
+) -> BeamChoice:
+    """One step of beam search, transformers 5's rules (module docstring): ``logp`` (n, V) the
+    beams' next-token log-probabilities, ``scores`` (n,) their float32 sums, ``texts`` their new
+    ids, ``finished`` the texts ended so far, ``step`` the 0-based step. Arguments are the
+    caller's to check (``beam_search`` checks them once)."""
+    n, vocab = logp.shape
+    total = (logp + scores[:, None]).reshape(-1)  # (n * V,): every (beam, token) pair
+    top, index = torch.topk(total, 2 * n)  # (2n,) best pairs, best first
+    beam, token = (index // vocab).tolist(), (index % vocab).tolist()
+    last = step + 1 == max_new_tokens
+    ends = [last or t == eos_token_id for t in token]
+    finished = list(finished)
+    if open_ and not (len(finished) == n and early_stopping is True):
+        for j in range(n):  # only the n best pairs may finish
+            if ends[j]:
+                norm = float(top[j] / (step + 1) ** length_penalty)
+                finished.append((norm, texts[beam[j]] + [token[j]], float(top[j])))
+        finished = sorted(finished, key=lambda f: -f[0])[:n]
+    go_on = [j for j in range(2 * n) if not ends[j]][:n]  # the best n pairs that did not end
+    if len(go_on) < n:  # every pair ended: the search is over
+        return BeamChoice(finished, [], [], scores, False, True)
+    new_scores = top[go_on]
+    grow = max_new_tokens if early_stopping == "never" and length_penalty > 0 else step + 1
+    worst = finished[-1][0] if len(finished) == n else -1e9
+    open_ = open_ and float(new_scores[0] / grow**length_penalty) > worst
+    done = not open_ or (len(finished) == n and early_stopping is True)
+    parents, tokens = [beam[j] for j in go_on], [token[j] for j in go_on]
+    return BeamChoice(finished, parents, tokens, new_scores, open_, done)
+
+
 @torch.no_grad()
 def beam_search(
     model,
@@ -78,6 +133,46 @@ def beam_search(
     ``eos_token_id`` None: texts end only at ``max_new_tokens``. Scores are float32 sums, as in
     transformers, so that ties and near-ties fall the same way.
     """
+    prompt = check_beam_search(
+        model, ids, num_beams, max_new_tokens, length_penalty, early_stopping, eos_token_id
+    )
+    n = num_beams
+    fed = torch.tensor([prompt] * n, device=model.device)  # (n, T): n copies of the prompt
+    scores = torch.full((n,), -1e9, device=model.device)  # (n,) only beam 0 is real yet
+    scores[0] = 0.0
+    texts: list[list[int]] = [[] for _ in range(n)]  # each beam's new tokens
+    finished: list[tuple[float, list[int], float]] = []
+    cache, open_, steps = None, True, []
+    rules = {
+        "max_new_tokens": max_new_tokens,
+        "eos_token_id": eos_token_id,
+        "length_penalty": length_penalty,
+        "early_stopping": early_stopping,
+    }
+    for step in range(max_new_tokens):
+        out = model(fed, cache=cache, use_cache=True)
+        cache = out.cache
+        logp = out.logits[:, -1, :].float().log_softmax(-1)  # (n, V)
+        choice = choose_beams(logp, scores, texts, finished, step, open_=open_, **rules)
+        finished, open_ = choice.finished, choice.open
+        if not choice.parents:
+            break
+        # each new beam continues its parent's keys and values
+        cache.reorder_cache(torch.tensor(choice.parents, device=model.device))
+        texts = [texts[b] + [t] for b, t in zip(choice.parents, choice.tokens, strict=True)]
+        scores = choice.scores
+        fed = torch.tensor(choice.tokens, device=model.device)[:, None]  # (n, 1)
+        steps.append([(t, float(v)) for t, v in zip(texts, scores, strict=True)])
+        if choice.done:
+            break
+    best = finished[0]
+    return BeamResult(best[1], best[0], best[2], [(f[0], f[1]) for f in finished], steps)
+
+
+def check_beam_search(
+    model, ids, num_beams, max_new_tokens, length_penalty, early_stopping, eos_token_id
+) -> list[int]:
+    """The arguments of a beam search, checked once; returns the prompt's ids as a list."""
     check_model(model)
     vocab = model.config.vocab_size
     prompt = check_token_ids("ids", ids, vocab)
@@ -89,46 +184,7 @@ def beam_search(
         )
     if eos_token_id is not None:
         check_int("eos_token_id", eos_token_id, 0, vocab - 1)
-    dev, n, keep = model.device, num_beams, 2 * num_beams
-    seqs = torch.tensor([prompt] * n, device=dev)  # (n, T): n copies of the prompt
-    scores = torch.full((n,), -1e9, device=dev)  # (n,) summed log-probs; only beam 0 is real yet
-    scores[0] = 0.0
-    finished: list[tuple[float, list[int], float]] = []  # (score, new ids, sum of log-probs)
-    fed, cache, open_, steps = seqs, None, True, []
-    for step in range(max_new_tokens):
-        out = model(fed, cache=cache, use_cache=True)
-        cache = out.cache
-        logp = out.logits[:, -1, :].float().log_softmax(-1)  # (n, V)
-        total = (logp + scores[:, None]).reshape(-1)  # (n * V,): every (beam, token) pair
-        top, index = torch.topk(total, keep)  # (2n,) best pairs, best first
-        beam, token = index // vocab, index % vocab
-        last = step + 1 == max_new_tokens
-        ends = [last or int(t) == eos_token_id for t in token]
-        full = len(finished) == n
-        if open_ and not (full and early_stopping is True):
-            for j in range(n):  # only the n best pairs may finish
-                if ends[j]:
-                    new = seqs[beam[j], len(prompt) :].tolist() + [int(token[j])]
-                    norm = float(top[j] / (step + 1) ** length_penalty)
-                    finished.append((norm, new, float(top[j])))
-            finished = sorted(finished, key=lambda f: -f[0])[:n]
-        go_on = [j for j in range(keep) if not ends[j]][:n]  # the best n pairs that did not end
-        if len(go_on) < n:  # every pair ended: the search is over
-            break
-        pick = torch.tensor(go_on, device=dev)
-        cache.reorder_cache(beam[pick])  # each new beam continues its parent's keys and values
-        seqs = torch.cat([seqs[beam[pick]], token[pick, None]], dim=1)  # (n, T + step + 1)
-        scores, fed = top[pick], token[pick, None]
-        steps.append(
-            [(s[len(prompt) :].tolist(), float(v)) for s, v in zip(seqs, scores, strict=True)]
-        )
-        grow = max_new_tokens if early_stopping == "never" and length_penalty > 0 else step + 1
-        worst = finished[-1][0] if len(finished) == n else -1e9
-        open_ = open_ and float(scores[0] / grow**length_penalty) > worst
-        if not open_ or (len(finished) == n and early_stopping is True):
-            break
-    best = finished[0]
-    return BeamResult(best[1], best[0], best[2], [(f[0], f[1]) for f in finished], steps)
+    return prompt
 
 
 @torch.no_grad()

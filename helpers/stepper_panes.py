@@ -8,7 +8,10 @@ functions only draw it, for the live widget (``helpers.widgets``) and its static
 - ``heads_overview_html``: every layer and head at once, as small multiples;
 - ``cache_html``: the KV cache (positions, bytes, share of the window, the next step's read);
 - ``pipeline_html``: the candidates' probability after each filter stage;
-- ``panes_html``: the four together, as the snapshot shows them.
+- ``panes_html``: the four together, as the snapshot shows them;
+- the other modes (``helpers.stepper_modes``): ``mode_text_html`` (the text, each speculative
+  token marked draft or model), ``mode_stats_html``, ``beams_html`` (the beams, their scores
+  and the finished texts) and ``rounds_html`` (the last round's guesses, and passes vs tokens).
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from __future__ import annotations
 import torch
 
 from helpers._checks import check_int, check_tensor
-from helpers.plots import PALETTE
+from helpers.plots import PALETTE, show_token
 from helpers.step_internals import CacheInfo, StageColumn
-from helpers.stepper_view import MUTED, TEXT, _esc, fmt_prob
+from helpers.stepper_modes import BeamState, SpeculativeState
+from helpers.stepper_view import MUTED, TEXT, TEXT_ON_BACKGROUND, _esc, fmt_prob
+from helpers.streaming import stream_text
 
 BLUE_RGB = "0,114,178"  # PALETTE[0] (#0072B2) as rgb, for shades of it
 MAX_SHADE = 0.55  # the darkest shade: dark text on it keeps a contrast above 4.5:1
@@ -197,4 +202,183 @@ def panes_html(*panes: str) -> str:
     return (
         '<div class="dw-panes" style="display:flex;flex-wrap:wrap;gap:0 18px;'
         f'max-width:1100px;margin-top:8px">{cells}</div>'
+    )
+
+
+# --------------------------------------------------------------------------- the other modes
+_KEPT, _REJECTED, _MODEL = (
+    TEXT_ON_BACKGROUND[k][1]
+    for k in ("draft guess, kept", "draft guess, rejected", "the model's own token")
+)
+
+
+def _check_mode_state(state) -> None:
+    if not isinstance(state, BeamState | SpeculativeState):
+        raise TypeError(
+            f"state must be a helpers.stepper_modes BeamState or SpeculativeState, got "
+            f"{type(state).__name__}"
+        )
+
+
+def _chip(text: str, background: str, title: str, colour: str = TEXT, extra: str = "") -> str:
+    return (
+        f'<span title="{_esc(title)}" style="color:{colour};background:{background};'
+        f'padding:1px 3px;margin:1px;border-radius:3px;{extra}">{_esc(text)}</span>'
+    )
+
+
+def mode_text_html(state, tokenizer) -> str:
+    """The text of a beam or speculative state: the prompt plain, then the new tokens (beam:
+    the best text; speculative: each token shaded by who wrote it, the draft or the model)."""
+    _check_mode_state(state)
+    new = list(state.generated)
+    texts = list(stream_text(tokenizer, new)) if new else []  # "": a character is unfinished
+    if isinstance(state, BeamState):
+        what = "the best finished text" if state.done else "the best beam so far"
+        kinds = [(_MODEL, what)] * len(new)
+    else:
+        kinds = []
+        for r in state.rounds:
+            kinds += [(_KEPT, f"round {r.index + 1}: the draft's guess, kept")] * r.n_accepted
+            kinds.append((_MODEL, f"round {r.index + 1}: the model's {r.kind}"))
+    out = [f'<span style="color:{TEXT}">{_esc(state.prompt)}</span>']
+    for text, (background, title) in zip(texts, kinds, strict=True):
+        if text:
+            out.append(
+                f'<span class="dw-gen" title="{_esc(title)}" style="color:{TEXT};'
+                f'background:{background}">{_esc(text.replace(chr(10), "↵" + chr(10)))}'
+                "</span>"
+            )
+    return (
+        '<div class="dw-text" style="font-size:22px;line-height:1.6;white-space:pre-wrap;'
+        "font-family:Georgia,serif;padding:10px 12px;border:1px solid #ddd;border-radius:6px;"
+        f'min-height:90px;background:#fcfcfc">{"".join(out)}</div>'
+    )
+
+
+def mode_stats_html(state, window: int) -> str:
+    """The count line under the text: beam steps and scores, or model passes vs tokens."""
+    _check_mode_state(state)
+    length = min(len(state.ids), window)
+    steps = f'<span class="dw-steps">{state.n_steps}</span>'
+    if isinstance(state, BeamState):
+        s = state.settings
+        what = (
+            f"<b>beam step</b> {steps} of at most {s.max_new_tokens} &nbsp;·&nbsp; "
+            f"{s.num_beams} beams, length penalty {s.length_penalty:g}"
+        )
+    else:
+        n = len(state.generated)
+        proposed = sum(len(r.proposed) for r in state.rounds)
+        kept = sum(r.n_accepted for r in state.rounds)
+        what = (
+            f"<b>round</b> {steps} &nbsp;·&nbsp; <b>{state.passes}</b> model passes for "
+            f"<b>{n}</b> tokens (plain greedy: {n} passes) &nbsp;·&nbsp; draft guesses kept: "
+            f"{kept} of {proposed}"
+        )
+    return (
+        f'<div class="dw-stats" style="font-size:18px;margin-top:8px;line-height:1.6">{what}'
+        f" &nbsp;·&nbsp; <b>context</b> {length} / {window} tokens</div>"
+    )
+
+
+def _decoded(tokenizer, ids) -> str:
+    return show_token(tokenizer.decode(list(ids))) if ids else "(nothing yet)"
+
+
+def beams_html(state: BeamState, tokenizer) -> str:
+    """The beams as a table: the beam each continues, its new text and summed log-probability;
+    below, the finished texts (ended by EOS or at the length limit) with their scores."""
+    if not isinstance(state, BeamState):
+        raise TypeError(f"state must be a helpers.stepper_modes.BeamState, got {state!r}")
+    s, cell = state.settings, 'style="padding:1px 8px;text-align:right"'
+    if state.n_steps == 0:
+        rows = '<tr><td colspan="4">the prompt alone: Step scores every next token</td></tr>'
+    else:
+        rows = "".join(
+            f'<tr><td {cell}>{i}</td><td {cell}>{p}</td><td style="font-family:monospace">'
+            f"{_esc(_decoded(tokenizer, t))}</td><td {cell}>{v:.4f}</td></tr>"
+            for i, (t, v, p) in enumerate(
+                zip(state.texts, state.scores, state.parents, strict=True)
+            )
+        )
+    eos = state.eos_token_id
+    done = "".join(
+        f'<tr><td style="font-family:monospace">{_esc(_decoded(tokenizer, t))}</td>'
+        f"<td {cell}>{'EOS' if t and t[-1] == eos else 'length'}</td><td {cell}>{lp:.4f}</td>"
+        f"<td {cell}>{score:.4f}</td></tr>"
+        for score, t, lp in state.finished
+    )
+    verdict = (
+        "<b>Done</b>: the best finished text is the answer (the same as "
+        f"<code>generate(num_beams={s.num_beams})</code>)."
+        if state.done
+        else f"Each Step keeps the {s.num_beams} best (beam, next token) pairs of one pass."
+    )
+    head = (
+        f"<tr><th {cell}>beam</th><th {cell}>from</th><th>new text</th>"
+        f"<th {cell}>log-prob</th></tr>"
+    )
+    finished = (
+        f'<div style="{_TITLE};margin-top:6px"><b>Finished</b> ({len(state.finished)} of '
+        f"{s.num_beams} kept; score = log-prob / length<sup>{s.length_penalty:g}</sup>)</div>"
+        '<table style="border-collapse:collapse;table-layout:auto"><tr><th>text</th>'
+        f"<th {cell}>ended by</th><th {cell}>log-prob</th><th {cell}>score</th></tr>{done}"
+        "</table>"
+        if state.finished
+        else ""
+    )
+    return (
+        f'<div class="dw-beams" style="{_PANE}"><div style="{_TITLE}"><b>Beams</b> after step '
+        f"{state.n_steps}, best first. {verdict}</div>"
+        f'<table style="border-collapse:collapse;table-layout:auto">{head}{rows}</table>'
+        f"{finished}</div>"
+    )
+
+
+def rounds_html(state: SpeculativeState, tokenizer, last: int = 5) -> str:
+    """The last round: the draft's guesses (kept, or struck out), the model's own token; then
+    the ``last`` rounds before it, one line each."""
+    if not isinstance(state, SpeculativeState):
+        raise TypeError(f"state must be a helpers.stepper_modes.SpeculativeState, got {state!r}")
+    check_int("last", last, 1, 100)
+    if not state.rounds:
+        return (
+            f'<div class="dw-rounds" style="{_PANE}"><b>Speculative decoding</b>: each Step is '
+            f"one round: the draft guesses {state.k} tokens, one pass of the model checks them "
+            "all and adds its own next token.</div>"
+        )
+
+    def tok(i: int) -> str:
+        return show_token(tokenizer.decode([i]))
+
+    r = state.rounds[-1]
+    chips = [_chip(tok(t), _KEPT, "kept: the model would pick it too") for t in r.accepted]
+    chips += [
+        _chip(tok(t), _REJECTED, "rejected", MUTED, "text-decoration:line-through")
+        for t in r.rejected
+    ]
+    chips.append(
+        _chip(tok(r.model_token), _MODEL, f"the model's {r.kind}", extra="font-weight:bold")
+    )
+    why = (
+        "every guess was right, so the same pass gives one more token: a <b>bonus</b>"
+        if r.kind == "bonus"
+        else f"guess {r.n_accepted + 1} differs from the model's choice: its <b>correction</b> "
+        "replaces it and the later guesses are dropped"
+    )
+    earlier = "".join(
+        f"<li>round {q.index + 1}: kept {q.n_accepted} of {len(q.proposed)} guesses + the "
+        f"model's {q.kind} (+{len(q.new_tokens)})</li>"
+        for q in state.rounds[-last - 1 : -1]
+    )
+    n = len(state.generated)
+    return (
+        f'<div class="dw-rounds" style="{_PANE}"><div style="{_TITLE}"><b>Round {r.index + 1}</b>: '
+        f"the draft guessed {len(r.proposed)}, the model kept {r.n_accepted}; {why}.</div>"
+        f'<div style="font-family:monospace;font-size:17px;line-height:2">{"".join(chips)}</div>'
+        f"<div><b>{state.passes}</b> model passes so far for <b>{n}</b> tokens; plain greedy "
+        f"decoding needs {n}.</div>"
+        + (f'<ul style="margin:2px 0;color:{MUTED}">{earlier}</ul>' if earlier else "")
+        + "</div>"
     )

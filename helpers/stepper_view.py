@@ -68,6 +68,9 @@ TEXT_ON_BACKGROUND = {
     "error": (ERROR_TEXT, ERROR_BACKGROUND),
     "snapshot note": ("#555555", "#ffffff"),
     "panes": (TEXT, "#ffffff"),
+    "draft guess, kept": (TEXT, "#d4eedf"),
+    "draft guess, rejected": (MUTED, "#efefef"),
+    "the model's own token": (TEXT, "#cfe3f3"),
 }
 
 

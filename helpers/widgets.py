@@ -15,6 +15,12 @@ stepper_panes`` draws them), each switched on by its toggle: the attention of th
 runs with a KV cache and eager attention: each Step is one pass over the new token, and the
 attention shown is the one that pass computed.
 
+Four modes (the toggle beside Step): greedy and sample step one token at a time
+(``helpers.stepping.DecodingState``); beam search steps all beams at once and speculative
+decoding one round of a draft's guesses at a time (``helpers.stepper_modes``, drawn by
+``helpers.stepper_panes``). Undo and Reset work the same in every mode, and a mode switch is
+undone like any other action.
+
 Errors never escape a button: a bad prompt, a full context window or invalid settings leave the
 state as it was and show a readable message on the widget's status line.
 Core ipywidgets only, no JavaScript of our own, nothing loaded from the network.
@@ -23,20 +29,38 @@ Core ipywidgets only, no JavaScript of our own, nothing loaded from the network.
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import replace
 
 import plotly.graph_objects as go
 import torch
 
 from helpers._checks import check_choice, check_int, check_model, check_tokenizer
+from helpers.drafts import check_draft
 from helpers.plots import show_token
 from helpers.step_internals import CachedPasses, StepPass, cache_info, filter_pipeline
 from helpers.step_internals import pipeline_columns as _columns
+from helpers.stepper_modes import (
+    MAX_BEAMS,
+    MAX_K,
+    MODES,
+    BeamSettings,
+    BeamState,
+    SpeculativeState,
+    describe_step,
+    mode_of,
+    settings_note,
+    undo_note,
+)
 from helpers.stepper_panes import (
     attention_strip_html,
+    beams_html,
     cache_html,
     heads_overview_html,
+    mode_stats_html,
+    mode_text_html,
     panes_html,
     pipeline_html,
+    rounds_html,
 )
 from helpers.stepper_view import (
     BUTTON_COLOURS,
@@ -54,7 +78,6 @@ from helpers.stepper_view import (
     text_html,
 )
 from helpers.stepping import (
-    STRATEGIES,
     Candidate,
     DecodingState,
     SamplingSettings,
@@ -68,6 +91,25 @@ TOP_K_MAX = 50  # slider range; 0 means "off"
 PASSES_KEPT = 128  # forward passes remembered (by text), so Undo runs no model
 START = "Press Step: the model picks the next token."
 PANES = {"attention": "attention", "cache": "KV cache", "filters": "filters"}
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+LIVE_TEXT = "The decoding stepper (a live widget: run this cell in JupyterLab or VS Code)"
+FALLBACK_TEXT = "A snapshot of the decoding stepper, for front ends that cannot draw the widget"
+#: Hides the snapshot output while the live widget above it is drawn (JupyterLab, Notebook 7).
+FALLBACK_STYLE = (
+    "<style>.jp-OutputArea-child:has(.dw-stepper) ~ .jp-OutputArea-child .dw-fallback"
+    "{display:none}</style>"
+)
+FALLBACK_NOTE = (
+    '<div style="font-size:14px;color:#555;margin:2px 0 6px">The live widget is not drawn here '
+    "(no running kernel, or the notebook was saved without its widget state); this is the "
+    "stepper as the cell left it. Run the cell for the live widget.</div>"
+)
+MODE_TIPS = [
+    "always the top candidate",
+    "a seeded draw from the filtered distribution",
+    "keep the best few texts: each Step extends every beam by one token",
+    "a draft guesses k tokens, one pass of the model checks them all",
+]
 
 
 def _button_style(w, kind: str, **style):
@@ -107,6 +149,7 @@ class DecodingStepper:
         settings: SamplingSettings | None = None,
         n_candidates: int = N_CANDIDATES,
         run_n: int = 5,
+        draft=None,
     ):
         import ipywidgets as w
         from ipywidgets.widgets.widget_string import HTMLStyle
@@ -116,6 +159,9 @@ class DecodingStepper:
         check_int("n_candidates", n_candidates, 1, min(20, model.config.vocab_size))
         check_int("run_n", run_n, 1, MAX_RUN)
         self.n_candidates = n_candidates
+        if draft is not None:
+            check_draft(draft, model, tokenizer)
+        self._draft = draft  # the speculative mode's; the bundled n-gram draft when None
         # the door: prompt, settings and top_k against the vocabulary are checked here
         self.state = DecodingState.start(tokenizer, prompt, settings, model)  # raises if bad
         settings = self.state.settings
@@ -137,6 +183,7 @@ class DecodingStepper:
             w.Layout(width="100%", margin="2px 0"),  # no side margin: nothing sticks out
         )
         self._build_controls(w, prompt, settings, run_n)
+        self._build_mode_controls(w)
         self._build_views(w, n_candidates)
         self._build_panes(w)
         self._wire()
@@ -156,7 +203,7 @@ class DecodingStepper:
             description="Prompt",
             placeholder="type a prompt, then Enter (↵ or \\n: a new line)",
             continuous_update=False,
-            layout=w.Layout(flex="1 1 auto", width="auto"),
+            layout=w.Layout(flex="1 1 auto", width="auto", min_width="220px"),
         )
         self.apply_button = w.Button(
             description="Apply prompt",
@@ -190,11 +237,11 @@ class DecodingStepper:
             layout=fixed,
             tooltip="back to the prompt alone",
         )
-        self.strategy = w.ToggleButtons(
-            options=list(STRATEGIES),
+        self.strategy = w.ToggleButtons(  # the mode: greedy, sample, beam or speculative
+            options=list(MODES),
             value=settings.strategy,
-            tooltips=["always the top candidate", "a seeded draw from the filtered distribution"],
-            style={"button_width": "80px"},
+            tooltips=MODE_TIPS,
+            style={"button_width": "96px"},
         )
         self.temperature = w.FloatSlider(
             value=settings.temperature,
@@ -234,18 +281,46 @@ class DecodingStepper:
             layout=w.Layout(width="130px"),
         )
 
+    def _build_mode_controls(self, w) -> None:
+        """The settings of the beam and speculative modes, each row shown in its mode only."""
+        style, layout = w.SliderStyle(description_width="88px"), w.Layout(width="270px")
+        beam = BeamSettings()
+        self.num_beams = w.IntSlider(
+            value=beam.num_beams, min=1, max=MAX_BEAMS, description="beams", style=style
+        )
+        self.length_penalty = w.FloatSlider(
+            value=beam.length_penalty,
+            min=-1.0,
+            max=2.0,
+            step=0.25,
+            description="length pen.",
+            readout_format=".2f",
+            style=style,
+        )
+        self.max_new = w.IntSlider(
+            value=beam.max_new_tokens, min=1, max=MAX_RUN, description="max tokens", style=style
+        )
+        self.k = w.IntSlider(value=4, min=1, max=MAX_K, description="draft k", style=style)
+        for slider in (self.num_beams, self.length_penalty, self.max_new, self.k):
+            slider.continuous_update, slider.layout = False, layout
+        wrap = w.Layout(flex_flow="row wrap", align_items="center", display="none")
+        self.beam_row = w.HBox([self.num_beams, self.length_penalty, self.max_new], layout=wrap)
+        self.k_row = w.HBox([self.k], layout=w.Layout(display="none"))
+
     def _build_views(self, w, n_candidates: int) -> None:
         """The HTML panels and one (button, bar) row per candidate."""
         html_style, html_layout = self._html_style, self._html_layout
         self.status_line, self.text_view, self.ids_view, self.stats_view, self.legend_view = (
             w.HTML(style=html_style, layout=html_layout) for _ in range(5)
         )
+        self.mode_view = w.HTML(style=html_style, layout=w.Layout(width="100%", display="none"))
         self._cand_styles = {  # two shared styles: kept candidates, and those the filters cut
             kind: _button_style(w, kind, font_family="monospace")
             for kind in ("candidate", "cut candidate")
         }
         cand_style = self._cand_styles["candidate"]
-        cand_layout = w.Layout(width="140px", height="28px", margin="1px 2px")
+        # 110 px: the bars keep room for their labels in a ~290 px column (590 px output)
+        cand_layout = w.Layout(width="110px", height="28px", margin="1px 2px")
         self.row_layout = w.Layout(align_items="center")  # shared: rows hide all at once
         bar_layout = w.Layout(flex="1 1 auto", width="auto")  # the row's width minus the button
         self.candidate_buttons, self.candidate_bars, rows = [], [], []
@@ -302,6 +377,8 @@ class DecodingStepper:
         self.apply_button.on_click(lambda _b: self.apply_prompt())
         for name in ("strategy", "temperature", "top_k", "top_p", "seed"):
             getattr(self, name).observe(self._on_setting, "value")
+        for slider in (self.num_beams, self.length_penalty, self.max_new, self.k):
+            slider.observe(self._on_mode_setting, "value")
         for control in (*self.pane_toggles.values(), self.layer, self.head):
             control.observe(lambda _change: self._render_panes(), "value")
 
@@ -311,9 +388,10 @@ class DecodingStepper:
         for b in (self.step_button, self.run_button, self.undo_button, self.reset_button):
             b.add_class("dw-action")
         self.step_button.add_class("dw-step")
-        # Sized for a 1024x768 projector (JupyterLab's side bar closed) and for 1280x800 with
-        # the file browser open: every row fits ~800 px, the text and the candidates side by
-        # side, the whole widget under ~600 px tall (tests/notebooks/test_browser.py measures it).
+        # Sized for a 1024x768 projector, JupyterLab's file browser open or closed: rows wrap,
+        # and the text and the candidates stay side by side down to a ~590 px output area
+        # (flex bases 260 + 300 px and the gap), the essential parts under ~600 px tall
+        # (tests/notebooks/test_browser.py measures it).
         actions = w.HBox(
             [
                 self.step_button,
@@ -326,22 +404,23 @@ class DecodingStepper:
             ],
             layout=wrap,
         )
-        sliders = w.HBox([self.temperature, self.top_k, self.top_p], layout=wrap)
+        self.sliders = w.HBox([self.temperature, self.top_k, self.top_p], layout=wrap)
         left = w.VBox(
             [self.text_view, self.ids_view, self.stats_view],
-            layout=w.Layout(flex="1 1 380px", min_width="300px"),
+            layout=w.Layout(flex="1 1 260px", min_width="240px"),
         )
         right = w.VBox(
-            [self.legend_view, *self.candidate_rows],
-            layout=w.Layout(flex="1 1 360px", min_width="300px"),
+            [self.legend_view, *self.candidate_rows, self.mode_view],
+            layout=w.Layout(flex="1 1 300px", min_width="280px"),
         )
         panels = w.HBox([left, right], layout=w.Layout(flex_flow="row wrap", grid_gap="14px"))
         prompt_row = w.HBox(
             [self.prompt_box, self.apply_button, *self.pane_toggles.values()],
-            layout=w.Layout(align_items="center"),
+            layout=w.Layout(flex_flow="row wrap", align_items="center"),
         )
         widget = w.VBox(
-            [prompt_row, actions, sliders, self.status_line, panels, *self.panes.values()],
+            [prompt_row, actions, self.sliders, self.beam_row, self.k_row, self.status_line]
+            + [panels, *self.panes.values()],
             layout=w.Layout(max_width="1150px"),
         )
         widget.add_class("dw-stepper")
@@ -402,11 +481,34 @@ class DecodingStepper:
         s = self.state.settings
         return "greedy picked" if s.strategy == "greedy" else f"sampled (seed {s.seed})"
 
+    @property
+    def draft(self):
+        """The speculative mode's draft: the one given, else the bundled n-gram draft (loaded
+        once, when the mode is first chosen)."""
+        if self._draft is None:
+            from helpers.drafts import draft_for
+
+            self._draft = draft_for(self.tokenizer)
+        return self._draft
+
+    def _next(self, state):
+        """``state`` one step further in its own mode, and what the status line says of it."""
+        if isinstance(state, BeamState):
+            new = state.step(self.model)
+        elif isinstance(state, SpeculativeState):
+            new = state.step(self.model, self.draft)
+        else:
+            new = state.step(self.model, self.logits(state))
+            return new, self._describe(new, self._verb())
+        return new, describe_step(new, self.tokenizer)
+
     def step(self) -> bool:
-        """Choose the next token with the current settings (the Step button)."""
+        """One step in the current mode (the Step button): a token, a beam step or a round."""
 
         def action():
             state = self.state
+            if not isinstance(state, DecodingState):
+                return self._next(state)
             known = self._filtered
             filtered = known[1] if known and known[0] == (state.ids, state.settings) else None
             new, used = state.step_filtered(self.model, self.logits(), filtered)
@@ -421,10 +523,10 @@ class DecodingStepper:
         except (TypeError, ValueError) as err:
             self._render(str(err), error=True)
             return False
-        state, verb = self.state, self._verb()
+        state, message = self.state, ""
         for done in range(n):
             try:
-                state = state.step(self.model, self.logits(state))
+                state, message = self._next(state)
             except ValueError as err:
                 if done == 0:
                     self._render(str(err), error=True)
@@ -433,13 +535,14 @@ class DecodingStepper:
                 self._render(f"stopped after {done} of {n} tokens: {err}", error=True)
                 return False
         self.state = state
-        self._render(f"ran {n} steps; last: " + self._describe(state, verb))
+        self._render(f"ran {n} steps; last: " + message)
         return True
 
     def force(self, token_id: int) -> bool:
         """Append ``token_id`` whatever the settings would choose (a teacher's "what if")."""
 
         def action():
+            self._token_mode("forcing a token")
             greedy = int(torch.argmax(self.logits()))
             new = self.state.force(self.model, token_id, self.logits())
             note = (
@@ -468,6 +571,8 @@ class DecodingStepper:
 
         def action():
             old, new = self.state, self.state.undo()
+            if not isinstance(old, DecodingState) or not isinstance(new, DecodingState):
+                return new, f"undone: {undo_note(old, new)}"
             if len(old.generated) == len(new.generated) + 1 and old.generated[:-1] == new.generated:
                 token = show_token(self.tokenizer.decode([old.generated[-1]]))
                 what = f"step {old.n_steps} ('{token}')"
@@ -520,13 +625,90 @@ class DecodingStepper:
         """Change strategy / temperature / top_k / top_p / seed; undoable like a step."""
 
         def action():
-            old = self.state
+            old = self._token_mode(", ".join(changes) or "a setting")
             new = old.with_settings(**changes)  # checks top_k against the vocabulary
             if new.settings == old.settings:  # nothing changed: nothing for Undo to revert
                 return old, "the settings are unchanged"
             return new, f"settings: {settings_change(old.settings, new.settings)} (Undo reverts)"
 
         return self._act(action)
+
+    def _token_mode(self, what: str) -> DecodingState:
+        """The current state if it is greedy or sample; else a ValueError saying so."""
+        if not isinstance(self.state, DecodingState):
+            mode = mode_of(self.state)
+            raise ValueError(f"{what}: only in greedy and sample modes; this is {mode} mode")
+        return self.state
+
+    def _latest(self, cls):
+        """The most recent state of class ``cls`` (this one or one Undo reaches), or None."""
+        return next(
+            (s for s in reversed((*self.state.history, self.state)) if type(s) is cls), None
+        )
+
+    def set_mode(self, mode) -> bool:
+        """Switch to "greedy", "sample", "beam" or "speculative" (the mode toggle); undoable.
+        Greedy <-> sample keeps the text; the other switches start again from the prompt."""
+
+        def action():
+            check_choice("mode", mode, MODES)
+            old = self.state
+            if mode_of(old) == mode:
+                return old, f"already in {mode} mode"
+            if isinstance(old, DecodingState) and mode in ("greedy", "sample"):
+                new = old.with_settings(strategy=mode)
+                return (
+                    new,
+                    f"settings: {settings_change(old.settings, new.settings)} (Undo reverts)",
+                )
+            history = old.history + (old,)
+            if mode == "beam":
+                last = self._latest(BeamState)
+                fresh = BeamState.fresh(
+                    old.prompt,
+                    old.prompt_ids,
+                    self.model,
+                    last.settings if last else BeamSettings(),
+                )
+                new = fresh.with_history(history)
+            elif mode == "speculative":
+                last, _ = self._latest(SpeculativeState), self.draft  # the draft loads here
+                new = SpeculativeState(old.prompt, old.prompt_ids, last.k if last else 4)
+                new = replace(new, history=history)
+            else:
+                settings = replace(self._latest(DecodingState).settings, strategy=mode)
+                fresh = DecodingState.start(self.tokenizer, old.prompt, settings, self.model)
+                new = replace(fresh, history=history)
+            return new, f"{mode} mode, from the prompt (Undo goes back)"
+
+        return self._act(action)
+
+    def set_mode_settings(self, **changes) -> bool:
+        """Change num_beams / length_penalty / max_new_tokens (beam) or k (speculative);
+        a beam search starts again with them; undoable."""
+
+        def action():
+            old = self.state
+            if isinstance(old, DecodingState):
+                raise ValueError(
+                    f"{', '.join(changes) or 'a setting'}: a setting of the beam and speculative "
+                    f"modes; this is {mode_of(old)} mode"
+                )
+            new = old.with_settings(self.model, **changes)
+            if new.settings == old.settings if isinstance(old, BeamState) else new.k == old.k:
+                return old, "the settings are unchanged"
+            return new, f"{mode_of(old)} settings: {settings_note(old, new)} (Undo reverts)"
+
+        return self._act(action)
+
+    def _on_mode_setting(self, change) -> None:
+        if self._syncing:
+            return
+        names = {id(self.num_beams): "num_beams", id(self.length_penalty): "length_penalty"}
+        names |= {id(self.max_new): "max_new_tokens", id(self.k): "k"}
+        value = change.new
+        value = round(value, 2) if isinstance(value, float) else value  # slider float noise
+        self.set_mode_settings(**{names[id(change.owner)]: value})
 
     def _on_prompt(self, change) -> None:
         if not self._syncing:  # Enter, or the box lost focus
@@ -545,19 +727,27 @@ class DecodingStepper:
         elif name is self.temperature:
             self.set_settings(temperature=value)
         elif name is self.strategy:
-            self.set_settings(strategy=value)
+            self.set_mode(value)
         else:
             self.set_settings(seed=value)
 
     # ------------------------------------------------------------------ view
     def _sync_controls(self, sync_prompt: bool = True) -> None:
-        """Make the controls show the state (after undo, or a refused value)."""
-        s = self.state.settings
+        """Make the controls show the state (after undo, or a refused value); the sampling
+        knobs show the last greedy / sample settings, the mode rows the last ones of theirs."""
+        s, mode = self._latest(DecodingState).settings, mode_of(self.state)
+        beam, spec = self._latest(BeamState), self._latest(SpeculativeState)
+        beam = beam.settings if beam else BeamSettings()
         self._syncing = True
         try:
             if sync_prompt:
                 self.prompt_box.value = _to_box(self.state.prompt)
-            self.strategy.value = s.strategy
+            self.strategy.value = mode
+            self.num_beams.value, self.length_penalty.value = beam.num_beams, beam.length_penalty
+            self.max_new.value, self.k.value = beam.max_new_tokens, spec.k if spec else 4
+            self.sliders.layout.display = None if mode in ("greedy", "sample") else "none"
+            self.beam_row.layout.display = None if mode == "beam" else "none"
+            self.k_row.layout.display = None if mode == "speculative" else "none"
             self.temperature.max = max(self.temperature.max, s.temperature)
             self.temperature.value = s.temperature
             self.top_k.value = s.top_k or 0
@@ -569,11 +759,35 @@ class DecodingStepper:
     def _render(self, status: str = "", error: bool = False, sync_prompt: bool = True) -> None:
         self.status, self.error = status, error
         self._sync_controls(sync_prompt)
-        state = self.state
+        self.status_line.value = status_html(status, error) if status else ""
         try:
             self._pass = self.step_pass()
         except ValueError:  # the context window is full: no next token to offer
-            self._pass, self._cands, self._filtered = None, [], None
+            self._pass = None
+        if isinstance(self.state, DecodingState):
+            self.mode_view.layout.display = "none"
+            self._render_tokens()
+        else:
+            self._render_mode()
+        self._render_panes()
+
+    def _render_mode(self) -> None:
+        """The beam or speculative state: its text, counts, and its table in the right column."""
+        state, tok = self.state, self.tokenizer
+        self._cands, self._filtered = [], None
+        self.text_view.value = mode_text_html(state, tok)
+        self.ids_view.value = ids_html(state)
+        self.stats_view.value = mode_stats_html(state, self.window)
+        self.legend_view.value, self.row_layout.display = "", "none"
+        beam = isinstance(state, BeamState)
+        self.mode_view.value = beams_html(state, tok) if beam else rounds_html(state, tok)
+        self.mode_view.layout.display = None
+
+    def _render_tokens(self) -> None:
+        """Greedy or sample: the text, and one candidate row per next-token candidate."""
+        state = self.state
+        if self._pass is None:
+            self._cands, self._filtered = [], None
         else:
             logits = self._pass.logits
             self._cands, filtered = state.panel(logits, self.tokenizer, self.n_candidates)
@@ -582,7 +796,6 @@ class DecodingStepper:
         self.text_view.value = text_html(state, self.tokenizer, pieces)
         self.ids_view.value = ids_html(state)
         self.stats_view.value = stats_html(state, self.window)
-        self.status_line.value = status_html(status, error) if status else ""
         sampling = state.settings.strategy == "sample"
         if self._cands:
             self.legend_view.value = legend_html(state.settings)
@@ -605,7 +818,6 @@ class DecodingStepper:
             if button.style is not style:
                 button.style = style
             bar.value = bar_html(c, scale, sampling, k == 0 and not sampling)
-        self._render_panes()
 
     # ------------------------------------------------------------------ panes
     def _render_panes(self) -> None:
@@ -642,6 +854,9 @@ class DecodingStepper:
             tokens, picked = self._shown(record.ids), (self.layer.value, self.head.value)
             strip = attention_strip_html(record.attention, tokens, *picked)
             return strip + heads_overview_html(record.attention, tokens, picked)
+        if not isinstance(state, DecodingState):
+            why = f"{mode_of(state)} mode scores with the model's plain softmax: no filter applies"
+            return status_html(why)
         s = state.settings
         stages = filter_pipeline(
             record.logits, temperature=s.temperature, top_k=s.top_k, top_p=s.top_p
@@ -684,8 +899,23 @@ class DecodingStepper:
         It opens with a note that it is a snapshot, and how to get the live widget; every
         pane follows, whether or not its toggle is on."""
         status = "none yet (the prompt alone)" if self.status == START else self.status
-        page = state_html(self.state, self.tokenizer, self._cands, self.window, status, self.error)
+        if isinstance(self.state, DecodingState):
+            page = state_html(
+                self.state, self.tokenizer, self._cands, self.window, status, self.error
+            )
+        else:
+            page = self._mode_page(status)
         return SNAPSHOT_NOTE + page + panes_html(*(self.pane_html(name) for name in PANES))
+
+    def _mode_page(self, status: str) -> str:
+        """The static page of a beam or speculative state: its views, and no buttons."""
+        views = [self.text_view.value, self.ids_view.value, self.stats_view.value]
+        views.append(status_html(f"last action: {status}", self.error) if status else "")
+        return (
+            '<div class="dw-static" style="display:flex;flex-wrap:wrap;gap:18px;max-width:1100px">'
+            f'<div style="flex:1 1 480px;min-width:300px">{"".join(views)}</div>'
+            f'<div style="flex:1 1 380px;min-width:300px">{self.mode_view.value}</div></div>'
+        )
 
     def show_static(self):
         """An ``IPython.display.HTML`` of ``static_html()`` (the compared notebook output)."""
@@ -695,10 +925,35 @@ class DecodingStepper:
 
     def figure(self, title: str = "") -> go.Figure:
         """The candidate panel of the current state as a plotly figure."""
+        self._token_mode("the candidate figure")
         if not self._cands:
             raise ValueError("the context window is full: there are no next-token candidates")
         title = title or f"candidates for step {self.state.n_steps + 1}"
         return candidates_figure(self._cands, self.state.settings, title)
+
+    def display_outputs(self) -> list[dict]:
+        """The two outputs displaying the stepper writes, as MIME bundles.
+
+        1. the live widget: its view, and a line of plain text (no HTML, so that a front end
+           that cannot draw widgets shows the snapshot once, below);
+        2. a snapshot of the state as the cell left it, for a front end without the widget's
+           model. JupyterLab draws a widget view even when the saved notebook lacks its state
+           ("Error displaying widget: model not found"); its widget renderer never falls back
+           to another MIME type of the same output, so the snapshot is an output of its own.
+           A CSS rule (no script) hides it while the live widget is drawn above it.
+        """
+        live = {WIDGET_MIME: self.widget._repr_mimebundle_()[WIDGET_MIME], "text/plain": LIVE_TEXT}
+        # the copy renames its classes: what looks for the live widget or the compared
+        # snapshot (styles, tests) must not find this, mostly hidden, copy
+        page = self.static_html().replace('class="dw-', 'class="dw-copy-')
+        fallback = f'{FALLBACK_STYLE}<div class="dw-fallback">{FALLBACK_NOTE}{page}</div>'
+        return [live, {"text/html": fallback, "text/plain": FALLBACK_TEXT}]
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        for bundle in self.display_outputs():
+            display(bundle, raw=True)
 
     def _repr_mimebundle_(self, **kwargs):
         # the live widget where a widget manager runs; the static HTML anywhere else

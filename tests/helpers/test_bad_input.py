@@ -15,6 +15,7 @@ from helpers import (
     sampling,
     speculative,
     step_internals,
+    stepper_modes,
     stepper_panes,
     training,
 )
@@ -537,6 +538,48 @@ BAD_INPUTS = {
         "0.0",
         r"min_p=0.0 must be in the range \(0, 1\]",
     ),
+    "a beam state with more beams than the stepper draws": (
+        lambda m, t: stepper_modes.BeamState.start(t, "To be", m, stepper_modes.BeamSettings(9)),
+        ValueError,
+        "9",
+        r"num_beams=9 is out of range: it must be in the range 1\.\.8",
+    ),
+    "a beam state whose length does not fit the window": (
+        lambda m, t: stepper_modes.BeamState.start(
+            t, "To be", m, stepper_modes.BeamSettings(2, 1.0, 255)
+        ),
+        ValueError,
+        "255",
+        r"prompt tokens \+ max_new_tokens=255 do not fit the context window of 256 tokens",
+    ),
+    "a beam state with a nan length penalty": (
+        lambda m, t: stepper_modes.BeamState.start(
+            t, "To be", m, stepper_modes.BeamSettings(2, float("nan"))
+        ),
+        ValueError,
+        "nan",
+        r"length_penalty=nan",
+    ),
+    "a speculative state with k of 0": (
+        lambda m, t: stepper_modes.SpeculativeState.start(t, "To be", m, 0),
+        ValueError,
+        "0",
+        r"k=0 is out of range: it must be in the range 1\.\.8",
+    ),
+    "the rounds view of the last 0 rounds": (
+        lambda m, t: stepper_panes.rounds_html(
+            stepper_modes.SpeculativeState.start(t, "To be", m), t, last=0
+        ),
+        ValueError,
+        "0",
+        r"last=0 is out of range: it must be in the range 1\.\.100",
+    ),
+    "the beams view of a token state": (
+        lambda m, t: stepper_panes.beams_html(DecodingState.start(t, "To be"), t),
+        TypeError,
+        "DecodingState",
+        r"state must be a helpers.stepper_modes.BeamState",
+    ),
     "attention strip of a head the model lacks": (
         lambda m, t: stepper_panes.attention_strip_html(torch.ones(4, 4, 2) / 2, ["a", "b"], 0, 4),
         ValueError,
@@ -560,4 +603,15 @@ def test_a_candidate_button_number_that_is_not_an_int_stays_on_the_widget(bundle
     before = stepper.state
     assert not stepper.force_candidate("a")
     assert stepper.error and stepper.status == "candidate must be an int, got str 'a'"
+    assert stepper.state is before
+
+
+def test_a_mode_the_stepper_lacks_stays_on_the_widget(bundled):
+    model, tok = bundled
+    stepper = DecodingStepper(model, tok, "To be")
+    before = stepper.state
+    assert not stepper.set_mode("nucleus")
+    assert stepper.error and "nucleus" in stepper.status and "speculative" in stepper.status
+    assert not stepper.set_mode_settings(num_beams=3)  # a beam setting in greedy mode
+    assert "a setting of the beam and speculative modes; this is greedy mode" in stepper.status
     assert stepper.state is before

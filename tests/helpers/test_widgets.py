@@ -23,6 +23,7 @@ from hypothesis.stateful import (
 from helpers.generation import generate_stepwise
 from helpers.plots import show_token
 from helpers.sampling import SamplingSettings
+from helpers.stepper_modes import mode_of
 from helpers.stepper_view import BUTTON_COLOURS
 from helpers.widgets import DecodingStepper
 from tests._html import plain
@@ -687,4 +688,182 @@ def test_every_button_has_colours_that_pass_wcag_aa(stepper):
             assert contrast_ratio(b.style.text_color, b.style.button_color) >= 4.5, b.description
     assert (stepper.step_button.style.text_color, stepper.step_button.style.button_color) == (
         BUTTON_COLOURS["step"]
+    )
+
+
+# --------------------------------------------------------------------------- the modes
+def test_the_beam_mode_ends_with_generates_text_and_undo_reset_work(bundled):
+    model, tok = bundled
+    stepper = DecodingStepper(model, tok, "ROMEO:\nBut soft, what light")
+    stepper.strategy.value = "beam"
+    stepper.num_beams.value, stepper.max_new.value = 3, 8
+    assert stepper.state.settings.num_beams == 3 and stepper.state.settings.max_new_tokens == 8
+    while not stepper.state.done:
+        assert stepper.step_button.click() is None and not stepper.error, stepper.status
+    ids = list(stepper.state.prompt_ids)
+    out = model.generate(torch.tensor([ids]), max_new_tokens=8, num_beams=3, do_sample=False)
+    assert stepper.text == tok.decode(out[0].tolist())  # the widget's beams == generate
+    assert "the search is over" in stepper.status
+    assert plain(stepper.mode_view.value).count("log-prob") >= 2
+    done = stepper.state
+    stepper.step_button.click()
+    assert stepper.error and "the beam search is over" in stepper.status and stepper.state is done
+    stepper.undo_button.click()
+    assert stepper.state is done.history[-1] and stepper.status == "undone: beam step 8"
+    stepper.reset_button.click()
+    assert stepper.state.n_steps == 0 and stepper.state.undo().n_steps == 7
+    stepper.undo_button.click()
+    assert stepper.state.n_steps == 7
+
+
+def test_the_speculative_mode_gives_the_greedy_text_and_counts_passes(bundled, draft):
+    model, tok = bundled
+    stepper = DecodingStepper(model, tok, "ROMEO:\nBut soft, what light", draft=draft)
+    stepper.strategy.value = "speculative"
+    stepper.run_n.value = 4
+    stepper.run_button.click()
+    state = stepper.state
+    assert state.passes == 4 and not stepper.error
+    greedy = generate_stepwise(model, tok, state.prompt, len(state.generated)).new_ids
+    assert list(state.generated) == list(greedy)  # speculative == greedy
+    stats = plain(stepper.stats_view.value)
+    assert f"4 model passes for {len(state.generated)} tokens" in stats
+    assert "Round 4" in plain(stepper.mode_view.value)
+    stepper.undo_button.click()
+    assert stepper.state is state.history[-1] and stepper.status == "undone: round 4"
+    stepper.k.value = 2
+    assert stepper.state.k == 2 and "k 4 -> 2" in stepper.status
+    stepper.strategy.value = "greedy"  # back to greedy: from the prompt, Undo returns
+    assert stepper.state.generated == () and stepper.candidates()
+    stepper.undo_button.click()
+    assert stepper.state.k == 2 and stepper.status == "undone: the switch to greedy mode"
+
+
+def test_settings_of_another_mode_are_refused_on_the_status_line(stepper):
+    before = stepper.state
+    stepper.num_beams.value = 5
+    assert stepper.error and "a setting of the beam and speculative modes" in stepper.status
+    assert stepper.state is before and stepper.num_beams.value == 3  # snapped back
+    stepper.set_mode("beam")
+    beam = stepper.state
+    stepper.temperature.value = 0.5
+    assert stepper.error and "only in greedy and sample modes; this is beam mode" in stepper.status
+    assert stepper.state is beam and stepper.temperature.value == 1.0
+    for call in (lambda: stepper.force_candidate(0), lambda: stepper.force(5), stepper.figure):
+        try:
+            assert call() is False
+        except ValueError as err:  # figure() is a function, not a button: it raises
+            assert "only in greedy and sample modes" in str(err)
+    assert not stepper.set_mode("beams")
+    assert "mode='beams'" in stepper.status or "beams" in stepper.status
+    assert not stepper.set_mode_settings(width=3) and "unknown setting 'width'" in stepper.status
+    assert stepper.state is beam
+    assert "no filter applies" in stepper.pane_html("filters")
+
+
+def test_the_display_is_the_widget_and_a_snapshot_for_front_ends_without_it(stepper):
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    stepper.run(2)
+    live, snapshot = stepper.display_outputs()
+    # JupyterLab draws the first output's widget view, or "model not found"; a front end that
+    # cannot draw widgets takes its text/plain: a line, not a second copy of the snapshot
+    assert set(live) == {"application/vnd.jupyter.widget-view+json", "text/plain"}
+    assert live["application/vnd.jupyter.widget-view+json"]["model_id"] == stepper.widget.model_id
+    page = snapshot["text/html"]
+    assert page.startswith("<style>") and ":has(.dw-stepper)" in page  # hidden beside the widget
+    assert 'class="dw-fallback"' in page and "Run the cell for the live widget" in plain(page)
+    assert plain(stepper.static_html()) in plain(page)  # the state as the cell left it
+    assert 'class="dw-static"' not in page and 'class="dw-stepper"' not in page
+    shell = InteractiveShell.instance()
+    shell.user_ns["stepper"] = stepper
+    with capture_output() as out:
+        shell.run_cell("stepper")  # the cell's last expression, as in notebook 02
+    assert [o.data for o in out.outputs] == [live, snapshot]
+
+
+def test_random_actions_in_every_mode_keep_the_invariants(tiny, draft):
+    model, tok = tiny
+
+    class Machine(RuleBasedStateMachine):
+        def __init__(self):
+            super().__init__()
+            self.w = DecodingStepper(model, tok, "To be, or not", draft=draft)
+            self.before = []  # the states Undo must return, most recent last
+
+        def _did(self, old):
+            if self.w.state is not old:
+                assert not self.w.error
+                self.before.append(old)
+
+        @rule()
+        def step(self):
+            old = self.w.state
+            self.w.step_button.click()
+            self._did(old)
+
+        @rule(n=st.integers(1, 4))
+        def run(self, n):
+            old = self.w.state
+            self.w.run(n)
+            chain, s = [], self.w.state
+            while s is not old:  # each step of the run is its own undo step
+                chain.append(s := s.history[-1])
+            self.before.extend(reversed(chain))
+
+        @rule()
+        def undo(self):
+            old = self.w.state
+            self.w.undo_button.click()
+            if self.before:
+                assert self.w.state is self.before.pop()  # exactly the previous state
+            else:
+                assert self.w.error and self.w.state is old
+
+        @rule()
+        def reset(self):
+            old = self.w.state
+            self.w.reset_button.click()
+            self._did(old)
+            assert self.w.state.n_steps == 0 and self.w.state.prompt == old.prompt
+
+        @rule(mode=st.sampled_from(["greedy", "sample", "beam", "speculative"]))
+        def mode(self, mode):
+            old = self.w.state
+            self.w.strategy.value = mode
+            self._did(old)
+            assert self.w.strategy.value == mode and mode_of(self.w.state) == mode
+
+        @rule(
+            name=st.sampled_from(["num_beams", "length_penalty", "max_new", "k", "temperature"]),
+            value=st.sampled_from([1, 2, 3, 0.5, 6]),
+        )
+        def setting(self, name, value):
+            old = self.w.state
+            getattr(self.w, name).value = value
+            self._did(old)
+
+        @precondition(lambda self: len(self.before) < 40)
+        @rule(prompt=st.sampled_from(["ROMEO:", "  ", "我"]))
+        def prompt(self, prompt):
+            old = self.w.state
+            self.w.set_prompt(prompt)
+            self._did(old)
+
+        @invariant()
+        def consistent(self):
+            s, w = self.w.state, self.w
+            assert "Traceback" not in w.status and "unexpected" not in w.status
+            assert w.strategy.value == mode_of(s)
+            assert w.text == s.text(tok) and shown_steps(w) == s.n_steps
+            assert plain(w.text_view.value).replace("↵\n", "\n") == w.text
+            assert w.static_html().count('class="dw-snapshot"') == 1
+            for name in ("attention", "cache", "filters"):
+                assert w.pane_html(name)  # every pane draws, in every mode
+            if mode_of(s) == "speculative":
+                assert s.passes == len(s.rounds) <= len(s.generated)
+
+    run_state_machine_as_test(
+        Machine, settings=settings(max_examples=12, stateful_step_count=15, deadline=None)
     )

@@ -1,0 +1,318 @@
+"""The stepper's other two modes, as immutable states: beam search and speculative decoding.
+
+Taught in notebook 02 (section 2, the stepper's modes); the algorithms are notebook 08's
+(``helpers.beam_search``: one step is ``choose_beams``) and notebook 06's
+(``helpers.speculative``: one round is ``verify_greedy`` of a draft's guesses).
+
+Like ``helpers.stepping.DecodingState`` (greedy and sample), each state is a value: an action
+returns a new state whose ``history`` holds the old one, so Undo is exact, whatever the mode
+the previous state was in (switching modes is an action too).
+
+- ``BeamState``: one ``step`` = one step of beam search over all beams (one batched pass);
+  when it is ``done``, its text is ``model.generate(num_beams=..., do_sample=False)``'s;
+- ``SpeculativeState``: one ``step`` = one round: the draft guesses ``k`` tokens, one pass of
+  the model keeps the ones it agrees with and adds its own; the text is greedy decoding's,
+  produced in ``passes`` model passes instead of one per token.
+
+``helpers.stepper_panes`` draws them; ``helpers.widgets.DecodingStepper`` drives them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import torch
+
+from helpers._checks import check_int
+from helpers.beam_search import check_beam_search, choose_beams
+from helpers.generation import context_window, encode_prompt
+from helpers.speculative import Round, check_k, verify_greedy
+
+MODES = ("greedy", "sample", "beam", "speculative")
+MAX_BEAMS = 8  # the widget's slider; a table of more beams no longer fits a projector
+MAX_K = 8  # draft guesses per round
+
+
+def _full(ids: tuple[int, ...], model) -> None:
+    window = context_window(model)
+    if len(ids) > window:  # n_positions tokens still predict one more
+        raise ValueError(
+            f"the context window is full: the text is {len(ids)} tokens and the model reads "
+            f"at most {window}: undo or reset to continue"
+        )
+
+
+def _unknown(changes: dict, names: tuple[str, ...]) -> None:
+    unknown = sorted(set(changes) - set(names))
+    if unknown:
+        raise TypeError(f"unknown setting {unknown[0]!r}: the settings are {', '.join(names)}")
+
+
+# --------------------------------------------------------------------------- beam search
+@dataclass(frozen=True)
+class BeamSettings:
+    """Beam search as ``generate(num_beams=..., length_penalty=..., max_new_tokens=...)``."""
+
+    num_beams: int = 3
+    length_penalty: float = 1.0
+    max_new_tokens: int = 10
+
+
+@dataclass(frozen=True)
+class BeamState:
+    """The beams after ``n_steps`` steps; ``finished`` the texts that ended (EOS or length)."""
+
+    prompt: str
+    prompt_ids: tuple[int, ...]
+    settings: BeamSettings
+    eos_token_id: int | None
+    texts: tuple[tuple[int, ...], ...] = ()  # each running beam's new tokens, best first
+    scores: tuple[float, ...] = ()  # each running beam's summed log-probability (float32)
+    parents: tuple[int, ...] = ()  # the beam of the previous step each beam continues
+    finished: tuple[tuple[float, tuple[int, ...], float], ...] = ()  # (score, ids, log-prob)
+    n_steps: int = 0
+    open: bool = True
+    done: bool = False
+    history: tuple = field(default=(), repr=False)
+
+    @classmethod
+    def start(cls, tokenizer, prompt: str, model, settings: BeamSettings | None = None):
+        """The prompt alone, with ``settings`` checked against the model (window, vocabulary)."""
+        ids = encode_prompt(tokenizer, prompt, model)[0].tolist()  # checks the prompt
+        return cls.fresh(prompt, ids, model, BeamSettings() if settings is None else settings)
+
+    @classmethod
+    def fresh(cls, prompt: str, ids, model, settings: BeamSettings) -> BeamState:
+        """The prompt ``ids`` alone, no history; the settings are checked here, once."""
+        if not isinstance(settings, BeamSettings):
+            raise TypeError(f"settings must be a BeamSettings, got {type(settings).__name__}")
+        s, eos = settings, model.config.eos_token_id
+        check_int("num_beams", s.num_beams, 1, MAX_BEAMS)
+        check_beam_search(model, ids, s.num_beams, s.max_new_tokens, s.length_penalty, False, eos)
+        return cls(prompt, tuple(ids), s, eos).with_history(())
+
+    @property
+    def best(self) -> tuple[int, ...]:
+        """The best text's new tokens: the best finished one when done, else the top beam."""
+        return self.finished[0][1] if self.done else self.texts[0]
+
+    @property
+    def generated(self) -> tuple[int, ...]:
+        return self.best
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        return self.prompt_ids + self.best
+
+    def check_room(self, model) -> None:
+        _full(self.ids, model)
+
+    def text(self, tokenizer) -> str:
+        return tokenizer.decode(list(self.ids))
+
+    @torch.no_grad()
+    def step(self, model) -> BeamState:
+        """One step of beam search: every beam scored in one batched pass, the best kept."""
+        if self.done:
+            raise ValueError(
+                f"the beam search is over after {self.n_steps} steps: its best text is chosen; "
+                "Undo, Reset or change a setting to search again"
+            )
+        x = torch.tensor([self.prompt_ids + t for t in self.texts], device=model.device)  # (n,T)
+        logp = model(x, use_cache=False).logits[:, -1, :].float().log_softmax(-1)  # (n, V)
+        s = self.settings
+        c = choose_beams(
+            logp,
+            torch.tensor(self.scores, device=model.device),
+            [list(t) for t in self.texts],
+            [(f[0], list(f[1]), f[2]) for f in self.finished],
+            self.n_steps,
+            max_new_tokens=s.max_new_tokens,
+            eos_token_id=self.eos_token_id,
+            length_penalty=s.length_penalty,
+            open_=self.open,
+        )
+        texts = tuple(self.texts[b] + (t,) for b, t in zip(c.parents, c.tokens, strict=True))
+        return replace(
+            self,
+            texts=texts or self.texts,  # when every pair ended, the last beams stay on show
+            scores=tuple(c.scores.tolist()) if texts else self.scores,
+            parents=tuple(c.parents) or self.parents,
+            finished=tuple((f[0], tuple(f[1]), f[2]) for f in c.finished),
+            n_steps=self.n_steps + 1,
+            open=c.open,
+            done=c.done,
+            history=self.history + (self,),
+        )
+
+    def undo(self):
+        if not self.history:
+            raise ValueError("nothing to undo: this is the starting state")
+        return self.history[-1]
+
+    def reset(self) -> BeamState:
+        """Back to the prompt alone, same settings; undoable."""
+        if not self.n_steps:
+            raise ValueError("nothing to reset: no beam step has been taken yet")
+        return replace(self.with_history(()), history=self.history + (self,))
+
+    def with_history(self, history: tuple) -> BeamState:
+        """The prompt alone with these settings, after ``history``."""
+        n = self.settings.num_beams
+        return BeamState(
+            self.prompt,
+            self.prompt_ids,
+            self.settings,
+            self.eos_token_id,
+            ((),) * n,
+            (0.0,) + (-1e9,) * (n - 1),
+            (0,) * n,
+            history=history,
+        )
+
+    def with_settings(self, model, **changes) -> BeamState:
+        """A fresh search with new settings (checked); Undo returns to this state."""
+        _unknown(changes, tuple(BeamSettings.__dataclass_fields__))
+        fresh = BeamState.fresh(
+            self.prompt, self.prompt_ids, model, replace(self.settings, **changes)
+        )
+        return fresh.with_history(self.history + (self,))
+
+    def with_prompt(self, tokenizer, prompt: str, model) -> BeamState:
+        fresh = BeamState.start(tokenizer, prompt, model, self.settings)
+        return replace(fresh, history=self.history + (self,))
+
+
+# --------------------------------------------------------------------------- speculative
+@dataclass(frozen=True)
+class SpeculativeState:
+    """The text after ``len(rounds)`` rounds of greedy speculative decoding."""
+
+    prompt: str
+    prompt_ids: tuple[int, ...]
+    k: int = 4
+    generated: tuple[int, ...] = ()
+    rounds: tuple[Round, ...] = ()
+    history: tuple = field(default=(), repr=False)
+
+    @classmethod
+    def start(cls, tokenizer, prompt: str, model, k: int = 4) -> SpeculativeState:
+        ids = encode_prompt(tokenizer, prompt, model)[0].tolist()
+        return cls(prompt, tuple(ids), check_int("k", k, 1, MAX_K))
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        return self.prompt_ids + self.generated
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.rounds)
+
+    @property
+    def passes(self) -> int:
+        """Forward passes of the model so far: one per round (plain greedy: one per token)."""
+        return len(self.rounds)
+
+    def check_room(self, model) -> None:
+        _full(self.ids, model)
+
+    def text(self, tokenizer) -> str:
+        return tokenizer.decode(list(self.ids))
+
+    def step(self, model, draft) -> SpeculativeState:
+        """One round: the draft guesses up to ``k`` tokens, one pass of the model checks them."""
+        self.check_room(model)
+        ids = list(self.ids)
+        k_now = min(self.k, context_window(model) - len(ids))  # the pass reads len(ids) + k_now
+        proposed = [int(t) for t in draft.propose(ids, k_now)] if k_now > 0 else []
+        n, token, _ = verify_greedy(model, ids, proposed)  # one pass, no cache kept
+        r = Round(len(self.rounds), len(ids), proposed, n, token)
+        return replace(
+            self,
+            generated=self.generated + tuple(r.new_tokens),
+            rounds=self.rounds + (r,),
+            history=self.history + (self,),
+        )
+
+    def undo(self):
+        if not self.history:
+            raise ValueError("nothing to undo: this is the starting state")
+        return self.history[-1]
+
+    def reset(self) -> SpeculativeState:
+        if not self.rounds:
+            raise ValueError("nothing to reset: no round has run yet")
+        return replace(self, generated=(), rounds=(), history=self.history + (self,))
+
+    def with_settings(self, model, **changes) -> SpeculativeState:
+        """A new ``k`` (the only setting) from here on; Undo returns to this state."""
+        _unknown(changes, ("k",))
+        k = check_int("k", changes.get("k", self.k), 1, MAX_K)
+        check_k(k, model)
+        return replace(self, k=k, history=self.history + (self,))
+
+    def with_prompt(self, tokenizer, prompt: str, model) -> SpeculativeState:
+        fresh = SpeculativeState.start(tokenizer, prompt, model, self.k)
+        return replace(fresh, history=self.history + (self,))
+
+
+def mode_of(state) -> str:
+    """The mode a state belongs to: "greedy" / "sample" (a DecodingState), "beam", "speculative"."""
+    if isinstance(state, BeamState):
+        return "beam"
+    if isinstance(state, SpeculativeState):
+        return "speculative"
+    return state.settings.strategy
+
+
+def _shown(tokenizer, ids) -> str:
+    return tokenizer.decode(list(ids)).replace(" ", "·").replace("\n", "↵") or "∅"
+
+
+def settings_note(before, after) -> str:
+    """What changed between two beam or two speculative states' settings: "num_beams 3 -> 4"."""
+    if isinstance(before, SpeculativeState):
+        return f"k {before.k} -> {after.k}" if before.k != after.k else ""
+    names = BeamSettings.__dataclass_fields__
+    a, b = before.settings, after.settings
+    return ", ".join(
+        f"{n} {getattr(a, n)} -> {getattr(b, n)}" for n in names if getattr(a, n) != getattr(b, n)
+    )
+
+
+def undo_note(old, new) -> str:
+    """What Undo took back, going from ``old`` to ``new`` (states of any mode)."""
+    if mode_of(old) != mode_of(new):
+        return f"the switch to {mode_of(old)} mode"
+    if old.prompt != new.prompt:
+        return "the new prompt"
+    if settings_note(new, old):
+        return settings_note(old, new)
+    step = "beam step" if isinstance(old, BeamState) else "round"
+    if old.n_steps == new.n_steps + 1:
+        return f"{step} {old.n_steps}"
+    if old.n_steps == 0 and new.n_steps:
+        return f"the reset ({new.n_steps} steps back)"
+    return "the last action"
+
+
+def describe_step(state, tokenizer) -> str:
+    """The status line after a beam step or a speculative round."""
+    if isinstance(state, BeamState):
+        n = state.n_steps
+        if state.done:
+            score = state.finished[0][0]
+            return (
+                f"beam step {n}: the search is over; the best text is "
+                f"'{_shown(tokenizer, state.best)}' (score {score:.4f})"
+            )
+        return (
+            f"beam step {n}: best beam '{_shown(tokenizer, state.texts[0])}' (log-prob "
+            f"{state.scores[0]:.4f}); {len(state.finished)} finished"
+        )
+    r = state.rounds[-1]
+    return (
+        f"round {state.n_steps}: the draft guessed {len(r.proposed)}, the model kept "
+        f"{r.n_accepted} and added '{_shown(tokenizer, [r.model_token])}' ({r.kind}); "
+        f"{state.passes} model passes for {len(state.generated)} tokens"
+    )

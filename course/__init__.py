@@ -5,8 +5,9 @@ The lessons import ``helpers`` (one module per concept); maintainers and teacher
 | command                                | what it does                                          |
 |----------------------------------------|-------------------------------------------------------|
 | ``python -m course.build model/draft`` | rebuilds ``models/`` (``BuildConfig``, named presets) |
-| ``python -m course.site``              | the offline course site (``site/``)                   |
-| ``python -m course.handouts``          | student copies of the notebooks, solutions out        |
+| ``python -m course.site``              | the offline course site (``site/``; ``--student``)    |
+| ``python -m course.handouts``          | student copies (solutions out), the projector copy    |
+| ``python -m course.plans``             | single-class plans into TEACHING.md and run sheets    |
 | ``python -m course.setup_check``       | is this computer ready? READY or what to fix          |
 | ``python -m course.wheelhouse``        | a folder of wheels that installs the course offline   |
 

@@ -5,10 +5,17 @@
 
 Writes two copies of every notebook, `OUT_DIR/predict/` (all outputs cleared, for a class that
 predicts before it runs) and `OUT_DIR/read/` (outputs kept, for reading). In both, each worked
-solution (a code cell) becomes a comment-only cell that says what to write, each answer written in
-markdown becomes an empty "your answer" cell, notes "For the teacher" (which answer the class's
+solution (a code cell) becomes a comment-only cell that quotes its exercise, each answer written
+in markdown becomes an empty "your answer" cell, notes "For the teacher" (which answer the class's
 prediction questions) are left out, and the nbval markers of the test suite are gone. Each ends
 with a credit line read from CITATION.cff (title, authors, version, the two licences).
+
+`predict/` is made for prediction: before each prediction stop of notebooks/TEACHING.md a
+"Predict:" cell asks the stop's question, and where the prose before the stop gives the answer
+away (`GIVEAWAYS`), that passage moves to just after the cell that answers it.
+
+A third copy, `OUT_DIR/projector/`, is the teacher's: the course notebooks as they are, outputs,
+solutions and teacher's notes kept, without the test suite's nbval markers.
 The handouts import `helpers` and load the bundled model like the course notebooks, so they run
 wherever the course is installed.
 
@@ -27,6 +34,7 @@ import argparse
 import copy
 import re
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -54,6 +62,116 @@ NBVAL_TAGS = {"nbval-ignore-output", "nbval-skip", "nbval-check-output", "raises
 TEACHER_NOTE = re.compile(r"\A\s*#+\s*For the teacher")  # the answers to the class's questions
 NEXT = re.compile(r"^\*\*Next:?\*\*", re.M)  # "**Next:** notebook 02 ..." is no answer: kept
 VARIANTS = {"predict": False, "read": True}  # folder: outputs kept?
+PREDICT = "predict"  # the variant made for prediction
+PROJECTOR = "projector"  # the teacher's copy: everything kept but the test scaffolding
+GUIDE = NOTEBOOKS / "TEACHING.md"
+#: Passages of prose before a prediction stop that give its answer away: in `predict/` each moves
+#: from its cell (id) to just after the stop's cell. A passage is the exact text of the notebook,
+#: or (first words, last words) for a long one, so a changed notebook fails the build instead of
+#: leaking an answer; the third item, if any, is left in the passage's place.
+GIVEAWAYS = {
+    "01#84692581": [
+        (
+            "4c7e5569",
+            "Plain decoding makes each\ndecision with one forward pass, so it needs *N* passes, "
+            "one after the other. ",
+        )
+    ],
+    "02#41bb56d5": [
+        (
+            "3a7d3aa5",
+            " The first two tokens are the same in both runs; from the\nforced token on, every "
+            "step sees a different context: its probabilities change (asserted below),\nand with "
+            "them its choices may change too (the cell counts how many did).",
+        )
+    ],
+    "03#1d2f14cc": [
+        (
+            "2b32b0ec",
+            " A model that knows nothing should spread\nits bet evenly over all `V` tokens. A "
+            "uniform guess gives every correct token probability `1/V`,\nso its loss is "
+            "`-log(1/V) = ln V`. Randomly initialised weights come close to that.",
+        )
+    ],
+    "03#8bdc39e2": [
+        (
+            "e04c0153",
+            "It is **not** true. GPT-2's attention carries a **causal\nmask**: position *t* "
+            "attends to positions 0..*t* only. ",
+        )
+    ],
+    "04#0687da11": [
+        (
+            "7239d7ec",
+            " With the causal mask, positions before *k* cannot see the change, so their logits\n"
+            "do not move at all. Without it, every position moves.",
+        )
+    ],
+    "04#7e61420d": [
+        (
+            "60f04700",
+            " Its output is\nmeaningless and never used, and thanks to the most negative float of "
+            "section 2 it is not `NaN`:\nits weights are all equal.",
+        )
+    ],
+    "04#8c89bc3b": [
+        (
+            "497848e5",
+            " When it generates, the\nnext token does not exist yet: there is nothing to copy.",
+        )
+    ],
+    "05#5935b04a": [
+        (
+            "51502ca3",
+            "\nWith the cache (section 2 shows what it holds), the first pass processes the prompt "
+            "and every\nlater pass **one** position, the new token.",
+        )
+    ],
+    "06#24a1ae9e": [
+        (
+            "f75645cb",
+            "\n\nEvery round therefore adds between 1 and *k + 1* tokens, and every one of them is "
+            "the model's own\ngreedy choice given the tokens before it.",
+        )
+    ],
+    "06#84e4e2a2": [
+        (
+            "81fae672",
+            "Every token speculative decoding appends is the model's argmax given the tokens "
+            "before it, which\nis the definition of greedy decoding. ",
+        )
+    ],
+    # 07's first section states the whole answer before its checks: it answers the notebook's
+    # three stops, so its four sentences move to after the last of them.
+    "07#c7467b6d": [
+        (
+            "aae11712",
+            ("1. **The model predicts each token", "None of them removes the chain."),
+            "*In this handout the answer's four sentences come after section 5: predict first. The "
+            "three Predict cells below ask for its pieces.*",
+        ),
+        (
+            "2e77522d",
+            " A decode step feeds one token, so it does 2 FLOPs for every 4 bytes\nit reads. A "
+            "training pass over *T* tokens reads each weight once and uses it *T* times.",
+        ),
+    ],
+    "08#pitfall": [
+        (
+            "s1pitfall2",
+            "With pad = EOS, the line masks every real EOS label along with the padding. The model "
+            "is then\nnever asked to predict EOS, and it never learns to stop. ",
+        )
+    ],
+    "08#positions": [
+        (
+            "s4pos",
+            " `generate` computes them from the attention mask, the way\nnotebook 04 did by hand: "
+            "`attention_mask.cumsum(-1) - 1`, with the pad positions set to 0.",
+        )
+    ],
+}
+MOVED_NOTE = "*(Moved here from before the cell above, so that you could predict first.)*"
 CITATION = ROOT / "CITATION.cff"
 #: What each licence of CITATION.cff covers, and where its terms are (LICENSE-CONTENT.md)
 LICENCE_PARTS = {
@@ -201,11 +319,94 @@ def strip_test_scaffolding(cell) -> None:
         cell.metadata.pop("tags", None)
 
 
-def exercise_placeholder(number: str | None, cell_id: str):
-    text = f"Exercise {number}" if number else "The exercise above"
-    cell = nbformat.v4.new_code_cell(f"# {text}: write your code here, then run the cell.\n")
+def guide_stops(guide: str | None = None) -> dict[str, str]:
+    """The prediction stops of notebooks/TEACHING.md: `NN#id` -> the question, as asked."""
+    text = GUIDE.read_text(encoding="utf-8") if guide is None else guide
+    rows = re.findall(r'^\| (\d\d#[\w-]+) \| "(.+?)" \| .+ \|$', text, flags=re.M)
+    return dict(rows)
+
+
+def exercises(nb) -> dict[str, str]:
+    """The exercises of a notebook's `## Exercises` list: number -> its text, on one line."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and "## Exercises" in cell.source:
+            part = SOLUTIONS_HEADING.split(cell.source.split("## Exercises", 1)[1])[0]
+            items = re.findall(r"^(\d+)\.\s+(.+?)(?=^\d+\.\s|\Z)", part, flags=re.M | re.S)
+            return {n: " ".join(text.split()) for n, text in items}
+    return {}
+
+
+def exercise_placeholder(number: str, cell_id: str, text: str | None = None):
+    """An empty cell for exercise `number`, quoting the exercise (wrapped comment lines)."""
+    if text:
+        quoted = textwrap.wrap(
+            f"Exercise {number}: {text.replace('**', '')}",
+            width=96,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        lines = [f"# {ln}" for ln in quoted] + ["# Write your code here, then run the cell."]
+    else:
+        lines = [f"# Exercise {number}: write your code here, then run the cell."]
+    cell = nbformat.v4.new_code_cell("\n".join(lines) + "\n")
     cell.id = cell_id
     return cell
+
+
+def find_passage(source: str, passage, where: str) -> str:
+    """The exact text of a GIVEAWAYS passage in `source`; it must occur exactly once."""
+    if isinstance(passage, str):
+        found = passage if source.count(passage) == 1 else None
+    else:
+        first, last = passage
+        start = source.find(first)
+        end = source.find(last, start) if start >= 0 else -1
+        found = source[start : end + len(last)] if start >= 0 and end >= 0 else None
+        found = found if found and source.count(first) == 1 else None
+    if found is None:
+        raise ValueError(f"{where}: the passage {passage!r} is not in the cell exactly once")
+    return found
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"(?<=\S) {2,}", " ", text)  # a cut mid-line leaves no double space
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+
+
+def for_prediction(cells: list, number: str, stops: dict[str, str]) -> list:
+    """`cells` with a "Predict:" cell before each of notebook `number`'s stops, and the passages
+    that give a stop's answer away moved to just after its cell."""
+    ids = [c.id for c in cells]
+    moved: dict[str, list[str]] = {}
+    for ref, passages in GIVEAWAYS.items():
+        nn, stop = ref.split("#")
+        if nn != number:
+            continue
+        if ref not in stops:
+            raise ValueError(f"GIVEAWAYS names {ref}, which is no prediction stop of {GUIDE.name}")
+        for cell_id, passage, *left in passages:
+            if cell_id not in ids or ids.index(cell_id) > ids.index(stop):
+                raise ValueError(f"{ref}: cell {cell_id} is not a cell before the stop")
+            cell = cells[ids.index(cell_id)]
+            text = find_passage(cell.source, passage, f"{ref}, cell {cell_id}")
+            cell.source = _tidy(cell.source.replace(text, "\n\n".join(left) or " ", 1))
+            moved.setdefault(stop, []).append(_tidy(text.strip()))
+    out = []
+    for cell in cells:
+        ref = f"{number}#{cell.id}"
+        if ref in stops:
+            ask = nbformat.v4.new_markdown_cell(f"**Predict:** {stops[ref]}")
+            ask.id = f"{cell.id}-predict"[:64]
+            out.append(ask)
+        out.append(cell)
+        if cell.id in moved:
+            answer = nbformat.v4.new_markdown_cell("\n\n".join([MOVED_NOTE, *moved[cell.id]]))
+            answer.id = f"{cell.id}-answer"[:64]
+            out.append(answer)
+    missing = [r for r in stops if r.startswith(f"{number}#") and r.split("#")[1] not in ids]
+    if missing:
+        raise ValueError(f"{GUIDE.name} has stops at cells notebook {number} lacks: {missing}")
+    return out
 
 
 def answer_placeholder(source: str, cell_id: str) -> list:
@@ -220,10 +421,18 @@ def answer_placeholder(source: str, cell_id: str) -> list:
     return cells
 
 
-def handout(nb, keep_outputs: bool, citation: Path = CITATION):
-    """A student copy of one notebook (the original is not changed), ending with the credit."""
+def handout(
+    nb,
+    keep_outputs: bool,
+    citation: Path = CITATION,
+    number: str | None = None,
+    stops: dict[str, str] | None = None,
+):
+    """A student copy of one notebook (the original is not changed), ending with the credit.
+    With `number` (the notebook's "NN") and `stops` (guide_stops()), made for prediction."""
     nb = copy.deepcopy(nb)
     solutions = set(solution_indices(nb))
+    quotes = exercises(nb)
     cells, last_exercise = [], None
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "markdown" and TEACHER_NOTE.match(cell.source):
@@ -235,12 +444,22 @@ def handout(nb, keep_outputs: bool, citation: Path = CITATION):
             cells += answer_placeholder(cell.source, cell.id)
             continue
         m = EXERCISE.search(cell.source)
-        number = m.group(1) if m else None
-        continued = number is None or number == last_exercise
-        if continued and last_exercise is not None and cells[-1].cell_type == "code":
+        if m is None and CHECK.search(cell.source):
+            continue  # a check-yourself answer: the lesson's own check cell is the place for it
+        number_here = m.group(1) if m else last_exercise
+        if number_here is None:
+            continue  # a solution that names no exercise, before any that does: nothing to ask
+        if number_here == last_exercise and cells[-1].cell_type == "code":
             continue  # the rest of the same exercise's solution: one empty cell is enough
-        last_exercise = number
-        cells.append(exercise_placeholder(number, cell.id))
+        again = number_here == last_exercise
+        last_exercise = number_here
+        cells.append(
+            exercise_placeholder(
+                f"{number_here}, continued" if again else number_here,
+                cell.id,
+                None if again else quotes.get(number_here),
+            )
+        )
     for cell in cells:
         cell.metadata.pop("jupyter", None)
         cell.metadata.pop("collapsed", None)
@@ -252,21 +471,41 @@ def handout(nb, keep_outputs: bool, citation: Path = CITATION):
     for cell in cells:  # the Solutions heading now announces the student's own answers
         if cell.cell_type == "markdown":
             cell.source = SOLUTIONS_HEADING.sub("### Your answers", cell.source)
+    if number is not None and stops is not None:
+        cells = for_prediction(cells, number, stops)
     nb.cells = [*cells, credit_cell(citation)]
     if not keep_outputs:
         nb.metadata.pop("widgets", None)  # saved widget state is an output too
     return nb
 
 
+def projector_copy(nb):
+    """The teacher's copy for the projector: everything kept (outputs, solutions, the teacher's
+    notes) but the test suite's nbval markers and tags."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        strip_test_scaffolding(cell)
+    return nb
+
+
 def build(out_dir: Path = DEFAULT_OUT, notebooks: list[Path] | None = None) -> list[Path]:
-    """Write both variants of every notebook under out_dir; returns the files written."""
+    """Write both student variants and the projector copy of every notebook under out_dir;
+    returns the files written."""
     notebooks = notebooks or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    stops = guide_stops()
     written = []
-    for folder, keep in VARIANTS.items():
+    for folder in [*VARIANTS, PROJECTOR]:
         (out_dir / folder).mkdir(parents=True, exist_ok=True)
         for path in notebooks:
+            nb = nbformat.read(path, as_version=4)
+            if folder == PROJECTOR:
+                nb = projector_copy(nb)
+            elif folder == PREDICT:
+                nb = handout(nb, VARIANTS[folder], number=path.name[:2], stops=stops)
+            else:
+                nb = handout(nb, VARIANTS[folder])
             target = out_dir / folder / path.name
-            nbformat.write(handout(nbformat.read(path, as_version=4), keep), target)
+            nbformat.write(nb, target)
             written.append(target)
     return written
 
@@ -304,7 +543,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     written = build(out)
     print(
-        f"{len(written)} handouts written to {out}/ ({', '.join(VARIANTS)}) in "
+        f"{len(written)} notebooks written to {out}/ ({', '.join([*VARIANTS, PROJECTOR])}) in "
         f"{time.perf_counter() - t0:.1f} s"
     )
     return 0

@@ -1,4 +1,10 @@
-"""The offline course site: ``python -m course.site [OUT]`` (default ``site/``, not committed).
+"""The offline course site: ``python -m course.site [OUT] [--student]`` (default ``site/``).
+
+``--student`` builds the students' edition: each page is the notebook's reading handout
+(``course.handouts``: outputs kept, worked solutions replaced by empty cells that quote their
+exercise, the teacher's script left out), and the teacher's pages (the single-class plans) are
+not in it. The teacher's edition (the default) adds ``plans.html``, the run sheets of
+``notebooks/run_sheets/`` (``python -m course.plans`` writes them).
 
 Builds an index page with the lesson table of the README and one HTML page per notebook, from
 the stored notebooks (nothing is executed). Opens from ``file://`` with the network off:
@@ -230,10 +236,15 @@ def _toc(body: str) -> list[tuple[str, str]]:
     ]
 
 
-def notebook_page(path: Path, pages: list[tuple[str, str]] | None = None) -> tuple[str, int]:
-    """The HTML page of one stored notebook, with no URL outside the site."""
+def notebook_page(
+    path: Path, pages: list[tuple[str, str]] | None = None, student: bool = False
+) -> tuple[str, int]:
+    """The HTML page of one stored notebook, with no URL outside the site; for students, the
+    page of its reading handout (no solutions, no teacher's script)."""
     nb = nbformat.read(path, as_version=4)
     title = notebook_title(nb, path.stem)
+    if student:
+        nb = handouts.handout(nb, keep_outputs=True)
     body, figures = notebook_html(nb, title)
     body = body.replace("</head>", '<script src="plotly.min.js"></script>\n</head>', 1)
     nav = _navigation(path.stem, pages or [(path.stem, title)], _toc(body))
@@ -266,26 +277,65 @@ _SEARCH = (
 )
 
 
-def build(out: str | Path = ROOT / "site") -> dict[str, int]:
-    """Write the site to ``out``; return the number of figures on each page."""
+PLANS_PAGE = "plans.html"
+
+
+def plans_page() -> str:
+    """The teacher's page: every run sheet of notebooks/run_sheets/, one after the other."""
+    sheets = sorted((NOTEBOOKS_DIR / "run_sheets").glob("*.md"))
+    body = "".join(
+        f'<section class="run-sheet">{_markdown(p.read_text(encoding="utf-8"))}</section>'
+        for p in sheets
+    )
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Single-class plans</title>"
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+        "section.run-sheet{break-after:page;border-bottom:1px solid #ddd}</style></head><body>"
+        '<p><a href="index.html">Contents</a></p>' + body + "</body></html>"
+    )
+
+
+def build(
+    out: str | Path = ROOT / "site", student: bool = False, notebooks: list[Path] | None = None
+) -> dict[str, int]:
+    """Write the site to ``out`` (the students' edition with ``student``); return the number of
+    figures on each page. ``notebooks``: the pages to build (default: every lesson)."""
     import plotly
 
+    if not isinstance(student, bool):
+        raise TypeError(f"student must be True or False, got {student!r}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", out)
-    paths = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+    paths = notebooks or sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
     pages = [(p.stem, notebook_title(nbformat.read(p, as_version=4), p.stem)) for p in paths]
     counts = {}
     for path in paths:
-        page, counts[path.stem] = notebook_page(path, pages)
+        page, counts[path.stem] = notebook_page(path, pages, student)
         (out / f"{path.stem}.html").write_text(page, encoding="utf-8")
+    if student:
+        edition = (
+            "<p>The students' edition: the notebooks with their stored outputs; each exercise has"
+            " an empty cell to write your answer in.</p>"
+        )
+        (out / PLANS_PAGE).unlink(missing_ok=True)
+    else:
+        edition = (
+            f'<p>For the teacher: <a href="{PLANS_PAGE}">single-class plans</a> (45 and 90'
+            " minutes, with run sheets). Worked solutions are folded behind a click.</p>"
+        )
+        (out / PLANS_PAGE).write_text(plans_page(), encoding="utf-8")
     index = (
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>One token at a time</title>"
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
         "td{padding:.3em .6em;vertical-align:top;border-bottom:1px solid #ddd}</style></head>"
         "<body><h1>One token at a time: how a GPT generates, and why it trains on everything"
         " at once</h1><p>The course's notebooks with their stored outputs. To run them, open"
-        " them in JupyterLab (see the README).</p>" + _SEARCH + lesson_table() + "</body></html>"
+        " them in JupyterLab (see the README).</p>"
+        + edition
+        + _SEARCH
+        + lesson_table()
+        + "</body></html>"
     )
     (out / "index.html").write_text(index, encoding="utf-8")
     for page in out.glob("*.html"):
@@ -299,9 +349,19 @@ def main(argv=None) -> None:
         description="Build the offline course site from the notebooks.",
     )
     p.add_argument("out", nargs="?", default=str(ROOT / "site"), help="folder (default: site/)")
-    out = check_out_folder(p, Path(p.parse_args(argv).out), "site")
-    counts = build(out)
-    print(f"built {len(counts)} pages and index.html, {sum(counts.values())} figures")
+    p.add_argument(
+        "--student",
+        action="store_true",
+        help="the students' edition: no worked solutions, no teacher's script or plans",
+    )
+    args = p.parse_args(argv)
+    out = check_out_folder(p, Path(args.out), "site")
+    counts = build(out, student=args.student)
+    edition = "students'" if args.student else "teacher's"
+    print(
+        f"built the {edition} edition: {len(counts)} pages and index.html, "
+        f"{sum(counts.values())} figures"
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
     "main, argv, says",
     [
         (site.main, ["{tmp}/file"], "is a file, not a folder"),
+        (site.main, ["--student", "{tmp}/file"], "is a file, not a folder"),
         (site.main, ["{tmp}/file/site"], "is a file, so no folder can be made inside it"),
         (site.main, [str(ROOT / "notebooks" / "site")], "inside the course's notebooks/ folder"),
         (handouts.main, [str(ROOT / "notebooks")], "inside the course's notebooks/ folder"),

@@ -76,8 +76,11 @@ def test_no_solution_or_scaffolding_survives(built, variant, path):
             "\n".join(original.cells[i].source for i in handouts.solution_indices(original))
         )
     )
+    quotes = handouts.exercises(original)
+    assert sorted(quotes, key=int) == [str(k) for k in range(1, n_exercises + 1)]
     for k in range(1, n_exercises + 1):
-        assert f"# Exercise {k}: write your code here" in text
+        assert f"# Exercise {k}: " in text
+    assert "The exercise above" not in text  # every empty cell names its exercise
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -133,7 +136,7 @@ def test_default_out_dir_is_ignored_by_git():
     assert run.returncode == 0, "handouts/ must be in .gitignore, so that `git pull` works"
 
 
-def test_the_command_writes_both_variants(tmp_path):
+def test_the_command_writes_both_variants_and_the_projector_copy(tmp_path):
     run = subprocess.run(
         [sys.executable, "-m", "course.handouts", str(tmp_path / "h")],
         cwd=ROOT,
@@ -142,7 +145,7 @@ def test_the_command_writes_both_variants(tmp_path):
         timeout=120,
     )
     assert run.returncode == 0, run.stderr
-    for variant in handouts.VARIANTS:
+    for variant in [*handouts.VARIANTS, handouts.PROJECTOR]:
         assert sorted(p.name for p in (tmp_path / "h" / variant).iterdir()) == [
             p.name for p in NOTEBOOKS
         ]
@@ -246,3 +249,124 @@ def test_the_credit_gives_the_repository_address_only_when_citation_cff_has_one(
     empty.write_text("cff-version: 1.2.0\n")
     with pytest.raises(ValueError, match="lacks a title, authors, version or license"):
         handouts.credit_line(empty)
+
+
+# --- made for prediction, and the teacher's projector copy ---------------------------------------
+
+STOPS = handouts.guide_stops()
+
+
+def test_the_guide_has_the_stops_the_predict_handouts_ask():
+    assert len(STOPS) >= 25
+    assert all(q and not q.startswith('"') for q in STOPS.values())
+    assert {r[:2] for r in STOPS} == {p.name[:2] for p in NOTEBOOKS}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_predict_asks_each_stops_question_right_before_its_cell(built, path):
+    nn = path.name[:2]
+    student = read(built / "predict" / path.name)
+    ids = [c.id for c in student.cells]
+    mine = {r.split("#")[1]: q for r, q in STOPS.items() if r.startswith(f"{nn}#")}
+    assert mine, f"notebook {nn} has no prediction stop in the guide"
+    for stop, question in mine.items():
+        before = student.cells[ids.index(stop) - 1]
+        assert before.cell_type == "markdown" and before.source == f"**Predict:** {question}"
+    asked = [c for c in student.cells if c.source.startswith("**Predict:** ")]
+    assert len(asked) == len(mine)
+    read_copy = read(built / "read" / path.name)
+    assert not [c for c in read_copy.cells if c.source.startswith("**Predict:** ")]
+
+
+def _passages(nn):
+    nbs = read(next(p for p in NOTEBOOKS if p.name.startswith(nn)))
+    by_id = {c.id: c for c in nbs.cells}
+    for ref, moves in handouts.GIVEAWAYS.items():
+        if ref.startswith(f"{nn}#"):
+            for cell_id, passage, *_ in moves:
+                text = handouts.find_passage(by_id[cell_id].source, passage, ref)
+                yield ref.split("#")[1], cell_id, " ".join(text.split())
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_prose_that_gives_an_answer_away_moves_after_the_cell_that_answers(built, path):
+    """Each passage of GIVEAWAYS is gone from before its stop and stands right after the stop's
+    cell (07: its whole first section's answer, after the last of its three stops); the read
+    copy keeps the prose where it was."""
+    nn = path.name[:2]
+    student = read(built / "predict" / path.name)
+    ids = [c.id for c in student.cells]
+    flat = [" ".join(c.source.split()) for c in student.cells]
+    original = read(path)
+    order = [c.id for c in original.cells]
+    for stop, cell_id, text in _passages(nn):
+        assert f"{nn}#{stop}" in STOPS, f"GIVEAWAYS names {nn}#{stop}, no stop of the guide"
+        assert order.index(cell_id) < order.index(stop), "the passage stood before the stop"
+        where = [i for i, f in enumerate(flat) if text in f]
+        assert where == [ids.index(stop) + 1], f"{nn}#{stop}: {text[:50]!r} at cells {where}"
+        assert student.cells[where[0]].source.startswith(handouts.MOVED_NOTE)
+        kept = " ".join(c.source for c in read(built / "read" / path.name).cells)
+        assert text in " ".join(kept.split())
+
+
+def test_notebook_07s_answer_waits_until_its_three_stops_are_predicted(built):
+    path = next(p for p in NOTEBOOKS if p.name.startswith("07"))
+    student = read(built / "predict" / path.name)
+    ids = [c.id for c in student.cells]
+    stops = sorted(ids.index(r.split("#")[1]) for r in STOPS if r.startswith("07#"))
+    assert len(stops) == 3
+    answer = [i for i, c in enumerate(student.cells) if "1. **The model predicts each" in c.source]
+    assert answer == [stops[-1] + 1]
+    for sentence in ["4. **Everything else makes", "None of them removes the chain."]:
+        assert sentence in student.cells[answer[0]].source
+    section1 = student.cells[ids.index("aae11712")].source
+    assert section1.startswith("## 1. The answer") and "## 2. Training" in section1
+    assert "predict first" in section1 and "**The model predicts" not in section1
+
+
+def test_a_passage_the_notebook_no_longer_has_fails_the_build():
+    nb = read(next(p for p in NOTEBOOKS if p.name.startswith("04")))
+    for cell in nb.cells:
+        if cell.id == "7239d7ec":
+            cell.source = cell.source.replace("do not move at all", "stay put")
+    with pytest.raises(
+        ValueError, match=r"04#0687da11, cell 7239d7ec: the passage .* exactly once"
+    ):
+        handouts.handout(nb, False, number="04", stops=STOPS)
+
+
+def test_exercise_placeholders_quote_their_exercise(built):
+    for path in NOTEBOOKS:
+        quotes = handouts.exercises(read(path))
+        student = read(built / "predict" / path.name)
+        for k, text in quotes.items():
+            (cell,) = [c for c in student.cells if c.source.startswith(f"# Exercise {k}: ")]
+            comment = " ".join(ln.removeprefix("# ") for ln in cell.source.splitlines())
+            assert text.replace("**", "") in comment, f"{path.name} exercise {k}"
+            assert comment.endswith("Write your code here, then run the cell.")
+            assert all(len(ln) <= 100 for ln in cell.source.splitlines())
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_the_projector_copy_keeps_everything_but_the_test_markers(built, path):
+    original = read(path)
+    copy_ = read(built / handouts.PROJECTOR / path.name)
+    nbformat.validate(copy_)
+    assert [c.id for c in copy_.cells] == [c.id for c in original.cells]
+    for before, after in zip(original.cells, copy_.cells, strict=True):
+        assert after.get("outputs") == before.get("outputs")
+        kept = [ln for ln in before.source.splitlines() if not handouts.NBVAL_MARKER.match(ln)]
+        want = "\n".join(kept) if before.cell_type == "code" else before.source
+        assert after.source == want
+        assert not [t for t in after.metadata.get("tags", []) if t in handouts.NBVAL_TAGS]
+    text = "\n".join(c.source for c in copy_.cells)
+    assert "NBVAL" not in text and "fmt: " + "skip" not in text
+    assert len(handouts.solution_indices(copy_)) == len(handouts.solution_indices(original))
+    if any("NBVAL" in c.source for c in original.cells):  # there was something to strip
+        assert copy_ != original
+
+
+def test_the_projector_copy_keeps_the_teachers_script():
+    nb = read(next(p for p in NOTEBOOKS if p.name.startswith("02")))
+    script = [c for c in nb.cells if handouts.TEACHER_NOTE.match(c.source)]
+    assert script and all(c in handouts.projector_copy(nb).cells for c in script)

@@ -171,3 +171,63 @@ def test_a_browser_reads_the_site_with_nothing_from_outside(built):
     assert opened
     outside = [u for u in requests if not u.startswith(("data:", out.as_uri()))]
     assert outside == []
+
+
+def test_the_teachers_edition_has_the_plans_page(built):
+    out, _ = built
+    index = (out / "index.html").read_text()
+    assert f'href="{site.PLANS_PAGE}"' in index
+    page = (out / site.PLANS_PAGE).read_text()
+    assert not site._EXTERNAL.search(page)
+    for sheet in sorted((ROOT / "notebooks" / "run_sheets").glob("*.md")):
+        title = re.search(r"^# (.+)$", sheet.read_text(), re.M)[1]
+        assert html.escape(title, quote=False) in page
+    assert page.count('<section class="run-sheet">') == len(
+        list((ROOT / "notebooks" / "run_sheets").glob("*.md"))
+    )
+
+
+STUDENT_PAGES = [p for p in NOTEBOOKS if p.name[:2] in ("02", "07")]  # 02 has the teacher's script
+
+
+@pytest.fixture(scope="module")
+def student_built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("student-site")
+    (out / site.PLANS_PAGE).write_text("left from a teacher's build")
+    return out, site.build(out, student=True, notebooks=STUDENT_PAGES)
+
+
+@pytest.mark.parametrize("path", STUDENT_PAGES, ids=[p.stem for p in STUDENT_PAGES])
+def test_the_students_edition_has_no_solutions_and_no_teachers_script(student_built, path):
+    out, counts = student_built
+    page = (out / f"{path.stem}.html").read_text()
+    text = plain(page)
+    assert '<details class="solution">' not in page and "Solution to" not in text
+    from tests.course.test_handouts import solution_lines
+
+    nb = nbformat.read(path, as_version=4)
+    # lines of worked solutions the lesson does not also have (long enough not to be a
+    # coincidence in an output: 02's text holds `for _ in range(2)`)
+    hidden = {ln for ln in solution_lines(nb) if len(ln) > 24}
+    assert hidden and not [ln for ln in hidden if ln in text]
+    for cell in nb.cells:
+        if handouts.TEACHER_NOTE.match(cell.source):
+            assert f'id="cell-id={cell.id}"' not in page
+            assert cell.source.splitlines()[2][:40] not in text
+    for k in handouts.exercises(nb):
+        assert f"# Exercise {k}: " in text
+    assert counts[path.stem] == len(outputs(path, site.PLOTLY_MIME))  # every figure still there
+    assert not site._EXTERNAL.search(page)
+
+
+def test_the_students_edition_has_no_teachers_pages(student_built):
+    out, _ = student_built
+    assert not (out / site.PLANS_PAGE).exists()  # removed, though a teacher's build left one
+    index = (out / "index.html").read_text()
+    assert site.PLANS_PAGE not in index and "students' edition" in index
+
+
+def test_the_student_flag_is_checked():
+    with pytest.raises(TypeError, match="student must be True or False, got 'yes'"):
+        site.build(ROOT / "site-never-written", student="yes")
+    assert not (ROOT / "site-never-written").exists()

@@ -68,9 +68,9 @@ TEXT_ON_BACKGROUND = {
     "error": (ERROR_TEXT, ERROR_BACKGROUND),
     "snapshot note": ("#555555", "#ffffff"),
     "panes": (TEXT, "#ffffff"),
-    "draft guess, kept": (TEXT, "#d4eedf"),
+    "draft guess, kept": (TEXT, _over_white((0, 158, 115), 0.17)),  # a tint of the green
     "draft guess, rejected": (MUTED, "#efefef"),
-    "the model's own token": (TEXT, "#cfe3f3"),
+    "the model's own token": (TEXT, _over_white((0, 114, 178), 0.19)),  # a tint of the blue
 }
 
 

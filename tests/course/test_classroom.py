@@ -196,3 +196,100 @@ def test_a_real_hub_lets_a_student_in_copies_the_course_and_saves_read_notebooks
         assert copy.read_bytes() == (ROOT / "notebooks" / name).read_bytes()
     finally:
         hub.stop()
+
+
+#: The part of the Zero to JupyterHub chart's values.schema.yaml (draft 7) that
+#: classroom/values.yaml uses, copied by hand from the chart's schema: a key or type the chart
+#: rejects fails here. (No helm on the course's machines: this is the check on paper.)
+CHART_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "hub": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"config": {"type": "object", "additionalProperties": True}},
+        },
+        "singleuser": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "image": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {"name": {"type": "string"}, "tag": {"type": "string"}},
+                },
+                "memory": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "limit": {"type": ["number", "string", "null"]},
+                        "guarantee": {"type": ["number", "string", "null"]},
+                    },
+                },
+                "cpu": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "limit": {"type": ["number", "null"]},
+                        "guarantee": {"type": ["number", "null"]},
+                    },
+                },
+                "extraEnv": {"type": ["object", "array"]},
+                "startTimeout": {"type": ["integer", "null"]},
+                "defaultUrl": {"type": ["string", "null"]},
+                "lifecycleHooks": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        "postStart": {"type": "object"},
+                        "preStop": {"type": "object"},
+                    },
+                },
+            },
+        },
+        "cull": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["enabled"],
+            "properties": {
+                "enabled": {"type": "boolean"},
+                "timeout": {"type": ["integer", "null"]},
+                "every": {"type": ["integer", "null"]},
+            },
+        },
+    },
+}
+
+
+def test_the_kubernetes_values_fit_the_chart_and_the_same_limits():
+    import jsonschema
+    import yaml
+
+    values = yaml.safe_load((ROOT / "classroom" / "values.yaml").read_text())
+    jsonschema.validate(values, CHART_SCHEMA)
+    single = values["singleuser"]
+    assert single["memory"]["limit"] == classroom.MEM_LIMIT
+    assert single["memory"]["guarantee"] == classroom.MEM_GUARANTEE
+    assert single["cpu"] == {"limit": classroom.CPU_LIMIT, "guarantee": classroom.CPU_GUARANTEE}
+    assert values["cull"]["timeout"] == classroom.SERVER_IDLE_SECONDS
+    assert values["hub"]["config"]["JupyterHub"]["authenticator_class"] == "shared-password"
+    assert "SharedPasswordAuthenticator" not in values["hub"]["config"]  # set by --set, not kept
+    hook = " ".join(single["lifecycleHooks"]["postStart"]["exec"]["command"])
+    assert "copy_course" in hook
+
+
+def test_the_image_installs_the_course_and_its_server_settings():
+    docker = (ROOT / "classroom" / "Dockerfile").read_text()
+    assert "-r requirements.txt -r classroom/requirements.txt" in docker
+    assert "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in docker
+    assert "COPY classroom/jupyter_server_config.py /etc/jupyter/" in docker
+    c = Config()
+    namespace = {"get_config": lambda: c}
+    exec((ROOT / "classroom" / "jupyter_server_config.py").read_text(), namespace)
+    local = dict(arg.removeprefix("--").split("=") for arg in classroom.single_user_args())
+    assert c.ContentsManager.pre_save_hook == local["ContentsManager.pre_save_hook"]
+    assert (
+        str(c.MappingKernelManager.cull_idle_timeout)
+        == local["MappingKernelManager.cull_idle_timeout"]
+    )

@@ -15,8 +15,10 @@ Nothing leaves the machine; every wait is bounded.
 Prints per N: the time of one step as the student's browser sees it (request to reply through
 the proxy, p50 and p95), server start and kernel start (to its first reply), the peak memory
 of each student's processes (server + kernel, summed RSS sampled every 0.5 s), failures (a
-login, a start or a request that failed) and cells that raised (the timing asserts of 05 may
-fail on a loaded machine). Then a markdown table row per N, for TEACHING.md.
+login, a start or a request that failed; or the round stopped because the machine's available
+memory fell under 3 GB, since the load test must not starve other work) and cells that raised
+(the timing asserts of 05 may fail on a loaded machine). Then a markdown table row per N, for
+TEACHING.md.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-class-pw"
+#: below this much available memory the round stops (its students fail with "memory floor"):
+#: the load test must never push the machine's other work out of memory
+MEMORY_FLOOR_MB = 3072
 TOKEN = uuid.uuid4().hex
 LOAD_NOTEBOOKS = ["03_training_shifted_labels", "04_attention_masks", "05_kv_cache_and_cost"]
 STEPPER_SETUP = """\
@@ -135,12 +140,17 @@ class Hub:
 class MemorySampler(threading.Thread):
     """Every 0.5 s, the summed RSS of each student's processes (found by JUPYTERHUB_USER)."""
 
-    def __init__(self, names):
+    def __init__(self, names, floor_mb=MEMORY_FLOOR_MB):
         super().__init__(daemon=True)
         self.names, self.peak, self.running = set(names), dict.fromkeys(names, 0.0), True
+        self.floor_mb, self.low_memory = floor_mb, False
 
     def run(self):
         while self.running:
+            meminfo = Path("/proc/meminfo").read_text()
+            available = int(re.search(r"MemAvailable:\s+(\d+)", meminfo).group(1)) / 1024
+            if available < self.floor_mb:  # the students stop: the machine is shared
+                self.low_memory = True
             now = dict.fromkeys(self.names, 0.0)
             for pid in filter(str.isdigit, os.listdir("/proc")):
                 try:
@@ -202,7 +212,9 @@ class Kernel:
                 return None if c["status"] == "ok" else c.get("ename", c["status"])
 
 
-async def student(hub: Hub, name: str, task: str, steps: int, others_done, result: dict):
+async def student(
+    hub: Hub, name: str, task: str, steps: int, others_done, result: dict, sampler=None
+):
     t0 = time.perf_counter()
     if not await asyncio.to_thread(hub.login, name):
         result["failures"].append("login")
@@ -234,6 +246,9 @@ async def student(hub: Hub, name: str, task: str, steps: int, others_done, resul
             return
         done = 0
         while done < steps or (not others_done.is_set() and done < 50 * steps):
+            if sampler is not None and sampler.low_memory:
+                result["failures"].append("memory floor")
+                break
             t = time.perf_counter()
             error = await kernel.run("stepper.step()", timeout=120)
             result["steps"].append(time.perf_counter() - t)
@@ -244,6 +259,9 @@ async def student(hub: Hub, name: str, task: str, steps: int, others_done, resul
     else:
         nb = nbformat.read(ROOT / "notebooks" / f"{task}.ipynb", as_version=4)
         for cell in nb.cells:
+            if sampler is not None and sampler.low_memory:
+                result["failures"].append("memory floor")
+                break
             if cell.cell_type == "code":
                 error = await kernel.run(cell.source)
                 if error:
@@ -260,12 +278,12 @@ async def one_round(hub: Hub, n: int, steps: int) -> dict:
     sampler.start()
     others_done = asyncio.Event()
     loaders = [
-        asyncio.create_task(student(hub, name, task, steps, others_done, results[name]))
+        asyncio.create_task(student(hub, name, task, steps, others_done, results[name], sampler))
         for name, task in zip(names, tasks, strict=True)
         if task != "stepper"
     ]
     steppers = [
-        asyncio.create_task(student(hub, name, task, steps, others_done, results[name]))
+        asyncio.create_task(student(hub, name, task, steps, others_done, results[name], sampler))
         for name, task in zip(names, tasks, strict=True)
         if task == "stepper"
     ]

@@ -28,9 +28,9 @@ def pins(path):
 
 
 def test_colab_requirements_are_the_course_pins_without_what_colab_keeps():
-    course, on_colab = pins(ROOT / "requirements.txt"), pins(ROOT / "requirements-colab.txt")
-    assert set(course) - set(on_colab) == {"torch", "jupyterlab", "ipykernel"}
-    assert {n: v for n, v in course.items() if n in on_colab} == on_colab  # same versions
+    full, on_colab = pins(ROOT / "requirements.txt"), pins(ROOT / "requirements-colab.txt")
+    assert set(full) - set(on_colab) == {"torch", "jupyterlab", "ipykernel"}
+    assert {n: v for n, v in full.items() if n in on_colab} == on_colab  # same versions
     assert "-e" not in (ROOT / "requirements-colab.txt").read_text().split("#")[-1]
 
 

@@ -361,6 +361,9 @@ def main(argv=None) -> int:
                     print(f"classroom[{n}].{key}: {shown}", flush=True)
         finally:
             hub.stop()
+            if any(r["failures"] for r in rows):  # the hub's own words, before they are removed
+                log = (Path(tmp) / "hub.log").read_text(errors="replace").splitlines()
+                print("the hub's last log lines:", *log[-40:], sep="\n")
     print(
         "\n| students | step p50 / p95 (ms) | server start p50 / max (s) | kernel start p50 / max"
         " (s) | peak memory per student, median / max (MB) | failures | cells that raised |"

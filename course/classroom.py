@@ -33,7 +33,6 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -318,7 +317,8 @@ def main(argv=None) -> int:
         parser.exit(2, "".join(f"{parser.prog}: {p}\n" for p in problems))
     command, env = hub_command(settings_path)
     print(f"students open http://THIS-MACHINE:{args.port}/ and log in", flush=True)
-    return subprocess.run(command, env=env, cwd=settings["data"]).returncode
+    os.chdir(settings["data"])  # the proxy's pid file and logs stay in the data folder
+    os.execve(command[0], command, env)  # the hub takes this process over: Ctrl-C stops it
 
 
 if __name__ == "__main__":

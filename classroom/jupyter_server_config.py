@@ -12,3 +12,5 @@ c.ContentsManager.pre_save_hook = "course.clean_save.pre_save_hook"
 c.MappingKernelManager.cull_idle_timeout = KERNEL_IDLE_SECONDS
 c.MappingKernelManager.cull_interval = 60
 c.MappingKernelManager.cull_connected = False
+c.LabApp.news_url = None  # offline: no news feed, no update check, no question about either
+c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"

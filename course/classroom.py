@@ -41,6 +41,8 @@ from course._cli import check_out_folder
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = ROOT / "classroom" / "jupyterhub_config.py"
 SETTINGS_ENV = "COURSE_CLASSROOM_SETTINGS"
+#: JupyterLab's settings overrides for the students (no question about fetching news)
+LAB_SETTINGS = ROOT / "classroom" / "lab-settings"
 #: benchmarks/bench_memory.py: the largest kernel (notebook 05) peaks at 1,388 MB; a student's
 #: JupyterLab server adds ~150 MB with notebooks open (notebooks/TEACHING.md, "A classroom server")
 KERNEL_PEAK_MB = 1388
@@ -90,6 +92,11 @@ def single_user_args(
         f"--MappingKernelManager.cull_idle_timeout={kernel_idle_seconds}",
         "--MappingKernelManager.cull_interval=60",
         "--MappingKernelManager.cull_connected=False",
+        # no news feed and no update check: a classroom may be offline, and 30 students
+        # should not each be asked whether JupyterLab may fetch Jupyter's news
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--LabApp.app_settings_dir={LAB_SETTINGS}",
     ]
 
 

@@ -284,6 +284,13 @@ def test_the_image_installs_the_course_and_its_server_settings():
     assert "-r requirements.txt -r classroom/requirements.txt" in docker
     assert "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in docker
     assert "COPY classroom/jupyter_server_config.py /etc/jupyter/" in docker
+    assert (
+        "COPY classroom/lab-settings/overrides.json /usr/local/share/jupyter/lab/settings/"
+        in docker
+    )
+    overrides = json.loads((classroom.LAB_SETTINGS / "overrides.json").read_text())
+    assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    assert f"--LabApp.app_settings_dir={classroom.LAB_SETTINGS}" in classroom.single_user_args()
     c = Config()
     namespace = {"get_config": lambda: c}
     exec((ROOT / "classroom" / "jupyter_server_config.py").read_text(), namespace)

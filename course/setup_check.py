@@ -7,7 +7,8 @@ the Python version, the installed versions against requirements.txt, the torch b
 JupyterLab extensions that draw widgets (notebook 02) and plotly figures (every notebook), the
 bundled model's files, then does what every notebook does first: loads the model the notebooks
 will load ($GPT_COURSE_MODEL or the bundled one) on their device ($GPT_COURSE_DEVICE or the CPU)
-and runs one forward pass. Last, free memory. Each line starts with `ok`, `FIX` (the course will not
+and runs one forward pass. Then whether a font with Chinese characters is there for figures
+(`fc-list`, on Linux), last, free memory. Each line starts with `ok`, `FIX` (the course will not
 work until you do what it says) or `note` (works, but worth knowing). Exit status 0 means READY.
 
 Written for any Python 3 (no newer syntax), so that an old Python gets a clear answer too.
@@ -20,6 +21,7 @@ import os
 import platform
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -191,6 +193,45 @@ def check_notebook_model(load=None):
     )
 
 
+CJK_FONT_HINT = (
+    "install one (Debian, Ubuntu, ChromeOS's Linux: sudo apt install fonts-noto-cjk; Fedora: "
+    "sudo dnf install google-noto-sans-cjk-fonts)"
+)
+
+
+def cjk_font_families(which=shutil.which, run=subprocess.run):
+    """Font families with Chinese characters (`fc-list :lang=zh family`), or None where there
+    is no fontconfig to ask (Windows, macOS) or it does not answer within 10 s."""
+    if which("fc-list") is None:
+        return None
+    try:
+        out = run(
+            ["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=10
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return sorted({line.split(",")[0].strip() for line in out.splitlines() if line.strip()})
+
+
+def check_cjk_font(families, system=None):
+    """Figures with Chinese labels (notebook 00's tokens, the Chinese edition) drawn into PNGs
+    here need a font with those characters, or they show boxes. Windows and macOS ship one."""
+    system = system or platform.system()
+    if families is None:
+        if system in ("Windows", "Darwin"):
+            return "ok", f"{system} ships fonts with Chinese characters for the figures"
+        return "note", (
+            "could not ask fontconfig (fc-list) for a font with Chinese characters; figures "
+            f"with Chinese labels may show boxes without one: {CJK_FONT_HINT}"
+        )
+    if not families:
+        return "note", (
+            "no font with Chinese characters: figures with Chinese labels will show boxes; "
+            + CJK_FONT_HINT
+        )
+    return "ok", f"a font with Chinese characters for the figures ({families[0]})"
+
+
 def free_memory_gb():
     try:
         import psutil
@@ -237,6 +278,7 @@ def run_checks():
     ]
     if torch_build[0] != "FIX":  # without torch, its line already says what to do
         results.append(check_notebook_model())
+    results.append(check_cjk_font(cjk_font_families()))
     results.append(check_memory(free_memory_gb()))
     return results
 

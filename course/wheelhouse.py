@@ -9,12 +9,19 @@ Python, not of this machine). It wraps `pip download --only-binary=:all:`: first
 torch from PyTorch's own index on Linux (0.19 GB instead of the CUDA build and its several GB of
 CUDA libraries), then everything else in requirements.txt, plus setuptools and wheel, which pip
 needs to install the course's own `helpers` package (`-e .`) offline.
+
+pip evaluates environment markers (`sys_platform == "win32"`, `platform_system == "Linux"`) for
+the machine it runs on, even with `--platform`: a Windows folder built on Linux would lack
+pywinpty and colorama, and take Linux-only CUDA packages. So pip runs here with its markers
+evaluated for the target (`target_environment`, the PEP 508 environment of the students'
+platform and Python): each folder holds exactly what that platform installs.
 For teachers; not used by the lessons.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import subprocess
 import sys
@@ -34,6 +41,19 @@ PLATFORMS = {
 }
 
 
+#: pip, with the markers of its resolver evaluated for a target environment (argv[1], JSON)
+#: instead of this machine's; argv[2:] are pip's own arguments.
+PIP_FOR_TARGET = """\
+import json, sys
+from pip._vendor.packaging import markers
+target = json.loads(sys.argv[1])
+markers.default_environment = lambda: dict(target)
+sys.argv = ["pip", *sys.argv[2:]]
+from pip._internal.cli.main import main
+sys.exit(main())
+"""
+
+
 def platform_tags(name: str) -> list[str]:
     """A short name (linux, linux-arm, windows, macos-arm) or a pip platform tag itself."""
     if name in PLATFORMS:
@@ -44,6 +64,42 @@ def platform_tags(name: str) -> list[str]:
         f"unknown platform {name!r}: one of {', '.join(PLATFORMS)}, "
         "or a pip platform tag such as manylinux_2_28_x86_64"
     )
+
+
+def target_environment(tags: list[str], python_version: str) -> dict[str, str]:
+    """The PEP 508 marker environment of the platform the tags name, for CPython
+    `python_version` (as `packaging.markers.default_environment()` would read it there)."""
+    tag = tags[0]
+    if tag.startswith("win"):
+        machine = {"win_amd64": "AMD64", "win_arm64": "ARM64", "win32": "x86"}.get(tag, "AMD64")
+        system = ("nt", "win32", "Windows", machine)
+    elif tag.startswith("macosx"):
+        arch = re.sub(r"^macosx_\d+_\d+_", "", tag)  # arm64, x86_64, universal2
+        system = ("posix", "darwin", "Darwin", "x86_64" if arch == "x86_64" else "arm64")
+    else:  # manylinux_2_28_x86_64, musllinux_1_2_aarch64, linux_x86_64
+        machine = re.sub(r"^(many|musl)?linux(1|2010|2014|_\d+_\d+)?_", "", tag)
+        system = ("posix", "linux", "Linux", machine)
+    os_name, sys_platform, platform_system, platform_machine = system
+    full = f"{python_version}.0"  # the oldest release of that Python: the conservative choice
+    return {
+        "implementation_name": "cpython",
+        "implementation_version": full,
+        "os_name": os_name,
+        "platform_machine": platform_machine,
+        "platform_python_implementation": "CPython",
+        "platform_release": "",
+        "platform_system": platform_system,
+        "platform_version": "",
+        "python_full_version": full,
+        "python_version": python_version,
+        "sys_platform": sys_platform,
+    }
+
+
+def pip_for_target(tags: list[str], python_version: str) -> list[str]:
+    """The start of a pip command whose markers are evaluated for the target platform."""
+    env = json.dumps(target_environment(tags, python_version), sort_keys=True)
+    return [sys.executable, "-c", PIP_FOR_TARGET, env]
 
 
 def requirement_lines(path: Path) -> list[str]:
@@ -57,13 +113,17 @@ def requirement_lines(path: Path) -> list[str]:
 
 
 def download_commands(
-    out: Path, requirements: list[str], tags: list[str], python_version: str, cpu_torch: bool
+    out: Path,
+    requirements: list[str],
+    tags: list[str],
+    python_version: str,
+    cpu_torch: bool,
+    index_args: tuple[str, ...] = (),
 ) -> list[list[str]]:
-    """The pip commands that fill `out` (pure: tested without running them)."""
+    """The pip commands that fill `out` (pure: tested without running them). `index_args`
+    replace PyPI (the tests give a local folder: `--no-index --find-links DIR`)."""
     base = [
-        sys.executable,
-        "-m",
-        "pip",
+        *pip_for_target(tags, python_version),
         "download",
         "--only-binary=:all:",
         "--dest",
@@ -79,8 +139,32 @@ def download_commands(
         commands.append(base + ["--no-deps", "--index-url", TORCH_CPU_INDEX, *torch])
     # the rest; torch's dependencies too. pip prefers the 2.13.0+cpu wheel already in `out`
     # (a local version sorts above the plain one), so no CUDA build is fetched.
-    commands.append(base + ["--find-links", str(out), *requirements, *BUILD_TOOLS])
+    commands.append(base + [*index_args, "--find-links", str(out), *requirements, *BUILD_TOOLS])
     return commands
+
+
+def check_command(
+    folder: Path, requirements: list[str], tags: list[str], python_version: str
+) -> list[str]:
+    """pip resolving `requirements` against `folder` alone, as the target would install them
+    offline (its markers, tags and Python): `pip download` into the folder itself, which finds
+    every file already there and fetches nothing (`--no-index`). pip's `install --dry-run
+    --python-version` would check Requires-Python against this machine's Python instead."""
+    command = [
+        *pip_for_target(tags, python_version),
+        "download",
+        "--no-index",
+        "--find-links",
+        str(folder),
+        "--dest",
+        str(folder),
+        "--only-binary=:all:",
+        "--python-version",
+        python_version,
+    ]
+    for tag in tags:
+        command += ["--platform", tag]
+    return command + [*requirements, *BUILD_TOOLS]
 
 
 def build(
@@ -89,13 +173,14 @@ def build(
     platform: str,
     python_version: str,
     cpu_torch: bool | None = None,
+    index_args: tuple[str, ...] = (),
 ) -> list[Path]:
     tags = platform_tags(platform)
     if cpu_torch is None:  # PyTorch's CPU index serves Linux; Windows and macOS wheels on PyPI
         cpu_torch = any(t.startswith(("manylinux", "musllinux")) for t in tags)  # are CPU builds
     out.mkdir(parents=True, exist_ok=True)
     for command in download_commands(
-        out, requirement_lines(requirements_file), tags, python_version, cpu_torch
+        out, requirement_lines(requirements_file), tags, python_version, cpu_torch, index_args
     ):
         print("+", " ".join(command), flush=True)
         subprocess.run(command, check=True)
@@ -142,7 +227,18 @@ def main(argv=None) -> int:
         parser.exit(
             1, f"{parser.prog}: pip download failed (exit status {err.returncode}), see above\n"
         )
+    before = set(args.out.iterdir())
+    check = check_command(
+        args.out,
+        requirement_lines(args.requirements),
+        platform_tags(args.platform),
+        args.python_version,
+    )
+    print(f"+ check: the folder alone holds what {args.platform} installs", flush=True)
+    if subprocess.run(check).returncode != 0 or set(args.out.iterdir()) != before:
+        parser.exit(1, f"{parser.prog}: the folder is incomplete for {args.platform}, see above\n")
     size = sum(w.stat().st_size for w in wheels) / 2**20
+    print(f"checked: requirements.txt resolves for {args.platform} from this folder alone")
     print(
         f"{len(wheels)} wheels, {size:.0f} MiB, in {args.out}/. Install offline with:\n"
         f"  pip install --no-index --find-links {args.out} -r requirements.txt"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from course import handouts, site, wheelhouse
+from course import classroom, colab, handouts, site, wheelhouse
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,6 +51,10 @@ ROOT = Path(__file__).resolve().parents[2]
             ],
             "no such file",
         ),
+        (classroom.main, ["--students", "3", "--data", "{tmp}/file"], "is a file, not a folder"),
+        (classroom.main, ["--roster", "{tmp}/nope.txt"], "no such file"),
+        (colab.main, ["{tmp}/nope.ipynb"], "no such notebook file"),
+        (colab.main, ["{tmp}/file"], "is not a notebook (a .ipynb file)"),
     ],
 )
 def test_a_bad_command_line_ends_with_one_line_and_status_2(tmp_path, capsys, main, argv, says):

@@ -103,6 +103,27 @@ def test_memory():
     assert sc.check_memory(None)[0] == "note"
 
 
+def test_a_missing_cjk_font_is_a_note_with_what_to_install():
+    from types import SimpleNamespace
+
+    listing = "Noto Sans CJK SC,Noto Sans CJK SC Regular\nAR PL UMing CN\n"
+    calls = []
+
+    def run(cmd, **kw):
+        calls.append(cmd)
+        return SimpleNamespace(stdout=listing)
+
+    families = sc.cjk_font_families(which=lambda name: "/usr/bin/fc-list", run=run)
+    assert calls == [["fc-list", ":lang=zh", "family"]]  # one cheap call
+    assert families == ["AR PL UMing CN", "Noto Sans CJK SC"]
+    assert sc.check_cjk_font(families, "Linux")[0] == "ok"
+    status, text = sc.check_cjk_font([], "Linux")
+    assert status == "note" and "fonts-noto-cjk" in text  # figures work, labels show boxes
+    assert sc.cjk_font_families(which=lambda name: None) is None
+    assert sc.check_cjk_font(None, "Darwin")[0] == "ok"
+    assert sc.check_cjk_font(None, "Linux")[0] == "note"
+
+
 def test_report_says_ready_only_without_fixes():
     assert sc.report([("ok", "a"), ("note", "b")]).endswith("READY")
     assert sc.report([("ok", "a"), ("FIX", "b")]).endswith(

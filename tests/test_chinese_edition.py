@@ -92,3 +92,10 @@ def test_readme_zh_names_only_files_and_notebooks_that_exist():
     assert modules and all((ROOT / (m.replace(".", "/") + ".py")).is_file() for m in modules)
     for path in translate.english_notebooks().values():
         assert f"`{path.stem}`" in text, f"README.zh.md does not describe {path.stem}"
+
+
+def test_readme_zh_says_which_notebooks_have_a_chinese_edition():
+    rows = re.findall(r"^\| `(\d\d)_\w+` \|.*\| (有|暂无) \|$", README_ZH.read_text("utf-8"), re.M)
+    assert {nn for nn, _ in rows} == set(translate.english_notebooks())
+    said = {nn for nn, has in rows if has == "有"}
+    assert said == set(translate.translated()), "README.zh.md's 中文版 column is out of date"

@@ -49,6 +49,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 ZH = NOTEBOOKS / "zh"
+STORE_OUTPUTS = ROOT / "tests" / "store_outputs.py"  # executes a notebook, stores its outputs
 METADATA_KEY = "course_translation"
 
 MARKER = re.compile(
@@ -262,6 +263,7 @@ def _without_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             cell.outputs, cell.execution_count = [], None
     nb.metadata.get(METADATA_KEY, {}).pop("outputs", None)
     nb.metadata.pop("widgets", None)  # widget state is saved with the outputs that show it
+    nb.metadata.pop("language_info", None)  # written by the kernel that ran it (its Python version)
     return nb
 
 
@@ -280,9 +282,7 @@ def build(english: Path, execute: bool = False) -> Path:
     target = zh_notebook_path(english)
     if execute:
         target.write_text(render(english, outputs="executed"), encoding="utf-8")
-        run = subprocess.run(
-            [sys.executable, str(ROOT / "tests" / "store_outputs.py"), str(target)]
-        )
+        run = subprocess.run([sys.executable, str(STORE_OUTPUTS), str(target)])
         if run.returncode != 0:
             raise SystemExit(f"translate: executing {target.name} failed (exit {run.returncode})")
     else:

@@ -182,6 +182,29 @@ def test_executed_outputs_may_differ_but_nothing_else(course):
     assert not translate.same_notebook(nbformat.writes(executed), translate.render(course))
 
 
+def test_build_execute_runs_the_zh_notebook_through_store_outputs(course, tmp_path, monkeypatch):
+    """The wiring only: a stand-in for tests/store_outputs.py writes outputs as a kernel would."""
+    fake = tmp_path / "store.py"
+    fake.write_text(
+        "import sys, nbformat\n"
+        "nb = nbformat.read(sys.argv[1], as_version=4)\n"
+        "nb.cells[1].outputs = [nbformat.v4.new_output('stream', name='stdout', text='一\\n')]\n"
+        "nb.metadata['language_info'] = {'name': 'python', 'version': '3.99'}\n"
+        "nbformat.write(nb, sys.argv[1])\n"
+    )
+    monkeypatch.setattr(translate, "STORE_OUTPUTS", fake)
+    translate.start(course)
+    fill(course, GOOD)
+    assert translate.main(["build", "--execute", "05"]) == 0
+    zh = nbformat.read(translate.zh_notebook_path(course), as_version=4)
+    assert zh.metadata[translate.METADATA_KEY]["outputs"] == "executed"
+    assert zh.cells[1].outputs[0]["text"] == "一\n"
+    assert kinds(course) == []  # executed outputs differ from the English, and may
+    fake.write_text("raise SystemExit(3)\n")
+    with pytest.raises(SystemExit, match="executing 05_demo.ipynb failed"):
+        translate.main(["build", "--execute", "05"])
+
+
 @pytest.mark.parametrize(
     "cell_id, zh, kind",
     [

@@ -40,6 +40,7 @@ import hashlib
 import re
 import subprocess
 import sys
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,43 @@ notebooks/zh/{name}.ipynb 由 python -m course.translate build 生成，不要�
 NUMBER = re.compile(r"(?<![A-Za-z0-9_.,])(?<![A-Za-z]-)\d+(?:,\d{3})*(?:\.\d+)?")
 FENCE = re.compile(r"^```.*?^```", re.M | re.S)
 CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+EMPHASIS = re.compile(r"\*+")
+
+
+def _space(ch: str) -> bool:
+    return ch.isspace()
+
+
+def _punct(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "PS"
+
+
+def emphasis_breaks(text: str) -> list[str]:
+    """The ``*``/``**`` marks a CommonMark renderer (JupyterLab, GitHub) would print as stars.
+
+    A closing ``**`` must be right-flanking: after a punctuation mark it must be followed by a
+    space or punctuation. English puts a space there; Chinese does not, so ``**问题？**在`` stays
+    literal. The usual fix is to keep the full-width punctuation outside the bold: ``**问题**？在``.
+    """
+    plain = CODE_SPAN.sub("x", FENCE.sub("", text))
+    runs: dict[int, list[tuple[bool, bool, str]]] = {}
+    for m in EMPHASIS.finditer(plain):
+        before = plain[m.start() - 1] if m.start() else " "
+        after = plain[m.end()] if m.end() < len(plain) else " "
+        if before == "\n" and after == " " or m.start() == 0 and after == " ":
+            continue  # a list bullet
+        left = not _space(after) and (not _punct(after) or _space(before) or _punct(before))
+        right = not _space(before) and (not _punct(before) or _space(after) or _punct(after))
+        context = plain[max(0, m.start() - 8) : m.end() + 8].replace("\n", " ")
+        runs.setdefault(len(m.group()), []).append((left, right, context))
+    broken = []
+    for group in runs.values():
+        for i, (left, right, context) in enumerate(group):
+            if (i % 2 == 0 and not left) or (i % 2 == 1 and not right):
+                broken.append(context)
+    return broken
 
 
 def source_hash(text: str) -> str:
@@ -159,7 +197,7 @@ def load(english: Path) -> tuple[nbformat.NotebookNode, dict[str, Entry]]:
 
 @dataclass
 class Problem:
-    kind: str  # missing, stale, orphan, numbers, code, unbuilt
+    kind: str  # missing, stale, orphan, numbers, code, markup, unbuilt
     cell_id: str
     detail: str
 
@@ -189,6 +227,16 @@ def check_entry(source: str, entry: Entry) -> list[Problem]:
                 entry.cell_id,
                 f"the Chinese text has numbers the English does not ({sorted(extra) or 'none'}) "
                 f"and lacks some it has ({sorted(lost) or 'none'})",
+            )
+        )
+    broken = emphasis_breaks(entry.text)
+    if broken:
+        problems.append(
+            Problem(
+                "markup",
+                entry.cell_id,
+                f"these * marks would show as stars (put the full-width punctuation outside the "
+                f"bold, or a space after it): {broken}",
             )
         )
     en_code, zh_code = code_spans(source), code_spans(entry.text)

@@ -27,9 +27,9 @@ def test_every_markdown_cell_has_a_reviewed_translation(nn):
 
 
 @pytest.mark.parametrize("nn", TRANSLATED)
-def test_each_translation_keeps_the_numbers_and_the_code_of_its_cell(nn):
+def test_each_translation_keeps_the_numbers_and_the_code_and_renders_its_bold(nn):
     english = translate.english_notebooks()[nn]
-    found = [p for p in translate.problems(english) if p.kind in ("numbers", "code")]
+    found = [p for p in translate.problems(english) if p.kind in ("numbers", "code", "markup")]
     assert not found, f"{english.stem}:\n" + "\n".join(map(str, found))
 
 
@@ -311,3 +311,18 @@ def test_a_malformed_marker_is_named_with_its_line(course, capsys):
     path.write_text(path.read_text("utf-8") + "<!-- cell: x sha: 0123456789ab -->\n", "utf-8")
     with pytest.raises(ValueError, match="cell x is translated twice"):
         translate.load(course)
+
+
+@pytest.mark.parametrize(
+    "text, broken",
+    [
+        ("**为什么要一个一个地写？**在回答之前", True),  # after ？ the closing ** needs a space
+        ("**为什么要一个一个地写**？在回答之前", False),
+        ("**学习目标。** 学完本笔记本", False),
+        ("请在运行代码*之前*先预测，位置 *t* 上", False),
+        ("模型预测的是**“词元”**而不是词", True),  # the opening ** before “ needs a space
+        ("- 列表\n- **词元**：`a*b`", False),
+    ],
+)
+def test_bold_next_to_chinese_punctuation_is_caught(text, broken):
+    assert bool(translate.emphasis_breaks(text)) is broken

@@ -63,7 +63,7 @@ HEADER = """<!--
 英文单元格改动后哈希对不上，这段译文就算过时：改好译文后运行
   python -m course.translate stamp {nn} 单元格id
 notebooks/zh/{name}.ipynb 由 python -m course.translate build 生成，不要直接编辑。
-数字和行内代码（`...`）须与英文原文一一对应。
+数字和行内代码（`...`）须与英文原文一一对应。一段写成一行：段内换行会在汉字之间多出空格。
 -->
 """
 # Numbers as a reader sees them: 4,096 and 4096 are one number; digits glued to a Latin letter or

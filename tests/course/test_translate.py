@@ -1,0 +1,328 @@
+"""The Chinese edition stays in step with the English (course/translate.py): every markdown cell
+of a translated notebook has a Chinese text reviewed against the English as it is now, with the
+same numbers and code; the zh notebook is exactly what ``build`` writes, so its code cells, ids
+and outputs are the English ones. Fast: nothing is executed."""
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course import translate
+
+ROOT = Path(__file__).resolve().parents[2]
+TRANSLATED = sorted(translate.translated())
+
+
+def test_at_least_the_first_three_notebooks_are_translated():
+    assert {"00", "01", "02"} <= set(TRANSLATED)
+
+
+@pytest.mark.parametrize("nn", TRANSLATED)
+def test_every_markdown_cell_has_a_reviewed_translation(nn):
+    english = translate.english_notebooks()[nn]
+    found = [p for p in translate.problems(english) if p.kind in ("missing", "stale", "orphan")]
+    assert not found, f"{english.stem}:\n" + "\n".join(map(str, found))
+
+
+@pytest.mark.parametrize("nn", TRANSLATED)
+def test_each_translation_keeps_the_numbers_and_the_code_and_renders_its_bold(nn):
+    english = translate.english_notebooks()[nn]
+    found = [p for p in translate.problems(english) if p.kind in ("numbers", "code", "markup")]
+    assert not found, f"{english.stem}:\n" + "\n".join(map(str, found))
+
+
+@pytest.mark.parametrize("nn", TRANSLATED)
+def test_the_zh_notebook_is_what_build_writes(nn):
+    english = translate.english_notebooks()[nn]
+    target = translate.zh_notebook_path(english)
+    assert target.is_file(), f"run `python -m course.translate build {nn}`"
+    assert translate.same_notebook(target.read_text("utf-8"), translate.render(english)), (
+        f"{target.name} is not what `python -m course.translate build {nn}` writes: edit "
+        f"{translate.translation_path(english).name}, never the notebook, then build"
+    )
+
+
+@pytest.mark.parametrize("nn", TRANSLATED)
+def test_the_zh_notebook_has_the_english_cells_and_outputs(nn):
+    """Said on its own, whatever build does: the same cells in the same order, code cells
+    identical, outputs copied (or, once executed, of the same types)."""
+    english = translate.english_notebooks()[nn]
+    en = nbformat.read(english, as_version=4)
+    zh = nbformat.read(translate.zh_notebook_path(english), as_version=4)
+    assert [(c.id, c.cell_type) for c in zh.cells] == [(c.id, c.cell_type) for c in en.cells]
+    copied = zh.metadata[translate.METADATA_KEY]["outputs"] == "copied"
+    for a, b in zip(en.cells, zh.cells, strict=True):
+        assert a.metadata == b.metadata, f"cell {a.id}: metadata (tags, collapsed) differ"
+        if a.cell_type == "code":
+            assert a.source == b.source, f"cell {a.id}: the zh code differs from the English"
+            if copied:
+                assert a.outputs == b.outputs, f"cell {a.id}: outputs differ"
+        else:
+            assert b.source != a.source or not a.source.strip(), f"cell {a.id} is in English"
+
+
+def test_zh_notebooks_are_not_collected_by_the_readme_test_command():
+    """Their code and outputs are the English ones, which nbval already runs; executing them again
+    would add the notebooks' ~2 minutes to a command over its budget (tests/README.md)."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "conftest.py")
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
+    config = SimpleNamespace(rootpath=ROOT)
+    for nn in TRANSLATED:
+        path = translate.zh_notebook_path(translate.english_notebooks()[nn])
+        assert conftest.pytest_ignore_collect(path, config) is True
+
+
+# --- the rules themselves, on a small notebook in a temporary course ---------------------------
+
+
+@pytest.fixture
+def course(tmp_path, monkeypatch):
+    """A course with one English notebook of three markdown cells and a code cell."""
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for name, value in [("ROOT", tmp_path), ("NOTEBOOKS", notebooks), ("ZH", notebooks / "zh")]:
+        monkeypatch.setattr(translate, name, value)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 05 · Title\n\nA batch of 4,096 tokens.", id="intro"),
+        nbformat.v4.new_code_cell("x = 1\nx", id="code1"),
+        nbformat.v4.new_markdown_cell("Call `generate(num_beams=3)` twice.", id="beams"),
+        nbformat.v4.new_markdown_cell("GPT-2 reads UTF-8.", id="names"),
+    ]
+    nb.cells[1].outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "1"})]
+    english = notebooks / "05_demo.ipynb"
+    nbformat.write(nb, english)
+    return english
+
+
+def fill(english, texts):
+    path = translate.translation_path(english)
+    text = path.read_text("utf-8")
+    for cell_id, zh in texts.items():
+        marker = next(line for line in text.splitlines() if f"cell: {cell_id} " in line)
+        text = text.replace(marker + "\n", marker + "\n" + zh + "\n", 1)
+    path.write_text(text, "utf-8")
+
+
+GOOD = {
+    "intro": "# 05 · 标题\n\n一批 4096 个词元。",
+    "beams": "调用两次 `generate(num_beams=3)`。",
+    "names": "GPT-2 读取 UTF-8 编码。",
+}
+
+
+def kinds(english):
+    return sorted((p.kind, p.cell_id) for p in translate.problems(english))
+
+
+def test_start_fill_build_and_a_clean_status(course, capsys):
+    assert translate.main(["start", "05"]) == 0
+    assert kinds(course) == [
+        ("missing", "beams"),
+        ("missing", "intro"),
+        ("missing", "names"),
+        ("unbuilt", "05_demo.ipynb"),
+    ]
+    fill(course, GOOD)
+    assert translate.main(["build"]) == 0
+    assert translate.main(["status", "05"]) == 0
+    assert "3/3 markdown cells translated, 0 stale" in capsys.readouterr().out
+    zh = nbformat.read(translate.zh_notebook_path(course), as_version=4)
+    assert [c.source for c in zh.cells] == [GOOD["intro"], "x = 1\nx", GOOD["beams"], GOOD["names"]]
+    assert zh.cells[1].outputs[0]["data"] == {"text/plain": "1"}
+    assert translate.main(["build", "--check"]) == 0
+
+
+def test_a_changed_english_cell_makes_its_translation_stale_until_stamped(course, capsys):
+    translate.start(course)
+    fill(course, GOOD)
+    translate.build(course)
+    nb = nbformat.read(course, as_version=4)
+    nb.cells[2].source = "Call `generate(num_beams=3)` three times."
+    nbformat.write(nb, course)
+    assert ("stale", "beams") in kinds(course)
+    assert translate.main(["status", "--english"]) == 1
+    out = capsys.readouterr().out
+    assert "stale    beams" in out and "| Call `generate(num_beams=3)` three times." in out
+    assert translate.main(["stamp", "05", "beams"]) == 0
+    assert "marked as reviewed: beams" in capsys.readouterr().out
+    assert kinds(course) == []  # the markdown changed, the built notebook still reads the same
+
+
+def test_the_built_notebook_must_be_what_build_writes(course, capsys):
+    translate.start(course)
+    fill(course, GOOD)
+    target = translate.build(course)
+    nb = json.loads(target.read_text("utf-8"))
+    nb["cells"][1]["source"] = "x = 2\nx"  # a code cell edited in the zh notebook
+    target.write_text(json.dumps(nb), "utf-8")
+    assert ("unbuilt", "05_demo.ipynb") in kinds(course)
+    assert translate.main(["build", "--check"]) == 1
+    assert "NOT current" in capsys.readouterr().out
+    translate.build(course)
+    nb = nbformat.read(target, as_version=4)
+    nb.cells[0].source = "# 05 · 改过的标题"  # a markdown cell edited in the notebook, not the text
+    nbformat.write(nb, target)
+    assert ("unbuilt", "05_demo.ipynb") in kinds(course)
+
+
+def test_executed_outputs_may_differ_but_nothing_else(course):
+    translate.start(course)
+    fill(course, GOOD)
+    executed = nbformat.reads(translate.render(course, outputs="executed"), as_version=4)
+    executed.cells[1].outputs[0]["data"] = {"text/plain": "一"}
+    assert translate.same_notebook(nbformat.writes(executed), translate.render(course))
+    executed.cells[1].source = "x = 2"
+    assert not translate.same_notebook(nbformat.writes(executed), translate.render(course))
+
+
+def test_build_execute_runs_the_zh_notebook_through_store_outputs(course, tmp_path, monkeypatch):
+    """The wiring only: a stand-in for tests/store_outputs.py writes outputs as a kernel would."""
+    fake = tmp_path / "store.py"
+    fake.write_text(
+        "import sys, nbformat\n"
+        "nb = nbformat.read(sys.argv[1], as_version=4)\n"
+        "nb.cells[1].outputs = [nbformat.v4.new_output('stream', name='stdout', text='一\\n')]\n"
+        "nb.metadata['language_info'] = {'name': 'python', 'version': '3.99'}\n"
+        "nbformat.write(nb, sys.argv[1])\n"
+    )
+    monkeypatch.setattr(translate, "STORE_OUTPUTS", fake)
+    translate.start(course)
+    fill(course, GOOD)
+    assert translate.main(["build", "--execute", "05"]) == 0
+    zh = nbformat.read(translate.zh_notebook_path(course), as_version=4)
+    assert zh.metadata[translate.METADATA_KEY]["outputs"] == "executed"
+    assert zh.cells[1].outputs[0]["text"] == "一\n"
+    assert kinds(course) == []  # executed outputs differ from the English, and may
+    fake.write_text("raise SystemExit(3)\n")
+    with pytest.raises(SystemExit, match="executing 05_demo.ipynb failed"):
+        translate.main(["build", "--execute", "05"])
+
+
+@pytest.mark.parametrize(
+    "cell_id, zh, kind",
+    [
+        ("intro", "# 05 · 标题\n\n一批 4097 个词元。", "numbers"),
+        ("intro", "# 05 · 标题\n\n一批词元。", "numbers"),
+        ("intro", "# 05 · 标题\n\n第 1 批，4,096 个词元。", "numbers"),
+        ("beams", "调用两次 `generate(num_beams=2)`。", "numbers"),
+        ("beams", "调用两次 generate(num_beams=3)。", "code"),
+        ("beams", "调用两次 `generate(num_beams = 3)`。", "code"),
+    ],
+)
+def test_a_translation_that_changes_a_number_or_code_fails(course, cell_id, zh, kind):
+    translate.start(course)
+    fill(course, {**GOOD, cell_id: zh})
+    assert (kind, cell_id) in kinds(course)
+
+
+def test_numbers_are_read_as_a_reader_reads_them():
+    assert translate.numbers("约20分钟，4,096 个，0.5 倍，第 3 节") == translate.numbers(
+        "about 20 minutes, 4096 pieces, 0.5x, section 3"
+    )
+    assert not translate.numbers("GPT-2, UTF-8, float32, GPT2LMHeadModel")
+
+
+def test_a_number_named_on_the_marker_may_differ(course):
+    translate.start(course)
+    fill(course, {**GOOD, "intro": "# 05 · 标题\n\n第 1 批，4096 个词元。"})
+    path = translate.translation_path(course)
+    text = path.read_text("utf-8")
+    marker = next(line for line in text.splitlines() if "cell: intro " in line)
+    path.write_text(text.replace(marker, marker.replace(" -->", " allow: 1 -->")), "utf-8")
+    assert ("numbers", "intro") not in kinds(course)
+
+
+def test_an_entry_for_a_cell_the_english_lost_is_an_orphan(course):
+    translate.start(course)
+    fill(course, GOOD)
+    path = translate.translation_path(course)
+    path.write_text(path.read_text("utf-8") + "\n<!-- cell: gone sha: 0123456789ab -->\n旧文\n")
+    assert ("orphan", "gone") in kinds(course)
+
+
+def test_an_untranslated_cell_keeps_its_english_in_the_build(course, capsys):
+    translate.start(course)
+    fill(course, {"intro": GOOD["intro"]})
+    assert translate.main(["build", "05"]) == 0
+    assert "(2 cells still in English)" in capsys.readouterr().out
+    zh = nbformat.read(translate.zh_notebook_path(course), as_version=4)
+    assert zh.cells[2].source == "Call `generate(num_beams=3)` twice."
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["build", "99"], "'99' is not a notebook of the course"),
+        (["build", "5"], "'5' is not a notebook of the course"),
+        (["build", "05_other"], "notebook 05 is 05_demo"),
+        (["build", "05"], "notebook 05 has no translation yet"),
+        (["status"], None),  # no translation at all: status lists what is not started
+        (["stamp", "05", "intro"], "notebook 05 has no translation yet"),
+        (["start", "banana"], "'banana' is not a notebook of the course"),
+    ],
+)
+def test_a_bad_command_line_ends_with_one_line_and_status_2(course, capsys, argv, says):
+    if says is None:
+        assert translate.main(argv) == 0
+        assert "05_demo: not started (0/3 markdown cells)" in capsys.readouterr().out
+        return
+    with pytest.raises(SystemExit) as stop:
+        translate.main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert says in err.splitlines()[-1] and "Traceback" not in err
+    assert not translate.ZH.exists() or not any(translate.ZH.iterdir())  # nothing written
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["stamp", "05", "code1"], "has no markdown cell 'code1'"),
+        (["stamp", "05", "nope"], "has no markdown cell 'nope'"),
+        (["start", "05"], "05_demo.zh.md exists already"),
+        (["build", "--check", "--execute"], "--check writes nothing"),
+    ],
+)
+def test_bad_commands_on_a_started_translation(course, capsys, argv, says):
+    translate.start(course)
+    with pytest.raises(SystemExit) as stop:
+        translate.main(argv)
+    assert stop.value.code == 2
+    assert says in capsys.readouterr().err.splitlines()[-1]
+
+
+def test_a_malformed_marker_is_named_with_its_line(course, capsys):
+    translate.start(course)
+    path = translate.translation_path(course)
+    path.write_text(path.read_text("utf-8") + "\n<!-- cell: x sha: 12 -->\n", "utf-8")
+    with pytest.raises(SystemExit) as stop:
+        translate.main(["status", "05"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "05_demo.zh.md:" in err and "a marker reads" in err and "Traceback" not in err
+    path.write_text(path.read_text("utf-8").replace("sha: 12 -->", "sha: 0123456789ab -->"))
+    path.write_text(path.read_text("utf-8") + "<!-- cell: x sha: 0123456789ab -->\n", "utf-8")
+    with pytest.raises(ValueError, match="cell x is translated twice"):
+        translate.load(course)
+
+
+@pytest.mark.parametrize(
+    "text, broken",
+    [
+        ("**为什么要一个一个地写？**在回答之前", True),  # after ？ the closing ** needs a space
+        ("**为什么要一个一个地写**？在回答之前", False),
+        ("**学习目标。** 学完本笔记本", False),
+        ("请在运行代码*之前*先预测，位置 *t* 上", False),
+        ("模型预测的是**“词元”**而不是词", True),  # the opening ** before “ needs a space
+        ("- 列表\n- **词元**：`a*b`", False),
+    ],
+)
+def test_bold_next_to_chinese_punctuation_is_caught(text, broken):
+    assert bool(translate.emphasis_breaks(text)) is broken

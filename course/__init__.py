@@ -9,7 +9,7 @@ The lessons import ``helpers`` (one module per concept); maintainers and teacher
 | ``python -m course.handouts``          | student copies of the notebooks, solutions out        |
 | ``python -m course.setup_check``       | is this computer ready? READY or what to fix          |
 | ``python -m course.wheelhouse``        | a folder of wheels that installs the course offline   |
-| ``python -m course.translate``         | the Chinese notebooks (notebooks/zh/), kept in step   |
+| ``python -m course.translate``         | the Chinese notebooks and guide (notebooks/zh/)       |
 
 ``distillation`` (the soft-label loss of the bundled model's second stage) sits beside ``build``,
 its one user. ``clean_save`` is the Jupyter server's pre-save hook that the README's JupyterLab

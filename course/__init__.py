@@ -12,7 +12,7 @@ The lessons import ``helpers`` (one module per concept); maintainers and teacher
 | ``python -m course.wheelhouse``        | a folder of wheels that installs the course offline   |
 | ``python -m course.classroom``         | a JupyterHub for one class on one machine             |
 | ``python -m course.colab``             | the Open-in-Colab link and first cell of each notebook|
-| ``python -m course.translate``         | the Chinese notebooks (notebooks/zh/), kept in step   |
+| ``python -m course.translate``         | the Chinese notebooks and guide (notebooks/zh/)       |
 
 ``distillation`` (the soft-label loss of the bundled model's second stage) sits beside ``build``,
 its one user. ``clean_save`` is the Jupyter server's pre-save hook that the README's JupyterLab

@@ -28,8 +28,16 @@ on its marker (``<!-- cell: ID sha: HASH allow: 3, 12 -->``); none does so far.
     python -m course.translate status NN --english   also print the English of what is to do
 
 NN is a notebook's number (``00``), its name or its path; no NN means every notebook that has a
-translation. tests/course/test_translate.py runs the same checks; tests/README.md says why the
-text lives in markdown files.
+translation, and the teacher's guide. tests/course/test_translate.py runs the same checks;
+tests/README.md says why the text lives in markdown files.
+
+The teacher's guide, notebooks/TEACHING.md, is kept in step the same way, by section: NN is then
+``TEACHING``, ``notebooks/zh/TEACHING.zh.md`` holds the Chinese of each ``#``/``##``/``###``
+section under ``<!-- section: SLUG sha: HASH -->`` (SLUG: the heading's words, lower case, joined
+by hyphens), and ``build`` writes ``notebooks/zh/TEACHING.md``. Two differences: cell citations
+(``02#5011059c``) count as code; and the figures benchmarks/bench_reading.py re-counts (the
+minutes table's rows, each notebook's ``**In class** N min``/``**alone** N min``) are left out
+of the hash, since a re-count changes no prose: ``build`` copies them into the Chinese instead.
 """
 
 from __future__ import annotations
@@ -54,7 +62,7 @@ STORE_OUTPUTS = ROOT / "tests" / "store_outputs.py"  # executes a notebook, stor
 METADATA_KEY = "course_translation"
 
 MARKER = re.compile(
-    r"^<!-- cell: (?P<id>[A-Za-z0-9_-]+) sha: (?P<sha>[0-9a-f]{12})"
+    r"^<!-- (?P<kind>cell|section): (?P<id>[A-Za-z0-9_-]+) sha: (?P<sha>[0-9a-f]{12})"
     r"(?: allow: (?P<allow>[0-9.,\s]+?))? -->$"
 )
 HEADER = """<!--
@@ -139,8 +147,9 @@ class Entry:
     allow: frozenset = field(default_factory=frozenset)
 
 
-def parse(text: str, where: str = "translation") -> dict[str, Entry]:
-    """The entries of a ``.zh.md`` file, by cell id; a malformed marker or a repeated id raises."""
+def parse(text: str, where: str = "translation", kind: str = "cell") -> dict[str, Entry]:
+    """The entries of a ``.zh.md`` file, by cell id (``kind="section"``: by the guide's section
+    slug); a malformed marker or a repeated id raises."""
     entries: dict[str, Entry] = {}
     current = None
     body: list[str] = []
@@ -151,16 +160,16 @@ def parse(text: str, where: str = "translation") -> dict[str, Entry]:
             entries[current.cell_id] = current
 
     for number, line in enumerate(text.splitlines(), start=1):
-        if line.startswith("<!-- cell:"):
+        if line.startswith(f"<!-- {kind}:"):
             m = MARKER.match(line)
-            if not m:
+            if not m or m["kind"] != kind:
                 raise ValueError(
-                    f"{where}:{number}: a marker reads '<!-- cell: ID sha: 12 hex digits -->' "
+                    f"{where}:{number}: a marker reads '<!-- {kind}: ID sha: 12 hex digits -->' "
                     f"(optionally 'allow: 3, 12' before '-->'), not {line!r}"
                 )
             close()
             if m["id"] in entries:
-                raise ValueError(f"{where}:{number}: cell {m['id']} is translated twice")
+                raise ValueError(f"{where}:{number}: {kind} {m['id']} is translated twice")
             allow = frozenset(a.replace(",", "") for a in re.split(r",\s*|\s+", m["allow"] or ""))
             current = Entry(m["id"], m["sha"], "", number, allow - {""})
             body = []
@@ -205,19 +214,236 @@ class Problem:
         return f"{self.kind:8} {self.cell_id}: {self.detail}"
 
 
-def check_entry(source: str, entry: Entry) -> list[Problem]:
-    """What a reviewed translation must keep of its English cell: numbers and code, one for one."""
+# --- the teacher's guide, translated by section ---------------------------------------------
+
+GUIDE_STEM = "TEACHING"
+GUIDE_HEADER = """<!--
+notebooks/TEACHING.md（教师指南）的中文译文。英文指南的每个 #、##、### 小节
+对应一段，以一行标记开头：section 是小节标题的 slug；sha 是所译英文原文的
+哈希（SHA-256 的前 12 位）。英文小节改动后哈希对不上，这段译文就算过时：
+改好译文后运行
+  python -m course.translate stamp TEACHING 小节slug
+课时表各行和各笔记本 **课堂**/**自学** 后的分钟数由
+benchmarks/bench_reading.py 重算，不计入哈希：重算后运行 build 即可，
+它会把新数字抄进本文件。
+notebooks/zh/TEACHING.md 由 python -m course.translate build 生成，不要直接编辑。
+数字、行内代码（`...`）和单元格引用（如 02#5011059c）须与英文原文一一对应，
+表格的行数和列数也一样。一段写成一行：段内换行会在汉字之间多出空格。
+-->
+"""
+GENERATED_GUIDE = (
+    "<!-- 由 python -m course.translate build 生成，不要直接编辑：译文在 TEACHING.zh.md，"
+    "英文原文是 ../TEACHING.md。 -->\n\n"
+)
+HEADING = re.compile(r"^#{1,3} (.+)$")
+CITATION = re.compile(
+    r"(?<![A-Za-z0-9_#])\d\d#[A-Za-z0-9_-]+"
+)  # ASCII look-behind: 见02#… cites too
+# The figures benchmarks/bench_reading.py re-counts (tests/notebooks/test_teaching.py holds the
+# English guide to them): a row of the minutes table (a notebook, `| NN name |`, or the bold total,
+# then at least three whole numbers) and a notebook's minutes after **In class** and **alone**,
+# which the Chinese labels **课堂** and **自学**.
+FIGURE_ROW = re.compile(
+    r"^(?P<head>\| (?:(?P<nn>\d\d) [^|]*?|\*\*[^*|]+\*\*) )(?P<cells>(?:\| \**\d+\** ){3,})\|$",
+    re.M,
+)
+FIGURE_TIME = re.compile(r"\*\*(In class|alone|课堂|自学)\*\*(\s*)(\d+)")
+TIME_KEYS = {"In class": "in class", "课堂": "in class", "alone": "alone", "自学": "alone"}
+
+
+def guide() -> Path:
+    return NOTEBOOKS / f"{GUIDE_STEM}.md"
+
+
+def is_guide(english: Path) -> bool:
+    return english.suffix == ".md"
+
+
+def slug(heading: str) -> str:
+    """A heading's words, lower case, joined by hyphens: ``00 · Setup and a tour`` is
+    ``00-setup-and-a-tour``, ``Teacher's guide`` is ``teachers-guide``."""
+    return "-".join(re.findall(r"[a-z0-9]+", heading.lower().replace("'", "")))
+
+
+def sections(text: str) -> dict[str, str]:
+    """A markdown text by section, in order: slug -> the text from its ``#``, ``##`` or ``###``
+    heading to the next one (a ``#`` line inside fenced code is code). A repeated slug gets
+    ``-2``, ``-3``; text before the first heading is the section ``top``."""
+    found: dict[str, str] = {}
+    key, lines, fenced = "top", [], False
+
+    def close():
+        if "\n".join(lines).strip():
+            found[key] = "\n".join(lines).strip("\n")
+
+    for line in text.split("\n"):
+        if line.startswith("```"):
+            fenced = not fenced
+        m = None if fenced else HEADING.match(line)
+        if m:
+            close()
+            key, n = slug(m[1]), 2
+            while key in found:
+                key, n = f"{slug(m[1])}-{n}", n + 1
+            lines = []
+        lines.append(line)
+    close()
+    return found
+
+
+def figures(text: str) -> dict[str, str]:
+    """The re-counted figures of a guide section, by what they count: ``{"03": "3650 465 43 58
+    114", "total": "...", "in class": "58", "alone": "114"}``."""
+    rows = FIGURE_ROW.finditer(text)
+    found = {m["nn"] or "total": " ".join(re.findall(r"\d+", m["cells"])) for m in rows}
+    return found | {TIME_KEYS[m[1]]: m[3] for m in FIGURE_TIME.finditer(text)}
+
+
+def _replace_figures(text: str, value) -> str:
+    """``text`` with every figure replaced by ``value(key, index, old)``."""
+
+    def row(m):
+        key, index = m["nn"] or "total", iter(range(len(m["cells"])))
+        cells = re.sub(r"\d+", lambda d: value(key, next(index), d[0]), m["cells"])
+        return f"{m['head']}{cells}|"
+
+    def time(m):
+        return f"**{m[1]}**{m[2]}{value(TIME_KEYS[m[1]], 0, m[3])}"
+
+    return FIGURE_TIME.sub(time, FIGURE_ROW.sub(row, text))
+
+
+def without_figures(text: str) -> str:
+    """What a guide section's hash covers: its text with the re-counted figures as ``#``."""
+    return _replace_figures(text, lambda key, i, old: "#")
+
+
+def with_figures(text: str, english: str) -> str:
+    """A Chinese section with the figures of its English section as they are now."""
+    new = {key: value.split() for key, value in figures(english).items()}
+    return _replace_figures(
+        text, lambda key, i, old: new[key][i] if i < len(new.get(key, [])) else old
+    )
+
+
+def section_hash(text: str) -> str:
+    return source_hash(without_figures(text))
+
+
+def _guide_prose(text: str) -> str:
+    """A guide text as its numbers are counted: without citations and re-counted figures."""
+    return CITATION.sub(" ", without_figures(text))
+
+
+def _guide_code(text: str) -> Counter:
+    """Code spans, fenced blocks and cell citations (``02#5011059c``), as a multiset."""
+    plain = CODE_SPAN.sub(" ", FENCE.sub("", text))
+    return code_spans(text) + Counter(CITATION.findall(plain))
+
+
+def table_shapes(text: str) -> list[int]:
+    """The cells of each table line, in order: a translation keeps the English rows and columns."""
+    lines = CODE_SPAN.sub("x", FENCE.sub("", text)).splitlines()
+    return [line.count("|") - 1 for line in lines if line.startswith("|")]
+
+
+def english_texts(english: Path) -> dict[str, str]:
+    """What there is to translate, by id: a notebook's markdown cells, or the guide's sections."""
+    if is_guide(english):
+        return sections(english.read_text(encoding="utf-8"))
+    nb = nbformat.read(english, as_version=4)
+    return {c.id: c.source for c in nb.cells if c.cell_type == "markdown"}
+
+
+def entries_of(english: Path) -> dict[str, Entry]:
+    if not is_guide(english):
+        return load(english)[1]
+    path = translation_path(english)
+    where = path.relative_to(ROOT).as_posix()
+    return parse(path.read_text(encoding="utf-8"), where, kind="section")
+
+
+def render_guide(english: Path) -> str:
+    """notebooks/zh/TEACHING.md: the header, then each section's Chinese (an untranslated section
+    keeps its English) in the English order."""
+    entries = entries_of(english)
+    parts = [
+        entries[key].text if key in entries and entries[key].text.strip() else source
+        for key, source in english_texts(english).items()
+    ]
+    return GENERATED_GUIDE + "\n\n".join(parts) + "\n"
+
+
+def copy_figures(english: Path) -> list[str]:
+    """Write the English guide's re-counted figures into TEACHING.zh.md (counts, not prose:
+    nothing to review); returns the sections whose figures changed."""
+    path, sources = translation_path(english), english_texts(english)
+    parts = re.split(r"(?m)^(<!-- section: .*-->)$", path.read_text(encoding="utf-8"))
+    changed = []
+    for i in range(1, len(parts), 2):
+        key = MARKER.match(parts[i])["id"] if MARKER.match(parts[i]) else None
+        if key in sources:
+            new = with_figures(parts[i + 1], sources[key])
+            if new != parts[i + 1]:
+                parts[i + 1] = new
+                changed.append(key)
+    if changed:
+        path.write_text("".join(parts), encoding="utf-8")
+    return changed
+
+
+def guide_checks(source: str, entry: Entry) -> list[Problem]:
+    """What a guide section keeps besides numbers and code: its re-counted figures (copied by
+    ``build``) and the shape of its tables."""
+    found = []
+    en, zh = figures(source), figures(entry.text)
+    if en.keys() != zh.keys():
+        found.append(
+            Problem(
+                "figures",
+                entry.cell_id,
+                f"the minutes the English re-counts are {sorted(en)}, the Chinese has "
+                f"{sorted(zh)}: keep each table row's notebook number and write a notebook's "
+                "minutes as **课堂** N 分钟, **自学** N 分钟",
+            )
+        )
+    elif en != zh:
+        differ = sorted(k for k in en if en[k] != zh[k])
+        found.append(
+            Problem(
+                "figures",
+                entry.cell_id,
+                f"re-counted since: {differ}: `python -m course.translate build` copies them",
+            )
+        )
+    if table_shapes(source) != table_shapes(entry.text):
+        found.append(
+            Problem(
+                "table",
+                entry.cell_id,
+                f"table cells per line {table_shapes(entry.text)}, the English has "
+                f"{table_shapes(source)}",
+            )
+        )
+    return found
+
+
+def check_entry(source: str, entry: Entry, guide: bool = False) -> list[Problem]:
+    """What a reviewed translation must keep of its English cell: numbers and code, one for one.
+    ``guide``: a section of the teacher's guide (its figures and citations count apart)."""
     problems = []
-    if entry.sha != source_hash(source):
+    if entry.sha != (section_hash(source) if guide else source_hash(source)):
         problems.append(
             Problem(
                 "stale",
                 entry.cell_id,
-                "the English cell changed since this translation was reviewed: revise it, "
-                f"then `python -m course.translate stamp NN {entry.cell_id}`",
+                f"the English {'section' if guide else 'cell'} changed since this translation "
+                "was reviewed: revise it, then `python -m course.translate stamp "
+                f"{GUIDE_STEM if guide else 'NN'} {entry.cell_id}`",
             )
         )
-    en, zh = numbers(source), numbers(entry.text)
+    prose = _guide_prose if guide else str
+    en, zh = numbers(prose(source)), numbers(prose(entry.text))
     extra = {n: c for n, c in (zh - en).items() if n not in entry.allow}
     lost = {n: c for n, c in (en - zh).items() if n not in entry.allow}
     if extra or lost:
@@ -239,7 +465,8 @@ def check_entry(source: str, entry: Entry) -> list[Problem]:
                 f"bold, or a space after it): {broken}",
             )
         )
-    en_code, zh_code = code_spans(source), code_spans(entry.text)
+    code = _guide_code if guide else code_spans
+    en_code, zh_code = code(source), code(entry.text)
     if en_code != zh_code:
         problems.append(
             Problem(
@@ -253,22 +480,30 @@ def check_entry(source: str, entry: Entry) -> list[Problem]:
 
 
 def problems(english: Path) -> list[Problem]:
-    """Everything that keeps one notebook's translation from being in step with the English."""
-    nb, entries = load(english)
-    markdown = {c.id: c.source for c in nb.cells if c.cell_type == "markdown"}
+    """Everything that keeps one notebook's (or the guide's) translation from being in step with
+    the English."""
+    guide = is_guide(english)
+    texts, entries = english_texts(english), entries_of(english)
     found = []
-    for cell_id, source in markdown.items():
+    for cell_id, source in texts.items():
         if cell_id not in entries or not entries[cell_id].text.strip():
             found.append(Problem("missing", cell_id, "not translated yet"))
         else:
-            found += check_entry(source, entries[cell_id])
-    for cell_id in entries.keys() - markdown.keys():
+            found += check_entry(source, entries[cell_id], guide)
+            found += guide_checks(source, entries[cell_id]) if guide else []
+    for cell_id in entries.keys() - texts.keys():
         found.append(
             Problem(
                 "orphan",
                 cell_id,
-                f"line {entries[cell_id].line}: the English notebook has no markdown cell "
-                "of this id (removed, or now a code cell): delete this entry",
+                f"line {entries[cell_id].line}: "
+                + (
+                    "the English guide has no section of this slug (removed or renamed): "
+                    "move its text to the new section's entry, then delete this one"
+                    if guide
+                    else "the English notebook has no markdown cell of this id (removed, or "
+                    "now a code cell): delete this entry"
+                ),
             )
         )
     target = zh_notebook_path(english)
@@ -287,7 +522,10 @@ def problems(english: Path) -> list[Problem]:
 
 def render(english: Path, outputs: str = "copied") -> str:
     """The Chinese notebook's file text: the English notebook with its markdown cells replaced by
-    their translations (an untranslated cell keeps its English), outputs copied."""
+    their translations (an untranslated cell keeps its English), outputs copied. For the guide:
+    notebooks/zh/TEACHING.md (render_guide)."""
+    if is_guide(english):
+        return render_guide(english)
     nb, entries = load(english)
     zh = copy.deepcopy(nb)
     for cell in zh.cells:
@@ -320,6 +558,8 @@ def same_notebook(stored: str, rendered: str) -> bool:
     were executed (``build --execute``), the same cells, sources, ids and metadata."""
     if stored == rendered:
         return True
+    if not stored.lstrip().startswith("{"):  # the guide, a markdown file: byte for byte
+        return False
     nb = nbformat.reads(stored, as_version=4)
     if nb.metadata.get(METADATA_KEY, {}).get("outputs") != "executed":
         return False
@@ -327,8 +567,13 @@ def same_notebook(stored: str, rendered: str) -> bool:
 
 
 def build(english: Path, execute: bool = False) -> Path:
+    """Write the zh notebook (or, for the guide, copy the re-counted figures into its text first,
+    then write notebooks/zh/TEACHING.md: nothing to execute)."""
     target = zh_notebook_path(english)
-    if execute:
+    if is_guide(english):
+        copy_figures(english)
+        target.write_text(render_guide(english), encoding="utf-8")
+    elif execute:
         target.write_text(render(english, outputs="executed"), encoding="utf-8")
         run = subprocess.run([sys.executable, str(STORE_OUTPUTS), str(target)])
         if run.returncode != 0:
@@ -339,16 +584,16 @@ def build(english: Path, execute: bool = False) -> Path:
 
 
 def stamp(english: Path, cell_ids: list[str]) -> list[str]:
-    """Record that the translations of ``cell_ids`` were reviewed against the English cells as
-    they are now (their markers get the current hash); returns the cells whose hash changed."""
-    nb, entries = load(english)
-    sources = {c.id: c.source for c in nb.cells if c.cell_type == "markdown"}
+    """Record that the translations of ``cell_ids`` (or guide sections) were reviewed against the
+    English as it is now (their markers get the current hash); returns those whose hash changed."""
+    entries, sources = entries_of(english), english_texts(english)
+    hashed = section_hash if is_guide(english) else source_hash
     path = translation_path(english)
     lines = path.read_text(encoding="utf-8").split("\n")
     changed = []
     for cell_id in cell_ids:
         entry = entries[cell_id]
-        new = source_hash(sources[cell_id])
+        new = hashed(sources[cell_id])
         if new != entry.sha:
             line = lines[entry.line - 1]
             lines[entry.line - 1] = line.replace(f" sha: {entry.sha}", f" sha: {new}", 1)
@@ -359,12 +604,18 @@ def stamp(english: Path, cell_ids: list[str]) -> list[str]:
 
 def start(english: Path) -> Path:
     """A new translation file: the header, and one marker per markdown cell with an empty text
-    (an empty text counts as not translated: status lists it, build keeps the English)."""
-    nb = nbformat.read(english, as_version=4)
-    parts = [HEADER.format(name=english.stem, nn=english.name[:2])]
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            parts.append(f"<!-- cell: {cell.id} sha: {source_hash(cell.source)} -->\n\n")
+    (an empty text counts as not translated: status lists it, build keeps the English). For the
+    guide, one marker per section."""
+    if is_guide(english):
+        parts = [GUIDE_HEADER] + [
+            f"<!-- section: {key} sha: {section_hash(text)} -->\n\n"
+            for key, text in english_texts(english).items()
+        ]
+    else:
+        parts = [HEADER.format(name=english.stem, nn=english.name[:2])] + [
+            f"<!-- cell: {key} sha: {source_hash(text)} -->\n\n"
+            for key, text in english_texts(english).items()
+        ]
     path = translation_path(english)
     ZH.mkdir(exist_ok=True)
     path.write_text("\n".join(parts), encoding="utf-8")
@@ -376,17 +627,26 @@ def _pick(parser: argparse.ArgumentParser, names: list[str], need_text: bool) ->
     lessons = english_notebooks()
     if not names:
         picked = [lessons[nn] for nn in translated()]
+        picked += [guide()] if translation_path(guide()).is_file() else []
         if not picked:
             parser.error("no notebook has a translation yet (notebooks/zh/NN_name.zh.md)")
         return picked
     picked = []
     for name in names:
-        stem = Path(name).name.removesuffix(".ipynb").removesuffix(".zh.md")
+        stem = Path(name).name.removesuffix(".ipynb").removesuffix(".zh.md").removesuffix(".md")
+        if stem == GUIDE_STEM and guide().is_file():
+            if need_text and not translation_path(guide()).is_file():
+                parser.error(
+                    f"the guide has no translation yet: `python -m course.translate start "
+                    f"{GUIDE_STEM}` writes {translation_path(guide()).relative_to(ROOT).as_posix()}"
+                )
+            picked.append(guide())
+            continue
         nn = stem[:2]
         if not re.fullmatch(r"\d\d(_\w+)?", stem) or nn not in lessons:
             parser.error(
                 f"{name!r} is not a notebook of the course: give its number ({min(lessons)} to "
-                f"{max(lessons)}), its name or its path"
+                f"{max(lessons)}), its name or its path (or {GUIDE_STEM}: the teacher's guide)"
             )
         if stem != nn and stem != lessons[nn].stem:
             parser.error(f"{name!r}: notebook {nn} is {lessons[nn].stem}")
@@ -408,7 +668,9 @@ def main(argv=None) -> int:
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="build|status|stamp|start"
     )
-    p_build = commands.add_parser("build", help="write notebooks/zh/NN_name.ipynb")
+    p_build = commands.add_parser(
+        "build", help="write notebooks/zh/NN_name.ipynb and notebooks/zh/TEACHING.md"
+    )
     p_build.add_argument("notebooks", nargs="*", help="numbers, names or paths (default: all)")
     p_build.add_argument(
         "--execute", action="store_true", help="run the notebook (tests/store_outputs.py)"
@@ -425,7 +687,7 @@ def main(argv=None) -> int:
     p_start.add_argument("notebook", help="number, name or path")
     p_stamp = commands.add_parser("stamp", help="mark cells' translations as reviewed")
     p_stamp.add_argument("notebook", help="number, name or path")
-    p_stamp.add_argument("cells", nargs="+", metavar="ID", help="cell ids")
+    p_stamp.add_argument("cells", nargs="+", metavar="ID", help="cell ids (the guide: slugs)")
     args = parser.parse_args(argv)
     try:
         return _run(
@@ -446,11 +708,11 @@ def _run(args, parsers) -> int:
         return 0
     if args.command == "stamp":
         (english,) = _pick(parser, [args.notebook], need_text=True)
-        nb, entries = load(english)
-        markdown = {c.id for c in nb.cells if c.cell_type == "markdown"}
+        entries, markdown = entries_of(english), english_texts(english)
+        what = "section" if is_guide(english) else "markdown cell"
         for cell_id in args.cells:
             if cell_id not in markdown:
-                parser.error(f"{english.stem} has no markdown cell {cell_id!r}")
+                parser.error(f"{english.stem} has no {what} {cell_id!r}")
             if cell_id not in entries:
                 parser.error(f"{cell_id} has no translation in {translation_path(english).name}")
         changed = stamp(english, args.cells)
@@ -471,25 +733,29 @@ def _run(args, parsers) -> int:
                 )
                 stale += not ok
                 continue
+            copied = copy_figures(english) if is_guide(english) else []
+            if copied:
+                print(f"{translation_path(english).name}: re-counted figures copied: {copied}")
             untranslated = [p.cell_id for p in problems(english) if p.kind == "missing"]
             target = build(english, execute=args.execute)
-            note = f" ({len(untranslated)} cells still in English)" if untranslated else ""
+            what = "sections" if is_guide(english) else "cells"
+            note = f" ({len(untranslated)} {what} still in English)" if untranslated else ""
             print(f"{target.relative_to(ROOT).as_posix()}: written{note}")
         return 1 if stale else 0
-    lessons = english_notebooks()
-    picked = _pick(parser, args.notebooks, need_text=False) if args.notebooks else lessons.values()
+    picked = list(english_notebooks().values()) + ([guide()] if guide().is_file() else [])
+    if args.notebooks:
+        picked = _pick(parser, args.notebooks, need_text=False)
     failing = 0
     for english in picked:
-        nb = nbformat.read(english, as_version=4)
-        total = sum(c.cell_type == "markdown" for c in nb.cells)
+        sources = english_texts(english)
+        total, what = len(sources), "sections" if is_guide(english) else "markdown cells"
         if not translation_path(english).is_file():
-            print(f"{english.stem}: not started (0/{total} markdown cells)")
+            print(f"{english.stem}: not started (0/{total} {what})")
             continue
         found = problems(english)
         missing = sum(p.kind == "missing" for p in found)
         stale = sum(p.kind == "stale" for p in found)
-        print(f"{english.stem}: {total - missing}/{total} markdown cells translated, {stale} stale")
-        sources = {c.id: c.source for c in nb.cells}
+        print(f"{english.stem}: {total - missing}/{total} {what} translated, {stale} stale")
         for problem in found:
             print(f"  {problem}")
             if args.english and problem.kind in ("missing", "stale"):

@@ -1,6 +1,7 @@
 """The Chinese edition's own texts: the glossary's terms are the ones the translated notebooks
 use, and README.zh.md gives the README's commands verbatim and names only files that exist.
-(The notebooks' translations themselves are checked by tests/course/test_translate.py.)"""
+(The translations of the notebooks and the teacher's guide themselves are checked by
+tests/course/test_translate.py.)"""
 
 import re
 from pathlib import Path
@@ -65,6 +66,21 @@ def test_the_translated_notebooks_use_the_glossary_terms(nn):
         and not any(t in zh for t in r["chinese"])
     ]
     assert not unused, f"{english.stem}: the English uses these terms, the Chinese not: {unused}"
+
+
+def test_the_translated_guide_uses_the_glossary_terms():
+    """The teacher's guide speaks of the lessons in the lessons' words (course/translate.py keeps
+    notebooks/zh/TEACHING.md in step with notebooks/TEACHING.md)."""
+    guide = translate.guide()
+    en = CODE_SPAN.sub(" ", guide.read_text("utf-8"))
+    zh = CODE_SPAN.sub(" ", translate.zh_notebook_path(guide).read_text("utf-8"))
+    unused = [
+        f"{'/'.join(r['english'])} -> {'/'.join(r['chinese'])}"
+        for r in glossary()
+        if any(re.search(rf"(?i)\b{re.escape(t)}(?:s|es)?\b", en) for t in r["english"])
+        and not any(t in zh for t in r["chinese"])
+    ]
+    assert not unused, f"TEACHING.md uses these terms, its translation not: {unused}"
 
 
 def bash_blocks(path: Path) -> list[str]:

@@ -326,3 +326,236 @@ def test_a_malformed_marker_is_named_with_its_line(course, capsys):
 )
 def test_bold_next_to_chinese_punctuation_is_caught(text, broken):
     assert bool(translate.emphasis_breaks(text)) is broken
+
+
+# --- the teacher's guide, translated by section -----------------------------------------------
+
+GUIDE = translate.guide()
+
+
+def test_every_guide_section_has_a_reviewed_translation():
+    found = [p for p in translate.problems(GUIDE) if p.kind in ("missing", "stale", "orphan")]
+    assert not found, "TEACHING.zh.md:\n" + "\n".join(map(str, found))
+
+
+def test_each_guide_section_keeps_numbers_code_citations_tables_and_figures():
+    kinds = ("numbers", "code", "markup", "figures", "table")
+    found = [p for p in translate.problems(GUIDE) if p.kind in kinds]
+    assert not found, "TEACHING.zh.md:\n" + "\n".join(map(str, found))
+
+
+def test_the_zh_guide_is_what_build_writes():
+    target = translate.zh_notebook_path(GUIDE)
+    assert target.is_file(), "run `python -m course.translate build`"
+    assert target.read_text("utf-8") == translate.render(GUIDE), (
+        "notebooks/zh/TEACHING.md is not what `python -m course.translate build` writes: edit "
+        "TEACHING.zh.md, never the generated file, then build"
+    )
+    assert target.read_text("utf-8").startswith(translate.GENERATED_GUIDE)
+
+
+def test_the_recounted_figures_are_found_where_bench_reading_puts_them():
+    """The hash leaves out exactly what tests/notebooks/test_teaching.py holds to
+    benchmarks/bench_reading.py: every row of the minutes table and each notebook's two minutes.
+    Reformatting them so that the patterns miss would make every re-count a stale section."""
+    texts = translate.english_texts(GUIDE)
+    lessons = set(translate.english_notebooks())
+    assert set(translate.figures(texts["how-the-minutes-were-measured"])) == lessons | {"total"}
+    for nn in lessons:
+        (key,) = [k for k in texts if k.startswith(f"{nn}-")]
+        assert set(translate.figures(texts[key])) == {"in class", "alone"}, key
+    others = [k for k in texts if k != "how-the-minutes-were-measured" and k[:2] not in lessons]
+    assert not any(translate.figures(texts[k]) for k in others), "figures outside their places"
+
+
+GUIDE_EN = """# Teacher's guide
+
+Cells are cited as `NN#id`.
+
+## How the minutes were measured
+
+| notebook | words | in class (min) | alone (min) |
+|---|---|---|---|
+| 05 demo | 120 | 20 | 39 |
+| **all** | 120 | **20** | **39** |
+
+## 05 · Demo
+
+**Goals.** Read 4,096 tokens. **In class** 20 min (about 12 with the cuts), **alone** 39 min.
+
+| cell | question | answer |
+|---|---|---|
+| 05#beams | "How many beams?" | 3: `generate(num_beams=3)`, as 05#intro says |
+
+```text
+# a comment in a fenced block, not a heading
+```
+"""
+GUIDE_ZH = {
+    "teachers-guide": "# 教师指南\n\n单元格的引用格式是 `NN#id`。",
+    "how-the-minutes-were-measured": (
+        "## 时长是怎么估算的\n\n| 笔记本 | 词数 | 课堂（分钟） | 自学（分钟） |\n"
+        "|---|---|---|---|\n"
+        "| 05 示例 | 120 | 20 | 39 |\n| **合计** | 120 | **20** | **39** |"
+    ),
+    "05-demo": (
+        "## 05 · 示例\n\n**目标。** 读 4096 个词元。**课堂** 20 分钟（删减后约 12 分钟），"
+        "**自学** 39 分钟。\n\n| 单元格 | 问题 | 答案 |\n|---|---|---|\n"
+        "| 05#beams | “几条束？” | 3：`generate(num_beams=3)`，见 05#intro |\n\n"
+        "```text\n# a comment in a fenced block, not a heading\n```"
+    ),
+}
+
+
+@pytest.fixture
+def guide(course):
+    """The small course with a teacher's guide of three sections, its translation started."""
+    path = translate.guide()
+    path.write_text(GUIDE_EN, "utf-8")
+    translate.start(path)
+    return path
+
+
+def fill_guide(texts):
+    path = translate.translation_path(translate.guide())
+    text = path.read_text("utf-8")
+    for key, zh in texts.items():
+        marker = next(line for line in text.splitlines() if f"section: {key} " in line)
+        text = text.replace(marker + "\n", marker + "\n" + zh + "\n", 1)
+    path.write_text(text, "utf-8")
+
+
+def test_the_guide_is_cut_at_its_headings_not_at_comments_in_code(guide):
+    assert list(translate.english_texts(guide)) == list(GUIDE_ZH)
+    assert (
+        translate.slug("00 · Setup and a tour of the model") == "00-setup-and-a-tour-of-the-model"
+    )
+    assert translate.slug("Teacher's guide") == "teachers-guide"
+    assert list(translate.sections("## A\n\nx\n\n## A\n\ny")) == ["a", "a-2"]
+
+
+def test_guide_start_fill_build_and_a_clean_status(guide, capsys):
+    assert ("missing", "05-demo") in kinds(guide)
+    fill_guide(GUIDE_ZH)
+    assert translate.main(["build"]) == 0
+    assert "notebooks/zh/TEACHING.md: written" in capsys.readouterr().out
+    assert kinds(guide) == []
+    assert translate.main(["status", "TEACHING"]) == 0
+    assert "TEACHING: 3/3 sections translated, 0 stale" in capsys.readouterr().out
+    built = translate.zh_notebook_path(guide).read_text("utf-8")
+    assert built == translate.GENERATED_GUIDE + "\n\n".join(GUIDE_ZH.values()) + "\n"
+    assert translate.main(["build", "--check", "TEACHING"]) == 0
+
+
+def test_a_missing_guide_section_fails_and_keeps_its_english(guide, capsys):
+    fill_guide({k: v for k, v in GUIDE_ZH.items() if k != "05-demo"})
+    translate.build(guide)
+    assert kinds(guide) == [("missing", "05-demo")]
+    assert "## 05 · Demo" in translate.zh_notebook_path(guide).read_text("utf-8")
+    assert translate.main(["status", "--english"]) == 1
+    out = capsys.readouterr().out
+    assert "TEACHING: 2/3 sections translated, 0 stale" in out and "| ## 05 · Demo" in out
+
+
+def test_a_changed_english_section_is_stale_until_stamped(guide, capsys):
+    fill_guide(GUIDE_ZH)
+    translate.build(guide)
+    guide.write_text(GUIDE_EN.replace("about 12 with", "about 13 with"), "utf-8")
+    assert ("stale", "05-demo") in kinds(guide)  # and its numbers: 12 is now 13
+    assert translate.main(["status"]) == 1
+    assert "stamp TEACHING 05-demo" in capsys.readouterr().out
+    path = translate.translation_path(guide)  # the translator revises the text...
+    path.write_text(path.read_text("utf-8").replace("约 12 分钟", "约 13 分钟"), "utf-8")
+    assert translate.main(["stamp", "TEACHING", "05-demo"]) == 0  # ...and stamps it
+    assert "marked as reviewed: 05-demo" in capsys.readouterr().out
+    translate.build(guide)
+    assert kinds(guide) == []
+
+
+def test_recounted_minutes_are_not_stale_and_build_copies_them(guide, capsys):
+    """benchmarks/bench_reading.py re-counts the minutes table and each notebook's minutes: no
+    prose changed, so nothing is stale; the figures differ until `build` copies them."""
+    fill_guide(GUIDE_ZH)
+    translate.build(guide)
+    recounted = (
+        GUIDE_EN.replace("| 120 | 20 | 39 |", "| 125 | 21 | 40 |")
+        .replace("| 120 | **20** | **39** |", "| 125 | **21** | **40** |")
+        .replace("**In class** 20 min", "**In class** 21 min")
+        .replace("**alone** 39 min", "**alone** 40 min")
+    )
+    guide.write_text(recounted, "utf-8")
+    assert kinds(guide) == [
+        ("figures", "05-demo"),
+        ("figures", "how-the-minutes-were-measured"),
+    ]
+    assert translate.main(["build", "TEACHING"]) == 0
+    assert "re-counted figures copied" in capsys.readouterr().out
+    assert kinds(guide) == []
+    text = translate.translation_path(guide).read_text("utf-8")
+    assert "| 05 示例 | 125 | 21 | 40 |" in text and "| **合计** | 125 | **21** | **40** |" in text
+    assert "**课堂** 21 分钟（删减后约 12 分钟），**自学** 40 分钟" in text
+
+
+@pytest.mark.parametrize(
+    "old, new, kind",
+    [
+        ("读 4096 个词元", "读 4097 个词元", "numbers"),
+        ("读 4096 个词元", "读词元", "numbers"),
+        ("，见 05#intro", "", "code"),  # a citation dropped
+        ("见 05#intro", "见 05#intr0", "code"),
+        ("见 05#intro", "见05#intro", None),  # a citation right after a Chinese character
+        ("`generate(num_beams=3)`", "generate(num_beams=3)", "code"),
+        ("| 3：`generate", "3：`generate", "table"),  # two cells merged
+        ("**课堂** 20 分钟", "课堂约 20 分钟", "figures"),  # its label lost (and 20 is prose)
+        ("| 05 示例 | 120 | 20 | 39 |", "| 05 示例 | 120 | 21 | 39 |", "figures"),
+        ("**目标。** 读", "**目标。**读", "markup"),
+    ],
+)
+def test_a_guide_translation_that_changes_a_number_code_citation_or_table_fails(
+    guide, old, new, kind
+):
+    changed = {k: v.replace(old, new) for k, v in GUIDE_ZH.items()}
+    assert changed != GUIDE_ZH, old
+    fill_guide(changed)
+    found = [k for k, _ in kinds(guide) if k != "unbuilt"]
+    assert kind in found if kind else found == [], found
+
+
+def test_a_guide_entry_for_a_section_the_english_lost_is_an_orphan(guide):
+    fill_guide(GUIDE_ZH)
+    path = translate.translation_path(guide)
+    path.write_text(path.read_text("utf-8") + "\n<!-- section: gone sha: 0123456789ab -->\n旧文\n")
+    translate.build(guide)
+    assert kinds(guide) == [("orphan", "gone")]
+
+
+def test_the_generated_guide_must_be_what_build_writes(guide, capsys):
+    fill_guide(GUIDE_ZH)
+    target = translate.build(guide)
+    target.write_text(target.read_text("utf-8").replace("示例", "例子"), "utf-8")
+    assert ("unbuilt", "TEACHING.md") in kinds(guide)
+    assert translate.main(["build", "--check"]) == 1
+    assert "notebooks/zh/TEACHING.md: NOT current" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["stamp", "TEACHING", "nope"], "TEACHING has no section 'nope'"),
+        (["start", "TEACHING"], "TEACHING.zh.md exists already"),
+    ],
+)
+def test_bad_commands_on_the_guide(guide, capsys, argv, says):
+    with pytest.raises(SystemExit) as stop:
+        translate.main(argv)
+    assert stop.value.code == 2
+    assert says in capsys.readouterr().err.splitlines()[-1]
+
+
+def test_a_cell_marker_in_the_guide_is_named_with_its_line(guide, capsys):
+    path = translate.translation_path(guide)
+    path.write_text(path.read_text("utf-8") + "\n<!-- section: x sha: 12 -->\n", "utf-8")
+    with pytest.raises(SystemExit) as stop:
+        translate.main(["status", "TEACHING"])
+    assert stop.value.code == 2
+    assert "TEACHING.zh.md:" in capsys.readouterr().err

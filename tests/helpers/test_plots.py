@@ -1,5 +1,6 @@
 """Figures readable on a projector and by colour-blind viewers: one palette, explicit log ticks."""
 
+import os
 import re
 from pathlib import Path
 
@@ -176,3 +177,22 @@ def test_long_titles_wrap_to_fit_the_stored_png_width():
     assert fig.layout.margin.t == plots.MARGIN["t"] + plots.TITLE_LINE * wrapped.count("<br>")
     assert fig.layout.width is None
     assert bar(["a"], [1.0], title="short").layout.margin.t == plots.MARGIN["t"]
+
+
+@pytest.mark.browser  # kaleido starts Chromium: with the browser step of .ci/run
+def test_chinese_text_in_a_figure_png_is_drawn_not_boxes():
+    """The PNG stored beside each figure is drawn by Chromium (kaleido), which needs a CJK font
+    (.ci/run installs Debian's fonts-wqy-microhei; the README says what a laptop needs). Without
+    one every character is the same box, so two titles that differ only in the order of their
+    characters give the same picture; with one they differ."""
+    import shutil
+
+    if not (shutil.which("chromium") or Path("/usr/bin/chromium").exists()):
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("Chromium is missing (CI=true: the figure PNGs must be checked in CI)")
+        pytest.skip("Chromium is missing")
+
+    def png(title: str) -> bytes:
+        return go.Figure(layout={"title": title}).to_image(format="png", width=300, height=150)
+
+    assert png("模型生成") != png("生成模型"), "Chinese drawn as boxes: install a CJK font"

@@ -189,12 +189,23 @@ def _markdown(text: str) -> str:
     return markdown2html_mistune(text)
 
 
-def notebook_html(nb, title: str, interactive: bool = True) -> tuple[str, int]:
+def _in_chinese(summary: str) -> str:
+    """ "Solution to exercise 2, continued" as the Chinese edition says it."""
+    m = re.match(r"Solution to (exercise|check yourself) ([\d.]+)(, continued)?$", summary)
+    if m is None:
+        return "参考答案"
+    what = "练习" if m[1] == "exercise" else "自测"
+    return f"{what} {m[2]} 的参考答案" + ("（续）" if m[3] else "")
+
+
+def notebook_html(nb, title: str, interactive: bool = True, lang="en") -> tuple[str, int]:
     """nbconvert's lab page of one notebook: no CDN, figures prepared, solutions behind a click.
     Shared by the site and by ``python -m course.export``."""
     from nbconvert import HTMLExporter
 
     summaries = solution_summaries(nb)
+    if lang == "zh":
+        summaries = {k: _in_chinese(v) for k, v in summaries.items()}
     nb, figures = prepare(nb, interactive)
     body, _ = HTMLExporter(template_name="lab").from_notebook_node(
         nb, resources={"metadata": {"name": title}}
@@ -203,8 +214,33 @@ def notebook_html(nb, title: str, interactive: bool = True) -> tuple[str, int]:
     return hide_solutions(strip_external(body), summaries), figures
 
 
-def _navigation(stem: str, pages: list[tuple[str, str]], toc: list[tuple[str, str]]) -> str:
-    """Previous / index / next links and the page's table of contents (its ## headings)."""
+#: The site's own words in each edition; ``switch`` links a page to its twin in the other.
+LABELS = {
+    "en": {"contents": "Contents", "toc": "On this page", "switch": "中文", "lang": "en"},
+    "zh": {"contents": "目录", "toc": "本页内容", "switch": "English", "lang": "zh-CN"},
+}
+#: Where each edition's notebooks are, and its folder in the site.
+EDITIONS = {"en": (NOTEBOOKS_DIR, ""), "zh": (NOTEBOOKS_DIR / "zh", "zh/")}
+
+
+def _twin(stem: str, lang: str, out_name: str = "") -> str:
+    """The link to the same page in the other edition (relative to this page)."""
+    other = "zh" if lang == "en" else "en"
+    href = (
+        f"zh/{out_name or stem + '.html'}" if lang == "en" else f"../{out_name or stem + '.html'}"
+    )
+    return (
+        f'<a class="language" hreflang="{LABELS[other]["lang"]}" href="{href}">'
+        f"{LABELS[lang]['switch']}</a>"
+    )
+
+
+def _navigation(
+    stem: str, pages: list[tuple[str, str]], toc: list[tuple[str, str]], lang: str = "en"
+) -> str:
+    """Previous / index / next links, the other edition's page, and the page's table of
+    contents (its ## headings)."""
+    words = LABELS[lang]
     stems = [s for s, _ in pages]
     i = stems.index(stem)
     links = []
@@ -212,14 +248,16 @@ def _navigation(stem: str, pages: list[tuple[str, str]], toc: list[tuple[str, st
         links.append(
             f'<a rel="prev" href="{stems[i - 1]}.html">&larr; {html.escape(pages[i - 1][1])}</a>'
         )
-    links.append('<a href="index.html">Contents</a>')
+    links.append(f'<a href="index.html">{words["contents"]}</a>')
     if i + 1 < len(pages):
         links.append(
             f'<a rel="next" href="{stems[i + 1]}.html">{html.escape(pages[i + 1][1])} &rarr;</a>'
         )
+    if (EDITIONS["zh" if lang == "en" else "en"][0] / f"{stem}.ipynb").exists():
+        links.append(_twin(stem, lang))
     items = "".join(f'<li><a href="#{anchor}">{text}</a></li>' for anchor, text in toc)
     contents = (
-        f'<details open class="toc"><summary>On this page</summary><ul>{items}</ul></details>'
+        f'<details open class="toc"><summary>{words["toc"]}</summary><ul>{items}</ul></details>'
     )
     return (
         '<nav class="course-nav" style="display:flex;gap:2em;justify-content:space-between;'
@@ -237,17 +275,22 @@ def _toc(body: str) -> list[tuple[str, str]]:
 
 
 def notebook_page(
-    path: Path, pages: list[tuple[str, str]] | None = None, student: bool = False
+    path: Path, pages: list[tuple[str, str]] | None = None, student: bool = False, lang="en"
 ) -> tuple[str, int]:
     """The HTML page of one stored notebook, with no URL outside the site; for students, the
-    page of its reading handout (no solutions, no teacher's script)."""
+    page of its reading handout (no solutions, no teacher's script). ``lang``: the edition
+    ("en", or "zh" for a Chinese notebook of notebooks/zh/, whose page sits in the site's zh/)."""
+    if lang not in LABELS:
+        raise ValueError(f"lang={lang!r} is not one of {tuple(LABELS)}")
     nb = nbformat.read(path, as_version=4)
     title = notebook_title(nb, path.stem)
     if student:
         nb = handouts.handout(nb, keep_outputs=True)
-    body, figures = notebook_html(nb, title)
-    body = body.replace("</head>", '<script src="plotly.min.js"></script>\n</head>', 1)
-    nav = _navigation(path.stem, pages or [(path.stem, title)], _toc(body))
+    body, figures = notebook_html(nb, title, lang=lang)
+    up = "" if lang == "en" else "../"  # one plotly.js for both editions
+    body = body.replace("</head>", f'<script src="{up}plotly.min.js"></script>\n</head>', 1)
+    body = re.sub(r"<html[^>]*>", f'<html lang="{LABELS[lang]["lang"]}">', body, count=1)
+    nav = _navigation(path.stem, pages or [(path.stem, title)], _toc(body), lang)
     body = re.sub(r"<main>", lambda m: "<main>\n" + nav, body, count=1)
     body = body.replace(
         "</main>", nav.split("</nav>")[0] + "</nav>\n" + _RESIZE_ON_OPEN + "\n</main>", 1
@@ -255,11 +298,13 @@ def notebook_page(
     return body, figures
 
 
-def lesson_table() -> str:
-    """The README's lesson table rendered as HTML, each notebook a link to its page."""
+def lesson_table(lang: str = "en") -> str:
+    """The README's lesson table (README.zh.md's for "zh") rendered as HTML, each notebook a
+    link to its page."""
+    readme, header = ("README.md", "notebook") if lang == "en" else ("README.zh.md", "笔记本")
     lines = []
-    for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines():
-        if re.match(r"\|\s*notebook\s*\|", line) or (lines and line.startswith("|")):
+    for line in (ROOT / readme).read_text(encoding="utf-8").splitlines():
+        if re.match(rf"\|\s*{header}\s*\|", line) or (lines and line.startswith("|")):
             lines.append(re.sub(r"^\|\s*`(\d\d_[a-z_]+)`\s*\|", r"| [`\1`](\1.html) |", line))
         elif lines:
             break
@@ -295,52 +340,99 @@ def plans_page() -> str:
     )
 
 
+_INDEX_WORDS = {
+    "en": (
+        "One token at a time",
+        "One token at a time: how a GPT generates, and why it trains on everything at once",
+        "The course's notebooks with their stored outputs. To run them, open them in JupyterLab"
+        " (see the README).",
+    ),
+    "zh": (
+        "一次一个词元",
+        "一次一个词元：GPT 怎样生成文本，又为什么能一次学完整段文本",
+        "课程笔记本及其存储的输出。要运行它们，请在 JupyterLab 中打开（见 README.zh.md）。",
+    ),
+}
+
+
+def _index(lang: str, edition: str, twin: bool) -> str:
+    """The index page of one edition: the lesson table, a filter box, the other edition's link."""
+    short, heading, intro = _INDEX_WORDS[lang]
+    switch = f"<p>{_twin('index', lang)}</p>" if twin else ""
+    search = _SEARCH if lang == "en" else _SEARCH.replace("Find a lesson:", "查找课程：")
+    return (
+        f"<!DOCTYPE html><html lang=\"{LABELS[lang]['lang']}\"><head><meta charset='utf-8'>"
+        f"<title>{short}</title>"
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+        "td{padding:.3em .6em;vertical-align:top;border-bottom:1px solid #ddd}</style></head>"
+        f"<body>{switch}<h1>{heading}</h1><p>{intro}</p>"
+        + edition
+        + search
+        + lesson_table(lang)
+        + "</body></html>"
+    )
+
+
 def build(
-    out: str | Path = ROOT / "site", student: bool = False, notebooks: list[Path] | None = None
+    out: str | Path = ROOT / "site",
+    student: bool = False,
+    notebooks: list[Path] | None = None,
+    langs: tuple[str, ...] = ("en", "zh"),
 ) -> dict[str, int]:
     """Write the site to ``out`` (the students' edition with ``student``); return the number of
-    figures on each page. ``notebooks``: the pages to build (default: every lesson)."""
+    figures on each page. ``notebooks``: the pages to build (default: every lesson), given as
+    the English notebooks; ``langs``: the editions (the Chinese one in ``out/zh/``, from
+    notebooks/zh/, for each page it has), each page linked to its twin in the other."""
     import plotly
 
     if not isinstance(student, bool):
         raise TypeError(f"student must be True or False, got {student!r}")
+    unknown = [lang for lang in langs if lang not in LABELS]
+    if unknown or not langs:
+        raise ValueError(f"langs={langs!r}: give one or more of {tuple(LABELS)}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", out)
-    paths = notebooks or sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
-    pages = [(p.stem, notebook_title(nbformat.read(p, as_version=4), p.stem)) for p in paths]
+    stems = [p.stem for p in notebooks or sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))]
     counts = {}
-    for path in paths:
-        page, counts[path.stem] = notebook_page(path, pages, student)
-        (out / f"{path.stem}.html").write_text(page, encoding="utf-8")
+    for lang in langs:
+        folder, sub = EDITIONS[lang]
+        paths = [folder / f"{s}.ipynb" for s in stems if (folder / f"{s}.ipynb").exists()]
+        if not paths:
+            continue
+        (out / sub).mkdir(parents=True, exist_ok=True)
+        pages = [(p.stem, notebook_title(nbformat.read(p, as_version=4), p.stem)) for p in paths]
+        for path in paths:
+            page, counts[sub + path.stem] = notebook_page(path, pages, student, lang)
+            (out / sub / f"{path.stem}.html").write_text(page, encoding="utf-8")
+        edition = _edition_note(lang, student, out / sub)
+        twin = len(langs) > 1
+        (out / sub / "index.html").write_text(_index(lang, edition, twin), encoding="utf-8")
+    for page in out.rglob("*.html"):
+        check_offline(page.read_text(encoding="utf-8"), str(page.relative_to(out)))
+    return counts
+
+
+def _edition_note(lang: str, student: bool, folder: Path) -> str:
+    """What this edition holds; the teacher's (English) one writes the plans page too."""
     if student:
-        edition = (
+        (folder / PLANS_PAGE).unlink(missing_ok=True)
+        if lang == "zh":
+            return "<p>学生版：笔记本及其存储的输出；每道练习都留了一个空单元格供你作答。</p>"
+        return (
             "<p>The students' edition: the notebooks with their stored outputs; each exercise has"
             " an empty cell to write your answer in.</p>"
         )
-        (out / PLANS_PAGE).unlink(missing_ok=True)
-    else:
-        edition = (
-            f'<p>For the teacher: <a href="{PLANS_PAGE}">single-class plans</a> (45 and 90'
-            " minutes, with run sheets). Worked solutions are folded behind a click.</p>"
+    if lang == "zh":
+        return (
+            '<p>教师版：参考答案折叠在点击之后；单节课教案见<a href="../plans.html">英文版的'
+            "单节课计划</a>（45 和 90 分钟）。</p>"
         )
-        (out / PLANS_PAGE).write_text(plans_page(), encoding="utf-8")
-    index = (
-        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>One token at a time</title>"
-        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
-        "td{padding:.3em .6em;vertical-align:top;border-bottom:1px solid #ddd}</style></head>"
-        "<body><h1>One token at a time: how a GPT generates, and why it trains on everything"
-        " at once</h1><p>The course's notebooks with their stored outputs. To run them, open"
-        " them in JupyterLab (see the README).</p>"
-        + edition
-        + _SEARCH
-        + lesson_table()
-        + "</body></html>"
+    (folder / PLANS_PAGE).write_text(plans_page(), encoding="utf-8")
+    return (
+        f'<p>For the teacher: <a href="{PLANS_PAGE}">single-class plans</a> (45 and 90'
+        " minutes, with run sheets). Worked solutions are folded behind a click.</p>"
     )
-    (out / "index.html").write_text(index, encoding="utf-8")
-    for page in out.glob("*.html"):
-        check_offline(page.read_text(encoding="utf-8"), page.name)
-    return counts
 
 
 def main(argv=None) -> None:
@@ -358,9 +450,10 @@ def main(argv=None) -> None:
     out = check_out_folder(p, Path(args.out), "site")
     counts = build(out, student=args.student)
     edition = "students'" if args.student else "teacher's"
+    zh = sum(1 for k in counts if k.startswith("zh/"))
     print(
-        f"built the {edition} edition: {len(counts)} pages and index.html, "
-        f"{sum(counts.values())} figures"
+        f"built the {edition} edition: {len(counts) - zh} English and {zh} Chinese pages, each"
+        f" edition with its index.html, {sum(counts.values())} figures"
     )
 
 

@@ -231,3 +231,33 @@ def test_the_student_flag_is_checked():
     with pytest.raises(TypeError, match="student must be True or False, got 'yes'"):
         site.build(ROOT / "site-never-written", student="yes")
     assert not (ROOT / "site-never-written").exists()
+
+
+ZH = sorted((ROOT / "notebooks" / "zh").glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.mark.parametrize("path", ZH, ids=[p.stem for p in ZH])
+def test_the_chinese_edition_has_every_translated_page_linked_to_its_twin(built, path):
+    """Both editions in one site: zh/NN.html from notebooks/zh/, in Chinese (lang zh-CN, its
+    title the Chinese heading), each page and index linking to the same page in the other."""
+    out, counts = built
+    zh = (out / "zh" / f"{path.stem}.html").read_text(encoding="utf-8")
+    en = (out / f"{path.stem}.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in zh and '<html lang="en">' in en
+    title = site.notebook_title(nbformat.read(path, as_version=4), path.stem)
+    assert re.search(r"[\u4e00-\u9fff]", title) and f"<title>{html.escape(title)}" in zh
+    assert f'href="../{path.stem}.html">English</a>' in zh
+    assert f'href="zh/{path.stem}.html">中文</a>' in en
+    assert '<script src="../plotly.min.js">' in zh  # the one copy of plotly.js, offline
+    assert counts[f"zh/{path.stem}"] == counts[path.stem]  # the same figures
+    assert ">目录</a>" in zh and "本页内容" in zh
+    for summary in re.findall(r'<details class="solution"><summary>(.*?)</summary>', zh):
+        assert "参考答案" in summary  # folded solutions, named in Chinese
+    assert 'href="zh/index.html">中文</a>' in (out / "index.html").read_text(encoding="utf-8")
+    index = (out / "zh" / "index.html").read_text(encoding="utf-8")
+    assert f'href="{path.stem}.html"' in index and 'href="../index.html">English</a>' in index
+
+
+def test_the_site_refuses_an_unknown_language():
+    with pytest.raises(ValueError, match="langs"):
+        site.build(ROOT / "site-never-written", langs=("fr",))

@@ -38,6 +38,9 @@ by hyphens), and ``build`` writes ``notebooks/zh/TEACHING.md``. Two differences:
 (``02#5011059c``) count as code; and the figures benchmarks/bench_reading.py re-counts (the
 minutes table's rows, each notebook's ``**In class** N min``/``**alone** N min``) are left out
 of the hash, since a re-count changes no prose: ``build`` copies them into the Chinese instead.
+A notebook's own time line (``**Time:** about N minutes in class, M alone``, in Chinese
+``**时长：** 课堂上约 N 分钟，自学约 M 分钟``) is re-counted by the same script: kept the same
+way.
 """
 
 from __future__ import annotations
@@ -248,6 +251,11 @@ FIGURE_ROW = re.compile(
     re.M,
 )
 FIGURE_TIME = re.compile(r"\*\*(In class|alone|课堂|自学)\*\*(\s*)(\d+)")
+# A notebook's own time line, re-counted by the same script (its first cells; test_teaching.py).
+NOTEBOOK_TIME = re.compile(
+    r"(?P<head>\*\*Time:\*\* about |\*\*时长：\*\* 课堂上约 )(?P<in_class>\d+)"
+    r"(?P<mid> minutes in class, | 分钟，自学约 )(?P<alone>\d+)"
+)
 TIME_KEYS = {"In class": "in class", "课堂": "in class", "alone": "alone", "自学": "alone"}
 
 
@@ -296,7 +304,10 @@ def figures(text: str) -> dict[str, str]:
     114", "total": "...", "in class": "58", "alone": "114"}``."""
     rows = FIGURE_ROW.finditer(text)
     found = {m["nn"] or "total": " ".join(re.findall(r"\d+", m["cells"])) for m in rows}
-    return found | {TIME_KEYS[m[1]]: m[3] for m in FIGURE_TIME.finditer(text)}
+    found |= {TIME_KEYS[m[1]]: m[3] for m in FIGURE_TIME.finditer(text)}
+    for m in NOTEBOOK_TIME.finditer(text):
+        found |= {"in class": m["in_class"], "alone": m["alone"]}
+    return found
 
 
 def _replace_figures(text: str, value) -> str:
@@ -310,11 +321,16 @@ def _replace_figures(text: str, value) -> str:
     def time(m):
         return f"**{m[1]}**{m[2]}{value(TIME_KEYS[m[1]], 0, m[3])}"
 
-    return FIGURE_TIME.sub(time, FIGURE_ROW.sub(row, text))
+    def line(m):
+        in_class, alone = value("in class", 0, m["in_class"]), value("alone", 0, m["alone"])
+        return f"{m['head']}{in_class}{m['mid']}{alone}"
+
+    return NOTEBOOK_TIME.sub(line, FIGURE_TIME.sub(time, FIGURE_ROW.sub(row, text)))
 
 
 def without_figures(text: str) -> str:
-    """What a guide section's hash covers: its text with the re-counted figures as ``#``."""
+    """What a guide section's (or a notebook cell's) hash covers: its text with the re-counted
+    figures as ``#``."""
     return _replace_figures(text, lambda key, i, old: "#")
 
 
@@ -327,6 +343,8 @@ def with_figures(text: str, english: str) -> str:
 
 
 def section_hash(text: str) -> str:
+    """The hash a marker records for a guide section or a notebook cell: the re-counted figures
+    left out."""
     return source_hash(without_figures(text))
 
 
@@ -375,10 +393,11 @@ def render_guide(english: Path) -> str:
 
 
 def copy_figures(english: Path) -> list[str]:
-    """Write the English guide's re-counted figures into TEACHING.zh.md (counts, not prose:
-    nothing to review); returns the sections whose figures changed."""
+    """Write the English's re-counted figures into the translation (TEACHING.zh.md, or a
+    notebook's time line; counts, not prose: nothing to review); returns the sections or cells
+    whose figures changed."""
     path, sources = translation_path(english), english_texts(english)
-    parts = re.split(r"(?m)^(<!-- section: .*-->)$", path.read_text(encoding="utf-8"))
+    parts = re.split(r"(?m)^(<!-- (?:section|cell): .*-->)$", path.read_text(encoding="utf-8"))
     changed = []
     for i in range(1, len(parts), 2):
         key = MARKER.match(parts[i])["id"] if MARKER.match(parts[i]) else None
@@ -392,9 +411,9 @@ def copy_figures(english: Path) -> list[str]:
     return changed
 
 
-def guide_checks(source: str, entry: Entry) -> list[Problem]:
+def guide_checks(source: str, entry: Entry, guide: bool = True) -> list[Problem]:
     """What a guide section keeps besides numbers and code: its re-counted figures (copied by
-    ``build``) and the shape of its tables."""
+    ``build``) and the shape of its tables (``guide=False``, a notebook cell: the figures)."""
     found = []
     en, zh = figures(source), figures(entry.text)
     if en.keys() != zh.keys():
@@ -404,7 +423,8 @@ def guide_checks(source: str, entry: Entry) -> list[Problem]:
                 entry.cell_id,
                 f"the minutes the English re-counts are {sorted(en)}, the Chinese has "
                 f"{sorted(zh)}: keep each table row's notebook number and write a notebook's "
-                "minutes as **课堂** N 分钟, **自学** N 分钟",
+                "minutes as **课堂** N 分钟, **自学** N 分钟 (in a notebook: "
+                "**时长：** 课堂上约 N 分钟，自学约 M 分钟)",
             )
         )
     elif en != zh:
@@ -416,7 +436,7 @@ def guide_checks(source: str, entry: Entry) -> list[Problem]:
                 f"re-counted since: {differ}: `python -m course.translate build` copies them",
             )
         )
-    if table_shapes(source) != table_shapes(entry.text):
+    if guide and table_shapes(source) != table_shapes(entry.text):
         found.append(
             Problem(
                 "table",
@@ -432,7 +452,7 @@ def check_entry(source: str, entry: Entry, guide: bool = False) -> list[Problem]
     """What a reviewed translation must keep of its English cell: numbers and code, one for one.
     ``guide``: a section of the teacher's guide (its figures and citations count apart)."""
     problems = []
-    if entry.sha != (section_hash(source) if guide else source_hash(source)):
+    if entry.sha != section_hash(source):
         problems.append(
             Problem(
                 "stale",
@@ -442,7 +462,7 @@ def check_entry(source: str, entry: Entry, guide: bool = False) -> list[Problem]
                 f"{GUIDE_STEM if guide else 'NN'} {entry.cell_id}`",
             )
         )
-    prose = _guide_prose if guide else str
+    prose = _guide_prose if guide else without_figures
     en, zh = numbers(prose(source)), numbers(prose(entry.text))
     extra = {n: c for n, c in (zh - en).items() if n not in entry.allow}
     lost = {n: c for n, c in (en - zh).items() if n not in entry.allow}
@@ -490,7 +510,7 @@ def problems(english: Path) -> list[Problem]:
             found.append(Problem("missing", cell_id, "not translated yet"))
         else:
             found += check_entry(source, entries[cell_id], guide)
-            found += guide_checks(source, entries[cell_id]) if guide else []
+            found += guide_checks(source, entries[cell_id], guide)
     for cell_id in entries.keys() - texts.keys():
         found.append(
             Problem(
@@ -567,11 +587,11 @@ def same_notebook(stored: str, rendered: str) -> bool:
 
 
 def build(english: Path, execute: bool = False) -> Path:
-    """Write the zh notebook (or, for the guide, copy the re-counted figures into its text first,
-    then write notebooks/zh/TEACHING.md: nothing to execute)."""
+    """Copy the re-counted figures into the translation, then write the zh notebook (for the
+    guide, notebooks/zh/TEACHING.md: nothing to execute)."""
     target = zh_notebook_path(english)
+    copy_figures(english)
     if is_guide(english):
-        copy_figures(english)
         target.write_text(render_guide(english), encoding="utf-8")
     elif execute:
         target.write_text(render(english, outputs="executed"), encoding="utf-8")
@@ -587,7 +607,7 @@ def stamp(english: Path, cell_ids: list[str]) -> list[str]:
     """Record that the translations of ``cell_ids`` (or guide sections) were reviewed against the
     English as it is now (their markers get the current hash); returns those whose hash changed."""
     entries, sources = entries_of(english), english_texts(english)
-    hashed = section_hash if is_guide(english) else source_hash
+    hashed = section_hash
     path = translation_path(english)
     lines = path.read_text(encoding="utf-8").split("\n")
     changed = []
@@ -613,7 +633,7 @@ def start(english: Path) -> Path:
         ]
     else:
         parts = [HEADER.format(name=english.stem, nn=english.name[:2])] + [
-            f"<!-- cell: {key} sha: {source_hash(text)} -->\n\n"
+            f"<!-- cell: {key} sha: {section_hash(text)} -->\n\n"
             for key, text in english_texts(english).items()
         ]
     path = translation_path(english)
@@ -733,7 +753,7 @@ def _run(args, parsers) -> int:
                 )
                 stale += not ok
                 continue
-            copied = copy_figures(english) if is_guide(english) else []
+            copied = copy_figures(english)
             if copied:
                 print(f"{translation_path(english).name}: re-counted figures copied: {copied}")
             untranslated = [p.cell_id for p in problems(english) if p.kind == "missing"]

@@ -496,6 +496,46 @@ def test_recounted_minutes_are_not_stale_and_build_copies_them(guide, capsys):
     assert "**课堂** 21 分钟（删减后约 12 分钟），**自学** 40 分钟" in text
 
 
+def test_a_recounted_notebook_time_line_is_not_stale_and_build_copies_it(course, capsys):
+    """A notebook's own "**Time:**" line is re-counted like the guide's minutes
+    (tests/notebooks/test_teaching.py): its figures leave the cell's hash, `build` copies them."""
+    nb = nbformat.read(course, as_version=4)
+    nb.cells[0].source += " **Time:** about 20 minutes in class, 39 alone."
+    nbformat.write(nb, course)
+    translate.start(course)
+    fill(course, GOOD | {"intro": GOOD["intro"] + "**时长：** 课堂上约 20 分钟，自学约 39 分钟。"})
+    translate.build(course)
+    assert kinds(course) == []
+    nb.cells[0].source = nb.cells[0].source.replace(
+        "20 minutes in class, 39", "21 minutes in class, 40"
+    )
+    nbformat.write(nb, course)
+    assert kinds(course) == [("figures", "intro")]
+    assert translate.main(["build", "05"]) == 0
+    assert "re-counted figures copied: ['intro']" in capsys.readouterr().out
+    assert kinds(course) == []
+    assert "课堂上约 21 分钟，自学约 40 分钟" in translate.translation_path(course).read_text(
+        "utf-8"
+    )
+    nb.cells[0].source = nb.cells[0].source.replace("4,096", "4,097")  # prose: stale as before
+    nbformat.write(nb, course)
+    assert ("stale", "intro") in kinds(course)
+
+
+def test_every_notebook_time_line_is_found_where_bench_reading_puts_it():
+    """Reformatting the line so that the pattern misses would make every re-count a stale cell."""
+    for nn in TRANSLATED:
+        english = translate.english_notebooks()[nn]
+        found = [
+            k for k, text in translate.english_texts(english).items() if translate.figures(text)
+        ]
+        assert len(found) == 1, f"{english.stem}: the time line is in {found}"
+        assert set(translate.figures(translate.entries_of(english)[found[0]].text)) == {
+            "in class",
+            "alone",
+        }
+
+
 @pytest.mark.parametrize(
     "old, new, kind",
     [

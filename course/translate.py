@@ -12,9 +12,10 @@ each after a marker line that names the cell and the English text it translates:
 translation was last reviewed. When the English cell changes, its hash no longer matches: the
 translation is *stale* until a translator has revised it and run ``stamp``. The notebook
 ``notebooks/zh/NN_name.ipynb`` is generated, never edited by hand: the English notebook with its
-markdown replaced by the Chinese, the same code cells, cell ids and metadata, and (for now) the
-English stored outputs, copied since the code cells are identical (``build --execute`` runs the
-notebook instead with tests/store_outputs.py, once outputs depend on the language).
+markdown replaced by the Chinese, the same code cells (but one: the first code cell's
+``setup_notebook(seed=0)`` gets ``lang="zh"``, so the helpers' messages are Chinese), cell ids and
+metadata, and the English stored outputs, copied (``build --execute`` runs the notebook instead
+with tests/store_outputs.py, so that its outputs are the Chinese ones).
 
 A translation keeps what a reader would type or look up: the multiset of numbers and of inline
 code spans of each Chinese cell equals the English cell's. A number that has to differ is named
@@ -540,6 +541,21 @@ def problems(english: Path) -> list[Problem]:
     return found
 
 
+#: The one difference between the English and the Chinese code: the first code cell's
+#: ``setup_notebook(...)`` call gets ``lang="zh"``, so that what the helpers print and draw
+#: (``check()``'s feedback, the stepper) is Chinese (helpers.messages).
+SETUP_CALL = "setup_notebook(seed=0)"
+SETUP_CALL_ZH = 'setup_notebook(seed=0, lang="zh")'
+
+
+def zh_code(source: str) -> str:
+    """A first code cell's source as the Chinese notebook has it: ``lang="zh"`` added to its
+    ``setup_notebook`` call (the English must hold exactly one ``SETUP_CALL``)."""
+    if source.count(SETUP_CALL) != 1:
+        raise ValueError(f"the first code cell must call {SETUP_CALL} once, to add lang='zh'")
+    return source.replace(SETUP_CALL, SETUP_CALL_ZH)
+
+
 def render(english: Path, outputs: str = "copied") -> str:
     """The Chinese notebook's file text: the English notebook with its markdown cells replaced by
     their translations (an untranslated cell keeps its English), outputs copied. For the guide:
@@ -548,6 +564,9 @@ def render(english: Path, outputs: str = "copied") -> str:
         return render_guide(english)
     nb, entries = load(english)
     zh = copy.deepcopy(nb)
+    first = next((c for c in zh.cells if c.cell_type == "code"), None)
+    if first is not None and SETUP_CALL in first.source:
+        first.source = zh_code(first.source)
     for cell in zh.cells:
         if cell.cell_type == "markdown" and cell.id in entries and entries[cell.id].text.strip():
             cell.source = entries[cell.id].text

@@ -27,6 +27,7 @@
 | ``stepper_modes``| the stepper's beam-search and speculative modes (states)        | 02       |
 | ``widgets``     | the ``DecodingStepper`` controller                               | 02       |
 | ``exercises``   | ``check("01.1", answer)``: self-checking exercises, with hints   | all      |
+| ``messages``    | what the student reads, in English or Chinese (``lang=``)        | all      |
 | ``_checks``     | private argument checks shared by all of them (and ``course``)   | -        |
 
 Every module here is imported by a notebook; the commands that build, check and publish the course
@@ -47,6 +48,7 @@ import sys
 import plotly.io as pio
 import torch
 
+from helpers.messages import set_lang
 from helpers.models import quiet_transformers, seed_everything
 from helpers.plots import TEMPLATE
 
@@ -69,14 +71,17 @@ def figure_renderer() -> str | None:
     return "plotly_mimetype"
 
 
-def setup_notebook(seed: int = 0):
-    """Quiet transformers, draw plotly figures as portable JSON, seed every random stream.
+def setup_notebook(seed: int = 0, lang: str = "en"):
+    """Quiet transformers, draw plotly figures as portable JSON, seed every random stream, and
+    choose the language of what the helpers print and draw (``lang``: "en", or "zh" in the
+    Chinese edition; ``helpers.messages``).
 
     It also runs torch on one CPU thread: the course's models are so small that more threads
     mostly add overhead, and a fixed thread count makes float results the same on a laptop with
     8 cores as on the 2-core machine that stored the outputs.
     Returns the seeded ``torch.Generator`` (assign it: a bare call would print its repr).
     """
+    set_lang(lang)  # first: a bad value changes nothing
     quiet_transformers()
     # one application/vnd.plotly.v1+json output per figure: no random div ids, no CDN script;
     # JupyterLab draws it with the extension inside the plotly package, offline.

@@ -22,6 +22,7 @@ import re
 
 import plotly.graph_objects as go
 
+from helpers.messages import MESSAGES, text
 from helpers.plots import (
     ERROR_BACKGROUND,
     ERROR_TEXT,
@@ -113,7 +114,7 @@ def text_html(state: DecodingState, tokenizer, pieces: list[Piece] | None = None
     for piece in pieces:
         steps = range(piece.first_step + 1, piece.first_step + len(piece.ids) + 1)
         title = "; ".join(
-            f"step {s}: token {i}, p = {fmt_prob(p)}"
+            text("view.token_title", step=s, id=i, p=fmt_prob(p))
             for s, i, p in zip(steps, piece.ids, piece.probs, strict=True)
         )
         shown = piece.text.replace("\n", "↵\n")  # a newline token stays visible
@@ -135,7 +136,7 @@ def ids_html(state: DecodingState) -> str:
     gen = " ".join(str(i) for i in state.generated)
     return (
         '<div class="dw-ids" style="font-family:monospace;font-size:15px;margin-top:6px">'
-        f'token ids: <span style="color:{MUTED}">{prompt}</span> '
+        f'{text("view.token_ids")} <span style="color:{MUTED}">{prompt}</span> '
         f'<b style="color:{BLUE}">{gen}</b></div>'
     )
 
@@ -149,14 +150,14 @@ def stats_html(state: DecodingState, window: int) -> str:
     logp = state.log_prob
     return (
         '<div class="dw-stats" style="font-size:18px;margin-top:8px;line-height:1.6">'
-        f'<b>step</b> <span class="dw-steps">{state.n_steps}</span> &nbsp;·&nbsp; '
-        f"<b>context</b> {min(length, window)} / {window} tokens"
-        f"{f' (full: the text is {length} tokens; undo or reset)' if full else ''}"
+        f'<b>{text("view.step")}</b> <span class="dw-steps">{state.n_steps}</span> &nbsp;·&nbsp; '
+        f"<b>{text('view.context')}</b> "
+        f"{text('view.tokens_of', n=min(length, window), window=window)}"
+        f"{text('view.full', n=length) if full else ''}"
         f'<div style="height:8px;background:#eee;border-radius:4px;margin:2px 0 6px 0">'
         f'<div style="width:{pct}%;height:8px;background:{bar_color};border-radius:4px">'
         "</div></div>"
-        f"<b>log-probability</b> of the generated tokens: {logp:.4f} "
-        f"(probability {math.exp(logp):.4g})</div>"
+        f"{text('view.log_prob', logp=f'{logp:.4f}', p=f'{math.exp(logp):.4g}')}</div>"
     )
 
 
@@ -174,11 +175,11 @@ def bar_html(c: Candidate, scale: float, sampling: bool, greedy_pick: bool) -> s
             "</div>"
         )
 
-    note = " ← greedy" if greedy_pick else ""
+    note = text("view.greedy_mark") if greedy_pick else ""
     if not sampling:
         return bar(c.prob, BLUE, f"{fmt_prob(c.prob)}{note}")
     if c.cut:
-        return bar(c.prob, GREY, f"{fmt_prob(c.prob)} <i>cut by {c.cut}</i>")
+        return bar(c.prob, GREY, f"{fmt_prob(c.prob)} <i>{text('view.cut_by', name=c.cut)}</i>")
     return bar(c.prob, BLUE, fmt_prob(c.prob)) + bar(
         c.filtered, ORANGE, f"→ {fmt_prob(c.filtered)}"
     )
@@ -194,23 +195,25 @@ def _scale(cands: list[Candidate], sampling: bool) -> float:
 def legend_html(settings: SamplingSettings, live: bool = True) -> str:
     """The line above the candidate bars: which distribution chooses the next token.
     ``live``: the widget's, which invites a click on a token; the snapshot has no buttons."""
-    click = " (click a token to force it)" if live else ""
+    click = text("view.click") if live else ""
+    opening = f'<div style="font-size:15px;margin-bottom:4px">{text("view.next_token")}'
     if settings.strategy == "greedy":
-        return (
-            '<div style="font-size:15px;margin-bottom:4px"><b>Next token</b>: '
-            f'<span style="color:{BLUE}">■</span> probability; greedy takes the top one'
-            f"{click}</div>"
-        )
+        box = f'<span style="color:{BLUE}">■</span>'
+        return f"{opening}{text('view.legend_greedy', box=box, click=click)}</div>"
     s = settings
-    filters = [f"temperature {s.temperature:g}"]
+    filters = [text("view.temperature", value=f"{s.temperature:g}")]
     filters += [f"top-k {s.top_k}"] if s.top_k is not None else []
     filters += [f"top-p {s.top_p:g}"] if s.top_p is not None and s.top_p < 1 else []
-    return (
-        '<div style="font-size:15px;margin-bottom:4px"><b>Next token</b>: '
-        f'<span style="color:{BLUE}">■</span> model, '
-        f'<span style="color:{ORANGE}">■</span> after {", ".join(filters)}; '
-        f"a draw with seed {s.seed} picks one{click}</div>"
+    model, after = (f'<span style="color:{c}">■</span>' for c in (BLUE, ORANGE))
+    legend = text(
+        "view.legend_sample",
+        model=model,
+        after=after,
+        filters=", ".join(filters),
+        seed=s.seed,
+        click=click,
     )
+    return f"{opening}{legend}</div>"
 
 
 def candidates_html(cands: list[Candidate], settings: SamplingSettings, live: bool = False) -> str:
@@ -235,10 +238,10 @@ def candidates_html(cands: list[Candidate], settings: SamplingSettings, live: bo
 
 def _setting(value) -> str:
     if value is None:
-        return "off"
+        return text("view.off")
     if isinstance(value, float):  # 1.0, 0.85: a float reads as one, as the sliders show it
-        text = f"{value:.4g}"
-        return text if "." in text or "e" in text else text + ".0"
+        shown = f"{value:.4g}"
+        return shown if "." in shown or "e" in shown else shown + ".0"
     return str(value)
 
 
@@ -263,11 +266,13 @@ def status_html(message: str, error: bool = False) -> str:
 
 
 #: The banner of every static copy: what it is, and how to get the live widget.
-SNAPSHOT_NOTE = (
-    '<div class="dw-snapshot" style="font-size:14px;color:#555;margin:2px 0 6px">'
-    "<b>Snapshot</b> of the decoding stepper: its last state and every pane, as a static copy "
-    "(no buttons). Run the notebook in JupyterLab or VS Code for the live widget.</div>"
-)
+_SNAPSHOT_BOX = '<div class="dw-snapshot" style="font-size:14px;color:#555;margin:2px 0 6px">'
+SNAPSHOT_NOTE = f"{_SNAPSHOT_BOX}{MESSAGES['en']['view.snapshot']}</div>"
+
+
+def snapshot_note() -> str:
+    """``SNAPSHOT_NOTE`` in the language ``setup_notebook(lang=...)`` chose."""
+    return f"{_SNAPSHOT_BOX}{text('view.snapshot')}</div>"
 
 
 def state_html(state, tokenizer, cands, window: int, status: str = "", error=False) -> str:
@@ -276,9 +281,9 @@ def state_html(state, tokenizer, cands, window: int, status: str = "", error=Fal
     right = (
         candidates_html(cands, state.settings)
         if cands
-        else status_html("the context window is full: no next token", error=True)
+        else status_html(text("view.window_full"), error=True)
     )
-    last = status_html(f"last action: {status}", error) if status else ""
+    last = status_html(text("status.last_action", status=status), error) if status else ""
     return (
         '<div class="dw-static" style="display:flex;flex-wrap:wrap;gap:18px;max-width:1100px">'
         f'<div style="flex:1 1 480px;min-width:320px">{text_html(state, tokenizer)}'

@@ -36,6 +36,7 @@ import torch
 
 from helpers._checks import check_choice, check_int, check_model, check_tokenizer
 from helpers.drafts import check_draft
+from helpers.messages import MESSAGES, text
 from helpers.plots import show_token
 from helpers.step_internals import CachedPasses, StepPass, cache_info, filter_pipeline
 from helpers.step_internals import pipeline_columns as _columns
@@ -64,7 +65,6 @@ from helpers.stepper_panes import (
 )
 from helpers.stepper_view import (
     BUTTON_COLOURS,
-    SNAPSHOT_NOTE,
     _scale,
     bar_html,
     candidates_figure,
@@ -72,6 +72,7 @@ from helpers.stepper_view import (
     ids_html,
     legend_html,
     settings_change,
+    snapshot_note,
     state_html,
     stats_html,
     status_html,
@@ -89,27 +90,26 @@ N_CANDIDATES = 8  # candidate rows in the panel
 MAX_RUN = 50  # the largest N of "Run N"
 TOP_K_MAX = 50  # slider range; 0 means "off"
 PASSES_KEPT = 128  # forward passes remembered (by text), so Undo runs no model
-START = "Press Step: the model picks the next token."
-PANES = {"attention": "attention", "cache": "KV cache", "filters": "filters"}
+# the English of what the stepper shows; helpers.messages holds it in every language
+START = MESSAGES["en"]["stepper.start"]
+PANES = {name: MESSAGES["en"][f"stepper.pane.{name}"] for name in ("attention", "cache", "filters")}
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
-LIVE_TEXT = "The decoding stepper (a live widget: run this cell in JupyterLab or VS Code)"
-FALLBACK_TEXT = "A snapshot of the decoding stepper, for front ends that cannot draw the widget"
+LIVE_TEXT = MESSAGES["en"]["stepper.live_text"]
+FALLBACK_TEXT = MESSAGES["en"]["stepper.fallback_text"]
 #: Hides the snapshot output while the live widget above it is drawn (JupyterLab, Notebook 7).
 FALLBACK_STYLE = (
     "<style>.jp-OutputArea-child:has(.dw-stepper) ~ .jp-OutputArea-child .dw-fallback"
     "{display:none}</style>"
 )
-FALLBACK_NOTE = (
-    '<div style="font-size:14px;color:#555;margin:2px 0 6px">The live widget is not drawn here '
-    "(no running kernel, or the notebook was saved without its widget state); this is the "
-    "stepper as the cell left it. Run the cell for the live widget.</div>"
-)
-MODE_TIPS = [
-    "always the top candidate",
-    "a seeded draw from the filtered distribution",
-    "keep the best few texts: each Step extends every beam by one token",
-    "a draft guesses k tokens, one pass of the model checks them all",
-]
+_FALLBACK_BOX = '<div style="font-size:14px;color:#555;margin:2px 0 6px">'
+FALLBACK_NOTE = f"{_FALLBACK_BOX}{MESSAGES['en']['stepper.fallback_note']}</div>"
+MODE_TIPS = [MESSAGES["en"][f"mode_tip.{mode}"] for mode in MODES]
+
+
+def _mode_options() -> list:
+    """The mode toggle's options: the modes' names, each labelled in the notebook's language."""
+    labels = [text(f"mode.{mode}") for mode in MODES]
+    return list(MODES) if labels == list(MODES) else list(zip(labels, MODES, strict=True))
 
 
 def _button_style(w, kind: str, **style):
@@ -188,7 +188,7 @@ class DecodingStepper:
         self._build_panes(w)
         self._wire()
         self.widget = self._arrange(w)
-        self._render(START)
+        self._render(text("stepper.start"))
 
     def _build_controls(self, w, prompt: str, settings: SamplingSettings, run_n: int) -> None:
         """The prompt box, the action buttons and the sampling knobs."""
@@ -200,25 +200,28 @@ class DecodingStepper:
         # line, so Enter submits: a newline shows as ↵ (type ↵ or \n for one)
         self.prompt_box = w.Text(
             value=_to_box(prompt),
-            description="Prompt",
-            placeholder="type a prompt, then Enter (↵ or \\n: a new line)",
+            description=text("control.prompt"),
+            placeholder=text("control.prompt_placeholder"),
             continuous_update=False,
             layout=w.Layout(flex="1 1 auto", width="auto", min_width="220px"),
         )
         self.apply_button = w.Button(
-            description="Apply prompt",
+            description=text("control.apply"),
             style=big,
             layout=fixed,
-            tooltip="start again from the text in the box",
+            tooltip=text("control.apply_tip"),
         )
         self.step_button = w.Button(
-            description="Step",
+            description=text("control.step"),
             style=_button_style(w, "step"),
             layout=fixed,
-            tooltip="choose one more token",
+            tooltip=text("control.step_tip"),
         )
         self.run_button = w.Button(
-            description=f"Run {run_n}", style=big, layout=fixed, tooltip="press Step N times"
+            description=text("control.run", n=run_n),
+            style=big,
+            layout=fixed,
+            tooltip=text("control.run_tip"),
         )
         self.run_n = w.BoundedIntText(
             value=run_n,
@@ -229,18 +232,21 @@ class DecodingStepper:
             style={"description_width": "20px"},
         )
         self.undo_button = w.Button(
-            description="Undo", style=big, layout=fixed, tooltip="go back one action"
+            description=text("control.undo"),
+            style=big,
+            layout=fixed,
+            tooltip=text("control.undo_tip"),
         )
         self.reset_button = w.Button(
-            description="Reset",
+            description=text("control.reset"),
             style=_button_style(w, "reset"),
             layout=fixed,
-            tooltip="back to the prompt alone",
+            tooltip=text("control.reset_tip"),
         )
         self.strategy = w.ToggleButtons(  # the mode: greedy, sample, beam or speculative
-            options=list(MODES),
+            options=_mode_options(),
             value=settings.strategy,
-            tooltips=MODE_TIPS,
+            tooltips=[text(f"mode_tip.{m}") for m in MODES],
             style={"button_width": "96px"},
         )
         self.temperature = w.FloatSlider(
@@ -248,7 +254,7 @@ class DecodingStepper:
             min=0.0,
             max=max(2.0, settings.temperature),
             step=0.05,
-            description="temperature",
+            description=text("control.temperature"),
             readout_format=".2f",
             continuous_update=False,
             style=slider_style,
@@ -258,7 +264,7 @@ class DecodingStepper:
             value=settings.top_k or 0,
             min=0,
             max=max(TOP_K_MAX, settings.top_k or 0),
-            description="top-k (0 off)",
+            description=text("control.top_k"),
             continuous_update=False,
             style=slider_style,
             layout=slider_layout,
@@ -268,7 +274,7 @@ class DecodingStepper:
             min=0.0,
             max=1.0,
             step=0.05,
-            description="top-p (1 off)",
+            description=text("control.top_p"),
             readout_format=".2f",
             continuous_update=False,
             style=slider_style,
@@ -276,7 +282,7 @@ class DecodingStepper:
         )
         self.seed = w.IntText(
             value=settings.seed,
-            description="seed",
+            description=text("control.seed"),
             style={"description_width": "40px"},
             layout=w.Layout(width="130px"),
         )
@@ -286,21 +292,31 @@ class DecodingStepper:
         style, layout = w.SliderStyle(description_width="88px"), w.Layout(width="270px")
         beam = BeamSettings()
         self.num_beams = w.IntSlider(
-            value=beam.num_beams, min=1, max=MAX_BEAMS, description="beams", style=style
+            value=beam.num_beams,
+            min=1,
+            max=MAX_BEAMS,
+            description=text("control.beams"),
+            style=style,
         )
         self.length_penalty = w.FloatSlider(
             value=beam.length_penalty,
             min=-1.0,
             max=2.0,
             step=0.25,
-            description="length pen.",
+            description=text("control.length_penalty"),
             readout_format=".2f",
             style=style,
         )
         self.max_new = w.IntSlider(
-            value=beam.max_new_tokens, min=1, max=MAX_RUN, description="max tokens", style=style
+            value=beam.max_new_tokens,
+            min=1,
+            max=MAX_RUN,
+            description=text("control.max_tokens"),
+            style=style,
         )
-        self.k = w.IntSlider(value=4, min=1, max=MAX_K, description="draft k", style=style)
+        self.k = w.IntSlider(
+            value=4, min=1, max=MAX_K, description=text("control.draft_k"), style=style
+        )
         for slider in (self.num_beams, self.length_penalty, self.max_new, self.k):
             slider.continuous_update, slider.layout = False, layout
         wrap = w.Layout(flex_flow="row wrap", align_items="center", display="none")
@@ -340,18 +356,20 @@ class DecodingStepper:
         config = self.model.config
         self.pane_toggles = {
             name: w.ToggleButton(
-                description=label, tooltip=f"show the {label} pane", layout=w.Layout(width="auto")
+                description=text(f"stepper.pane.{name}"),
+                tooltip=text("stepper.pane_tip", label=text(f"stepper.pane.{name}")),
+                layout=w.Layout(width="auto"),
             )
-            for name, label in PANES.items()
+            for name in PANES
         }
         small = w.Layout(width="auto")
         self.layer = w.Dropdown(
-            options=[(f"layer {i}", i) for i in range(config.n_layer)],
+            options=[(text("control.layer", i=i), i) for i in range(config.n_layer)],
             value=config.n_layer - 1,  # the last layer: the one nearest the prediction
             layout=small,
         )
         self.head = w.Dropdown(
-            options=[(f"head {i}", i) for i in range(config.n_head)], layout=small
+            options=[(text("control.head", i=i), i) for i in range(config.n_head)], layout=small
         )
         self.pane_views = {
             name: w.HTML(style=self._html_style, layout=self._html_layout) for name in PANES
@@ -371,7 +389,8 @@ class DecodingStepper:
         self.undo_button.on_click(lambda _b: self.undo())
         self.reset_button.on_click(lambda _b: self.reset())
         self.run_n.observe(
-            lambda ch: setattr(self.run_button, "description", f"Run {ch.new}"), "value"
+            lambda ch: setattr(self.run_button, "description", text("control.run", n=ch.new)),
+            "value",
         )
         self.prompt_box.observe(self._on_prompt, "value")
         self.apply_button.on_click(lambda _b: self.apply_prompt())
@@ -463,7 +482,7 @@ class DecodingStepper:
             self._render(str(err), error=True, sync_prompt=not keep_prompt)
             return False
         except Exception as err:  # a bug must not turn into a traceback on the projector
-            self._render(f"unexpected {type(err).__name__}: {err}", error=True)
+            self._render(text("status.unexpected", name=type(err).__name__, error=err), True)
             return False
         self.state = new
         self._render(message)
@@ -474,12 +493,16 @@ class DecodingStepper:
         token = show_token(self.tokenizer.decode([new.generated[-1]]))
         p = f"p = {fmt_prob(new.probs[-1])}"
         if used is not None:
-            p += f", {fmt_prob(used)} after the filters"
-        return f"step {new.n_steps}: {verb} '{token}' (token {new.generated[-1]}, {p})"
+            p = text("status.after_filters", p=p, q=fmt_prob(used))
+        return text("status.step", n=new.n_steps, verb=verb, token=token, id=new.generated[-1], p=p)
 
     def _verb(self) -> str:
         s = self.state.settings
-        return "greedy picked" if s.strategy == "greedy" else f"sampled (seed {s.seed})"
+        return (
+            text("status.greedy_picked")
+            if s.strategy == "greedy"
+            else text("status.sampled", seed=s.seed)
+        )
 
     @property
     def draft(self):
@@ -532,10 +555,10 @@ class DecodingStepper:
                     self._render(str(err), error=True)
                     return False
                 self.state = state
-                self._render(f"stopped after {done} of {n} tokens: {err}", error=True)
+                self._render(text("status.stopped", done=done, n=n, error=err), error=True)
                 return False
         self.state = state
-        self._render(f"ran {n} steps; last: " + message)
+        self._render(text("status.ran", n=n, message=message))
         return True
 
     def force(self, token_id: int) -> bool:
@@ -545,12 +568,9 @@ class DecodingStepper:
             self._token_mode("forcing a token")
             greedy = int(torch.argmax(self.logits()))
             new = self.state.force(self.model, token_id, self.logits())
-            note = (
-                ""
-                if token_id == greedy
-                else (f"; greedy would have picked '{show_token(self.tokenizer.decode([greedy]))}'")
-            )
-            return new, self._describe(new, "forced") + note
+            shown = show_token(self.tokenizer.decode([greedy]))
+            note = "" if token_id == greedy else text("status.greedy_would", token=shown)
+            return new, self._describe(new, text("status.forced")) + note
 
         return self._act(action)
 
@@ -562,7 +582,7 @@ class DecodingStepper:
             self._render(str(err), error=True)
             return False
         if not 0 <= i < len(self._cands):
-            self._render(f"there is no candidate {i}: the panel shows {len(self._cands)}", True)
+            self._render(text("status.no_candidate", i=i, n=len(self._cands)), True)
             return False
         return self.force(self._cands[i].token_id)
 
@@ -572,19 +592,19 @@ class DecodingStepper:
         def action():
             old, new = self.state, self.state.undo()
             if not isinstance(old, DecodingState) or not isinstance(new, DecodingState):
-                return new, f"undone: {undo_note(old, new)}"
+                return new, text("status.undone", what=undo_note(old, new))
             if len(old.generated) == len(new.generated) + 1 and old.generated[:-1] == new.generated:
                 token = show_token(self.tokenizer.decode([old.generated[-1]]))
-                what = f"step {old.n_steps} ('{token}')"
+                what = text("status.undone_step", n=old.n_steps, token=token)
             elif old.settings != new.settings:
                 what = settings_change(old.settings, new.settings)
             elif old.prompt != new.prompt:
-                what = "the new prompt"
+                what = text("status.undone_prompt")
             elif not old.generated and new.generated:
-                what = f"the reset ({len(new.generated)} tokens back)"
+                what = text("status.undone_reset", n=len(new.generated))
             else:
-                what = "the last action"
-            return new, f"undone: {what}"
+                what = text("status.undone_last")
+            return new, text("status.undone", what=what)
 
         return self._act(action)
 
@@ -592,7 +612,9 @@ class DecodingStepper:
         """Back to the prompt alone, keeping the settings; Undo brings the tokens back."""
 
         def action():
-            return self.state.reset(), "reset"  # raises "nothing to reset" at the start
+            return self.state.reset(), text(
+                "status.reset"
+            )  # raises "nothing to reset" at the start
 
         return self._act(action)
 
@@ -602,9 +624,9 @@ class DecodingStepper:
         def action():
             s = self.state
             if prompt == s.prompt:
-                return s, "the prompt is unchanged"
+                return s, text("status.prompt_same")
             new = s.with_prompt(self.tokenizer, prompt, self.model)
-            return new, f"new prompt: {len(new.ids)} tokens (Undo goes back)"
+            return new, text("status.new_prompt", n=len(new.ids))
 
         return self._act(action, keep_prompt=True)
 
@@ -616,9 +638,9 @@ class DecodingStepper:
         s, n = self.state, len(self.state.prompt_ids)
         fresh = s.history and s.history[-1].prompt != s.prompt and not s.generated
         if fresh:  # the box's text was applied as the editing ended: say so, again
-            self._render(f"new prompt in use: {n} tokens (Undo goes back)")
+            self._render(text("status.prompt_fresh", n=n))
         else:
-            self._render(f"the prompt in use: {n} tokens, unchanged")
+            self._render(text("status.prompt_in_use", n=n))
         return True
 
     def set_settings(self, **changes) -> bool:
@@ -628,8 +650,8 @@ class DecodingStepper:
             old = self._token_mode(", ".join(changes) or "a setting")
             new = old.with_settings(**changes)  # checks top_k against the vocabulary
             if new.settings == old.settings:  # nothing changed: nothing for Undo to revert
-                return old, "the settings are unchanged"
-            return new, f"settings: {settings_change(old.settings, new.settings)} (Undo reverts)"
+                return old, text("status.settings_same")
+            return new, text("status.settings", change=settings_change(old.settings, new.settings))
 
         return self._act(action)
 
@@ -637,7 +659,7 @@ class DecodingStepper:
         """The current state if it is greedy or sample; else a ValueError saying so."""
         if not isinstance(self.state, DecodingState):
             mode = mode_of(self.state)
-            raise ValueError(f"{what}: only in greedy and sample modes; this is {mode} mode")
+            raise ValueError(text("status.token_mode", what=what, mode=text(f"mode.{mode}")))
         return self.state
 
     def _latest(self, cls):
@@ -654,13 +676,11 @@ class DecodingStepper:
             check_choice("mode", mode, MODES)
             old = self.state
             if mode_of(old) == mode:
-                return old, f"already in {mode} mode"
+                return old, text("status.already", mode=text(f"mode.{mode}"))
             if isinstance(old, DecodingState) and mode in ("greedy", "sample"):
                 new = old.with_settings(strategy=mode)
-                return (
-                    new,
-                    f"settings: {settings_change(old.settings, new.settings)} (Undo reverts)",
-                )
+                change = settings_change(old.settings, new.settings)
+                return new, text("status.settings", change=change)
             history = old.history + (old,)
             if mode == "beam":
                 last = self._latest(BeamState)
@@ -679,7 +699,7 @@ class DecodingStepper:
                 settings = replace(self._latest(DecodingState).settings, strategy=mode)
                 fresh = DecodingState.start(self.tokenizer, old.prompt, settings, self.model)
                 new = replace(fresh, history=history)
-            return new, f"{mode} mode, from the prompt (Undo goes back)"
+            return new, text("status.mode_switch", mode=text(f"mode.{mode}"))
 
         return self._act(action)
 
@@ -696,8 +716,11 @@ class DecodingStepper:
                 )
             new = old.with_settings(self.model, **changes)
             if new.settings == old.settings if isinstance(old, BeamState) else new.k == old.k:
-                return old, "the settings are unchanged"
-            return new, f"{mode_of(old)} settings: {settings_note(old, new)} (Undo reverts)"
+                return old, text("status.settings_same")
+            change = settings_note(old, new)
+            return new, text(
+                "status.mode_settings", mode=text(f"mode.{mode_of(old)}"), change=change
+            )
 
         return self._act(action)
 
@@ -800,9 +823,7 @@ class DecodingStepper:
         if self._cands:
             self.legend_view.value = legend_html(state.settings)
         else:
-            self.legend_view.value = status_html(
-                "the context window is full: Undo or Reset to continue", error=True
-            )
+            self.legend_view.value = status_html(text("status.window_full"), error=True)
         scale = _scale(self._cands, sampling)
         # the table always has n_candidates rows, except when the window is full: then none
         self.row_layout.display = None if self._cands else "none"
@@ -813,7 +834,7 @@ class DecodingStepper:
                 continue
             c = self._cands[k]
             button.description = show_token(c.text)
-            button.tooltip = f"force token {c.token_id} ({c.text!r}) as the next token"
+            button.tooltip = text("control.force_tip", id=c.token_id, text=repr(c.text))
             style = self._cand_styles["cut candidate" if sampling and c.cut else "candidate"]
             if button.style is not style:
                 button.style = style
@@ -828,7 +849,8 @@ class DecodingStepper:
                 try:
                     page = self.pane_html(name)
                 except Exception as err:  # a bug must not turn into a traceback on the projector
-                    page = status_html(f"unexpected {type(err).__name__}: {err}", error=True)
+                    why = text("status.unexpected", name=type(err).__name__, error=err)
+                    page = status_html(why, error=True)
                 self.pane_views[name].value = page
 
     def _shown(self, ids) -> list[str]:
@@ -898,19 +920,21 @@ class DecodingStepper:
         """The same state as one HTML string (no live controls): for CI and HTML exports.
         It opens with a note that it is a snapshot, and how to get the live widget; every
         pane follows, whether or not its toggle is on."""
-        status = "none yet (the prompt alone)" if self.status == START else self.status
+        start = self.status == text("stepper.start")
+        status = text("status.none_yet") if start else self.status
         if isinstance(self.state, DecodingState):
             page = state_html(
                 self.state, self.tokenizer, self._cands, self.window, status, self.error
             )
         else:
             page = self._mode_page(status)
-        return SNAPSHOT_NOTE + page + panes_html(*(self.pane_html(name) for name in PANES))
+        return snapshot_note() + page + panes_html(*(self.pane_html(name) for name in PANES))
 
     def _mode_page(self, status: str) -> str:
         """The static page of a beam or speculative state: its views, and no buttons."""
         views = [self.text_view.value, self.ids_view.value, self.stats_view.value]
-        views.append(status_html(f"last action: {status}", self.error) if status else "")
+        last = text("status.last_action", status=status)
+        views.append(status_html(last, self.error) if status else "")
         return (
             '<div class="dw-static" style="display:flex;flex-wrap:wrap;gap:18px;max-width:1100px">'
             f'<div style="flex:1 1 480px;min-width:300px">{"".join(views)}</div>'
@@ -942,12 +966,14 @@ class DecodingStepper:
            to another MIME type of the same output, so the snapshot is an output of its own.
            A CSS rule (no script) hides it while the live widget is drawn above it.
         """
-        live = {WIDGET_MIME: self.widget._repr_mimebundle_()[WIDGET_MIME], "text/plain": LIVE_TEXT}
+        live = self.widget._repr_mimebundle_()[WIDGET_MIME]
+        live = {WIDGET_MIME: live, "text/plain": text("stepper.live_text")}
         # the copy renames its classes: what looks for the live widget or the compared
         # snapshot (styles, tests) must not find this, mostly hidden, copy
         page = self.static_html().replace('class="dw-', 'class="dw-copy-')
-        fallback = f'{FALLBACK_STYLE}<div class="dw-fallback">{FALLBACK_NOTE}{page}</div>'
-        return [live, {"text/html": fallback, "text/plain": FALLBACK_TEXT}]
+        note = f"{_FALLBACK_BOX}{text('stepper.fallback_note')}</div>"
+        fallback = f'{FALLBACK_STYLE}<div class="dw-fallback">{note}{page}</div>'
+        return [live, {"text/html": fallback, "text/plain": text("stepper.fallback_text")}]
 
     def _ipython_display_(self):
         from IPython.display import display

@@ -53,10 +53,13 @@ def test_the_zh_notebook_has_the_english_cells_and_outputs(nn):
     zh = nbformat.read(translate.zh_notebook_path(english), as_version=4)
     assert [(c.id, c.cell_type) for c in zh.cells] == [(c.id, c.cell_type) for c in en.cells]
     copied = zh.metadata[translate.METADATA_KEY]["outputs"] == "copied"
+    first = next(c.id for c in en.cells if c.cell_type == "code")
     for a, b in zip(en.cells, zh.cells, strict=True):
         assert a.metadata == b.metadata, f"cell {a.id}: metadata (tags, collapsed) differ"
         if a.cell_type == "code":
-            assert a.source == b.source, f"cell {a.id}: the zh code differs from the English"
+            # the one declared difference: lang="zh" in the first cell's setup_notebook call
+            source = translate.zh_code(a.source) if a.id == first else a.source
+            assert source == b.source, f"cell {a.id}: the zh code differs from the English"
             if copied:
                 assert a.outputs == b.outputs, f"cell {a.id}: outputs differ"
         else:
@@ -599,3 +602,11 @@ def test_a_cell_marker_in_the_guide_is_named_with_its_line(guide, capsys):
         translate.main(["status", "TEACHING"])
     assert stop.value.code == 2
     assert "TEACHING.zh.md:" in capsys.readouterr().err
+
+
+def test_the_first_code_cell_gets_lang_zh_and_nothing_else_changes():
+    english = "from helpers import setup_notebook\ngen = setup_notebook(seed=0)\nprint(1)"
+    zh = translate.zh_code(english)
+    assert zh == english.replace("setup_notebook(seed=0)", 'setup_notebook(seed=0, lang="zh")')
+    with pytest.raises(ValueError, match="must call setup_notebook"):
+        translate.zh_code("x = 1")

@@ -5,7 +5,8 @@
 - ``python -m pytest`` with no arguments runs the whole suite from any folder of the repository
   (pytest alone would collect only the current folder), and the sanitizer file named in
   pyproject.toml is found from there too.
-- Only the lessons are collected as notebooks: handouts written into the course are not.
+- Only the lessons are collected as notebooks: handouts written into the course are not, and
+  the Chinese edition (notebooks/zh/) only when the command line names it.
 """
 
 import re
@@ -38,4 +39,16 @@ def pytest_ignore_collect(collection_path, config):
     except ValueError:  # a notebook outside the course (a test's temporary one): pytest decides
         return None
     lesson = inside.parent == Path("notebooks") and re.match(r"\d\d_", inside.name)
+    chinese = inside.parent == Path("notebooks/zh") and re.match(r"\d\d_", inside.name)
+    if chinese:  # the Chinese edition: when asked for (`python -m pytest notebooks/zh`, .ci/run)
+        return None if _named(config, config.rootpath / "notebooks" / "zh") else True
     return None if lesson else True
+
+
+def _named(config, folder: Path) -> bool:
+    """Whether the command line names ``folder`` or something inside it."""
+    for arg in config.args:
+        path = Path(arg.split("::")[0]).resolve()
+        if path == folder or folder in path.parents:
+            return True
+    return False

@@ -28,6 +28,7 @@
 | ``widgets``     | the ``DecodingStepper`` controller                               | 02       |
 | ``exercises``   | ``check("01.1", answer)``: self-checking exercises, with hints   | all      |
 | ``messages``    | what the student reads, in English or Chinese (``lang=``)        | all      |
+| ``figure_text`` | every figure's words in the notebook's language (``lang=``)      | all      |
 | ``_checks``     | private argument checks shared by all of them (and ``course``)   | -        |
 
 Every module here is imported by a notebook; the commands that build, check and publish the course
@@ -48,6 +49,7 @@ import sys
 import plotly.io as pio
 import torch
 
+from helpers.figure_text import TranslatedRenderer
 from helpers.messages import set_lang
 from helpers.models import quiet_transformers, seed_everything
 from helpers.plots import TEMPLATE
@@ -69,6 +71,20 @@ def figure_renderer() -> str | None:
     if os.environ.get(FIGURE_PNG_ENV_VAR) == "1":
         return "plotly_mimetype+png"
     return "plotly_mimetype"
+
+
+def in_language(renderer: str, lang: str) -> str:
+    """The renderer names that draw figures with their words in ``lang``: for "zh", each named
+    renderer wrapped in ``helpers.figure_text.TranslatedRenderer`` (registered as "zh_<name>");
+    for "en", ``renderer`` itself."""
+    if lang == "en":
+        return renderer
+    names = []
+    for name in renderer.split("+"):
+        if f"zh_{name}" not in pio.renderers:
+            pio.renderers[f"zh_{name}"] = TranslatedRenderer(pio.renderers[name])
+        names.append(f"zh_{name}")
+    return "+".join(names)
 
 
 def setup_notebook(seed: int = 0, lang: str = "en"):
@@ -99,5 +115,7 @@ def setup_notebook(seed: int = 0, lang: str = "en"):
 
         kaleido.start_sync_server(silence_warnings=True)  # one Chromium for all figures
         warnings.filterwarnings("ignore", message="The kopts argument is ignored if using a server")
+    if renderer is not None:
+        pio.renderers.default = in_language(renderer, lang)
     torch.set_num_threads(1)
     return seed_everything(seed)

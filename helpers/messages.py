@@ -8,8 +8,8 @@ English notebooks' stored outputs hold, byte for byte.
 
 ``MESSAGES[lang][key]`` is a ``str.format`` template; each key exists in every language with the
 same ``{placeholders}`` (tests/helpers/test_messages.py). What stays English in both: error
-messages about a helper's arguments (they name Python arguments), figure titles (written by the
-notebook's code, identical in both editions), and the beam and speculative panes' prose.
+messages about a helper's arguments (they name Python arguments) and the beam and speculative
+panes' prose. Figures' words are translated as they are drawn (``helpers.figure_text``).
 """
 
 from __future__ import annotations

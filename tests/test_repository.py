@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "models"
 
@@ -368,3 +370,22 @@ def test_every_lesson_module_has_its_own_test_file():
         assert modules - tests == set(), (
             f"{package}/ modules without tests/{package}/test_<name>.py"
         )
+
+
+def test_no_link_or_environment_is_tracked():
+    """A checkout must not carry a link or an environment: a worktree's `.venv` link was once
+    committed (the ignore rule `.venv/` matches a folder only), and a fast-forward then replaced
+    a real environment with a link to itself. `.gitignore` now ignores `.venv` in any form."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    staged = subprocess.run(
+        ["git", "ls-files", "-s"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    links = [line.split("\t")[1] for line in staged if line.startswith("120000")]
+    assert not links, f"tracked symbolic links: {links}"
+    tracked = {line.split("\t")[1].split("/")[0] for line in staged}
+    assert not tracked & {".venv", "venv", "site", "handouts"}
+    assert ".venv" in (ROOT / ".gitignore").read_text().splitlines()

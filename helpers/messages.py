@@ -14,6 +14,8 @@ panes' prose. Figures' words are translated as they are drawn (``helpers.figure_
 
 from __future__ import annotations
 
+import re
+
 LANGS = ("en", "zh")
 #: The language of every message; ``set_lang`` (``setup_notebook(lang=...)``) changes it.
 LANG = "en"
@@ -271,3 +273,46 @@ def text(key: str, **fields) -> str:
 def pick(en: str, zh: str) -> str:
     """One of two texts kept side by side (an exercise's question and its Chinese), by ``LANG``."""
     return zh if LANG == "zh" else en
+
+
+#: The argument checks' messages (helpers._checks) a student meets on the stepper's status line,
+#: in Chinese: (pattern, template with {1}, {2}... for the groups). Raised errors stay English
+#: (they name Python arguments for whoever calls the helper); what the widget shows follows LANG.
+ERRORS_ZH = [
+    (
+        r"(\w+)=(\S+) must be a finite number > 0 \(0 < \1 < inf\)",
+        "{1}={2} 必须是大于 0 的有限数（0 < {1} < inf）",
+    ),
+    (
+        r"(\w+)=(\S+) must be a finite number >= 0 \(0 <= \1 < inf\)",
+        "{1}={2} 必须是不小于 0 的有限数（0 <= {1} < inf）",
+    ),
+    (
+        r"(\w+)=(\S+) must be a finite number \(-inf < \1 < inf\)",
+        "{1}={2} 必须是有限数（-inf < {1} < inf）",
+    ),
+    (r"(\w+)=(\S+) must be in the range \(0, 1\]", "{1}={2} 必须在区间 (0, 1] 内"),
+    (r"(\w+)=(\S+) is out of range: it must be ([^;.]+)", "{1}={2} 超出范围：须满足 {3}"),
+    (r"(\w+)=(\S+) is outside the allowed range ([^;.]+)", "{1}={2} 超出允许的范围 {3}"),
+    (
+        r"prompt ('.*') is empty or only whitespace; type at least one word",
+        "提示 {1} 是空的或只有空白；请至少输入一个词",
+    ),
+]
+
+
+def error_text(message: str) -> str:
+    """An argument check's message as the student reads it: in Chinese where LANG is "zh" and
+    the message is one of ERRORS_ZH's forms (anywhere in ``message``), else unchanged."""
+    if LANG != "zh":
+        return message
+    for pattern, zh in ERRORS_ZH:
+
+        def fill(m, zh=zh):
+            out = zh
+            for i, group in enumerate(m.groups(), start=1):
+                out = out.replace(f"{{{i}}}", group)
+            return out
+
+        message = re.sub(pattern, fill, message)
+    return message

@@ -36,7 +36,7 @@ import torch
 
 from helpers._checks import check_choice, check_int, check_model, check_tokenizer
 from helpers.drafts import check_draft
-from helpers.messages import MESSAGES, text
+from helpers.messages import MESSAGES, error_text, text
 from helpers.plots import show_token
 from helpers.step_internals import CachedPasses, StepPass, cache_info, filter_pipeline
 from helpers.step_internals import pipeline_columns as _columns
@@ -780,6 +780,7 @@ class DecodingStepper:
             self._syncing = False
 
     def _render(self, status: str = "", error: bool = False, sync_prompt: bool = True) -> None:
+        status = error_text(status) if error else status  # a check's message, in LANG
         self.status, self.error = status, error
         self._sync_controls(sync_prompt)
         self.status_line.value = status_html(status, error) if status else ""

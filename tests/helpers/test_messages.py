@@ -94,3 +94,28 @@ def test_the_stepper_speaks_chinese(bundled):
     assert "解码步进器的<b>快照</b>" in page and "<b>下一个词元</b>" in page
     assert "词元 id：" in page and "上一个操作：" in page
     assert "Snapshot" not in page and "Next token" not in page
+
+
+def test_a_checks_message_on_the_status_line_speaks_chinese(bundled):
+    """The argument checks' messages a student meets (notebook 02, section 4) show in Chinese
+    on the stepper's status line; the raised error and the English edition are unchanged."""
+    from helpers.widgets import DecodingStepper
+
+    english = "temperature=0.0 must be a finite number > 0 (0 < temperature < inf)"
+    assert messages.error_text(english) == english  # LANG is "en"
+    messages.set_lang("zh")
+    assert (
+        messages.error_text(english)
+        == "temperature=0.0 必须是大于 0 的有限数（0 < temperature < inf）"
+    )
+    top_p = "top_p=0.0 must be in the range (0, 1]"
+    assert messages.error_text(top_p) == "top_p=0.0 必须在区间 (0, 1] 内"
+    other = "ids is empty: give at least 1 token id"
+    assert messages.error_text(other) == other  # a form not in the table stays as it is
+    model, tok = bundled
+    stepper = DecodingStepper(model, tok, "ROMEO:")
+    stepper.temperature.value = 0.0
+    assert stepper.error and stepper.status == (
+        "temperature=0.0 必须是大于 0 的有限数（0 < temperature < inf）"
+    )
+    assert stepper.temperature.value == 1.0  # snapped back, as in English

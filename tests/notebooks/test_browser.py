@@ -224,13 +224,14 @@ def test_step_in_jupyterlab(lab, browser_path):
             assert plots.count() >= 2
             assert page.locator(".dw-static").count() >= 2
 
-            # a projector: 1024x768 with the side bar closed, and 1280x800 with the file
-            # browser open; the whole stepper (every candidate row) fits on screen once its
+            # a projector: 1024x768 with the side bar closed or the file browser open, and
+            # 1280x800 with it open; the whole stepper (every candidate row) fits on screen once its
             # top is scrolled to the top of the notebook, and nothing sticks out sideways
             # greedy, then sampling (two bars per candidate: the tallest rows)
             for size, left_open, mode in (
                 ((1024, 768), False, "greedy"),
                 ((1280, 800), True, "greedy"),
+                ((1024, 768), True, "greedy"),  # the narrowest: a projector, file browser open
                 ((1024, 768), False, "sample"),
             ):
                 if mode == "sample":
@@ -249,7 +250,10 @@ def test_step_in_jupyterlab(lab, browser_path):
                 sideways = stepper.evaluate("e => e.scrollWidth - e.clientWidth")
                 shown = "open" if left_open else "closed"
                 where = f"{mode} at {size[0]}x{size[1]}, file browser {shown}"
-                page.screenshot(path=str(ARTIFACTS / f"02_stepper_{mode}_{size[0]}x{size[1]}.png"))
+                name = f"02_stepper_{mode}_{size[0]}x{size[1]}" + (
+                    "_filebrowser" if left_open else ""
+                )
+                page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
                 # the notebook's visible area ends above JupyterLab's status bar
                 bottom = page.evaluate(
                     "() => window.jupyterapp.shell.currentWidget"

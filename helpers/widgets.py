@@ -423,7 +423,11 @@ class DecodingStepper:
             ],
             layout=wrap,
         )
-        self.sliders = w.HBox([self.temperature, self.top_k, self.top_p], layout=wrap)
+        # a layout of its own: the sliders hide outside greedy and sample, the actions never
+        self.sliders = w.HBox(
+            [self.temperature, self.top_k, self.top_p],
+            layout=w.Layout(flex_flow="row wrap", align_items="center"),
+        )
         left = w.VBox(
             [self.text_view, self.ids_view, self.stats_view],
             layout=w.Layout(flex="1 1 260px", min_width="240px"),

@@ -739,6 +739,45 @@ def test_the_speculative_mode_gives_the_greedy_text_and_counts_passes(bundled, d
     assert stepper.state.k == 2 and stepper.status == "undone: the switch to greedy mode"
 
 
+def shown(widget, root) -> bool:
+    """``widget`` is drawn: neither it nor any box between it and ``root`` has display none."""
+
+    def path(box):
+        if box is widget:
+            return [box]
+        for child in getattr(box, "children", ()):
+            found = path(child)
+            if found:
+                return [box, *found]
+        return []
+
+    chain = path(root)
+    assert chain, f"{widget!r} is not inside the stepper"
+    return all(w.layout.display != "none" for w in chain)
+
+
+def test_every_mode_keeps_its_buttons_and_shows_only_its_own_settings(bundled, draft):
+    # found in JupyterLab: the action row shared its Layout with the sampling sliders, so
+    # hiding the sliders in beam mode hid Step and the mode toggle with them (no way back)
+    model, tok = bundled
+    stepper = DecodingStepper(model, tok, "ROMEO:\nBut soft, what light", draft=draft)
+    always = [stepper.step_button, stepper.run_button, stepper.undo_button, stepper.reset_button]
+    always += [stepper.strategy, stepper.prompt_box, stepper.status_line]
+    own = {
+        "greedy": stepper.temperature,
+        "sample": stepper.temperature,
+        "beam": stepper.num_beams,
+        "speculative": stepper.k,
+    }
+    for mode in ("beam", "speculative", "sample", "greedy", "beam"):
+        stepper.strategy.value = mode
+        hidden = [w.description for w in always if not shown(w, stepper.widget)]
+        assert not hidden, (mode, hidden)
+        assert shown(own[mode], stepper.widget), mode
+        others = {w for m, w in own.items() if w is not own[mode]}
+        assert not any(shown(w, stepper.widget) for w in others), mode
+
+
 def test_settings_of_another_mode_are_refused_on_the_status_line(stepper):
     before = stepper.state
     stepper.num_beams.value = 5

@@ -96,10 +96,14 @@ PANES = {name: MESSAGES["en"][f"stepper.pane.{name}"] for name in ("attention", 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 LIVE_TEXT = MESSAGES["en"]["stepper.live_text"]
 FALLBACK_TEXT = MESSAGES["en"]["stepper.fallback_text"]
-#: Hides the snapshot output while the live widget above it is drawn (JupyterLab, Notebook 7).
+#: Hides the snapshot output while the live widget above it is drawn (JupyterLab, Notebook 7),
+#: and, where the widget cannot be drawn, the widget renderer's own line above the snapshot
+#: ("Error displaying widget: model not found": a notebook saved without its widget state).
 FALLBACK_STYLE = (
     "<style>.jp-OutputArea-child:has(.dw-stepper) ~ .jp-OutputArea-child .dw-fallback"
-    "{display:none}</style>"
+    "{display:none}"
+    ".jp-OutputArea-child:has(+ .jp-OutputArea-child .dw-fallback):not(:has(.dw-stepper))"
+    " > .jupyter-widgets{display:none}</style>"
 )
 _FALLBACK_BOX = '<div style="font-size:14px;color:#555;margin:2px 0 6px">'
 FALLBACK_NOTE = f"{_FALLBACK_BOX}{MESSAGES['en']['stepper.fallback_note']}</div>"

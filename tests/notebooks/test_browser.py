@@ -168,6 +168,25 @@ ALL_CELLS_RUN = """() => {
 }"""
 
 
+def readable(locator, where: str) -> None:
+    """``locator`` is on screen with text of a real width, and nothing in it sticks out sideways
+    (its own scroll width, and every descendant's right edge against the locator's)."""
+    box = locator.bounding_box()
+    assert box and box["width"] > 100 and box["height"] > 10, (where, box)
+    assert locator.inner_text().strip(), (where, "no text")
+    overflow = locator.evaluate("""e => {
+        const right = e.getBoundingClientRect().right;
+        let worst = e.scrollWidth - e.clientWidth;
+        for (const d of e.querySelectorAll('*')) {
+            worst = Math.max(worst, d.getBoundingClientRect().right - right);
+        }
+        return worst;
+    }""")
+    assert overflow <= 1, (where, f"sticks out {overflow} px")
+    viewport = locator.page.viewport_size
+    assert box["x"] + box["width"] <= viewport["width"], (where, box)
+
+
 def test_step_in_jupyterlab(lab, browser_path):
     from playwright.sync_api import expect, sync_playwright
 
@@ -263,6 +282,32 @@ def test_step_in_jupyterlab(lab, browser_path):
                 assert last_row["y"] + last_row["height"] <= bottom, (where, box, last_row)
                 assert box["y"] + box["height"] <= bottom, (where, box, bottom)
                 assert box["x"] + box["width"] <= size[0] and sideways <= 0, (where, box, sideways)
+
+            # every pane and every mode, stepped by hand at the narrowest size (1024x768, file
+            # browser open): each pane is drawn, has readable text, and sticks out nowhere
+            status = stepper.locator(".dw-status").first  # the filters pane has a status line too
+            for label in ("attention", "KV cache", "filters"):
+                stepper.get_by_role("button", name=label, exact=True).click()
+            for mode, panes, says in (
+                ("sample", (".dw-attention", ".dw-cache", ".dw-filters"), "sampled"),
+                ("beam", (".dw-attention", ".dw-cache", ".dw-beams"), "beam step 2"),
+                ("speculative", (".dw-attention", ".dw-cache", ".dw-rounds"), "round 2"),
+            ):
+                if mode != "sample":
+                    stepper.get_by_role("button", name=mode, exact=True).click()
+                    expect(status).to_contain_text(f"{mode} mode")
+                for _ in range(2):
+                    stepper.locator("button.dw-step").click()
+                    page.wait_for_timeout(300)
+                expect(status).to_contain_text(says, timeout=30_000)
+                for pane in panes:
+                    drawn = stepper.locator(pane)
+                    expect(drawn).to_have_count(1)
+                    drawn.scroll_into_view_if_needed()
+                    readable(drawn, f"{pane} in {mode} mode at 1024x768, file browser open")
+                stepper.evaluate("e => e.scrollIntoView({block: 'start'})")
+                page.screenshot(path=str(ARTIFACTS / f"02_stepper_{mode}_panes_1024x768.png"))
+            assert stepper.evaluate("e => e.scrollWidth - e.clientWidth") <= 0
             page.set_viewport_size({"width": 1366, "height": 900})
 
             sampling_figure = plots.nth(plots.count() - 1)  # the scripted sampling step
@@ -279,6 +324,28 @@ def test_step_in_jupyterlab(lab, browser_path):
             token_cell.scroll_into_view_if_needed()
             assert token_cell.bounding_box()["width"] > 20
             expect(page.locator(".dw-snapshot").first).to_contain_text("Snapshot")
+
+            # saved, closed, reopened with no kernel: the widget's model is gone (JupyterLab
+            # saves no widget state by default), so the snapshot shows in its place, and not
+            # the widget renderer's "Error displaying widget: model not found" above it
+            page.evaluate("""async () => {
+                const nb = window.jupyterapp.shell.currentWidget;
+                await nb.context.save();
+                await nb.sessionContext.shutdown();
+            }""")
+            page.reload()
+            page.wait_for_function(
+                "() => window.jupyterapp && window.jupyterapp.shell.currentWidget", timeout=60_000
+            )
+            fallback = page.locator(".dw-fallback")
+            expect(fallback).to_have_count(1, timeout=30_000)
+            fallback.scroll_into_view_if_needed()
+            expect(fallback).to_be_visible()
+            expect(fallback).to_contain_text("The live widget is not drawn here")
+            broken = page.locator(".jupyter-widgets", has_text="Error displaying widget")
+            expect(broken).to_have_count(1)  # the renderer wrote its line ...
+            expect(broken).to_be_hidden()  # ... and the snapshot's style hides it
+            page.screenshot(path=str(ARTIFACTS / "02_decoding_widget_reopened.png"))
         finally:
             browser.close()
     assert not outside, f"the page fetched from outside the local server: {outside[:5]}"

@@ -28,6 +28,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "02_decoding_widget.ipynb"
+NOTEBOOK_ZH = ROOT / "notebooks" / "zh" / "02_decoding_widget.ipynb"
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -127,11 +128,14 @@ def running_jupyterlab(tmp: Path, work: Path, env: dict, *, cwd: Path, extra: tu
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory, browser_path):
-    """A JupyterLab server on a free port, serving a temp folder with a copy of notebook 02."""
+    """A JupyterLab server on a free port, serving a temp folder with a copy of notebook 02 and
+    of its Chinese edition (zh/)."""
     tmp = tmp_path_factory.mktemp("lab")
     work = tmp / "work"
     work.mkdir()
     shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
+    (work / "zh").mkdir()
+    shutil.copy(NOTEBOOK_ZH, work / "zh" / NOTEBOOK_ZH.name)
     settings = tmp / "settings"
     for plugin, values in {
         "@jupyterlab/apputils-extension/notification": {
@@ -346,6 +350,69 @@ def test_step_in_jupyterlab(lab, browser_path):
             expect(broken).to_have_count(1)  # the renderer wrote its line ...
             expect(broken).to_be_hidden()  # ... and the snapshot's style hides it
             page.screenshot(path=str(ARTIFACTS / "02_decoding_widget_reopened.png"))
+        finally:
+            browser.close()
+    assert not outside, f"the page fetched from outside the local server: {outside[:5]}"
+
+
+def open_and_run_all(page, base: str, token: str, path: str) -> None:
+    """Open the notebook at ``path`` (relative to the served folder) and run every cell."""
+    page.goto(f"{base}/lab/tree/{path}?token={token}")
+    page.wait_for_function(
+        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext",
+        timeout=60_000,
+    )
+    # Run All before the kernel is ready opens a kernel-selection dialog: wait first
+    page.evaluate("""async () => {
+        const nb = window.jupyterapp.shell.currentWidget;
+        await nb.context.ready;
+        await nb.sessionContext.ready;
+        await window.jupyterapp.commands.execute('notebook:run-all-cells');
+    }""")
+    page.wait_for_function(ALL_CELLS_RUN, timeout=90_000, polling=250)
+
+
+def test_the_chinese_stepper_in_jupyterlab(lab, browser_path):
+    """The Chinese edition's stepper, clicked by hand at 1024x768: Chinese buttons, status
+    and mode names, a step in greedy and in beam mode with every pane open, all readable."""
+    from playwright.sync_api import expect, sync_playwright
+
+    base, token = lab
+    outside = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=browser_path, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1024, "height": 768})
+            page.on(
+                "request",
+                lambda r: (
+                    None if r.url.startswith((base, "data:", "blob:")) else outside.append(r.url)
+                ),
+            )
+            open_and_run_all(page, base, token, f"zh/{NOTEBOOK_ZH.name}")
+            errors = page.locator("[data-mime-type='application/vnd.jupyter.stderr']")
+            assert errors.count() == 0, errors.first.inner_text()
+            stepper = page.locator(".dw-stepper")
+            expect(stepper).to_have_count(1, timeout=30_000)
+            status = stepper.locator(".dw-status").first
+            expect(status).to_contain_text("按“单步”")
+            for label in ("注意力", "KV 缓存", "过滤器"):
+                stepper.get_by_role("button", name=label, exact=True).click()
+            step = stepper.get_by_role("button", name="单步", exact=True)
+            step.click()
+            expect(status).to_contain_text("第 1 步：贪心选了", timeout=30_000)
+            stepper.get_by_role("button", name="束搜索", exact=True).click()
+            expect(status).to_contain_text("束搜索模式", timeout=30_000)
+            step.click()
+            expect(stepper.locator(".dw-steps")).to_have_text("1", timeout=30_000)
+            for pane in (".dw-attention", ".dw-cache", ".dw-beams"):
+                drawn = stepper.locator(pane)
+                drawn.scroll_into_view_if_needed()
+                readable(drawn, f"{pane} of the Chinese stepper in beam mode at 1024x768")
+            assert stepper.evaluate("e => e.scrollWidth - e.clientWidth") <= 0
+            stepper.evaluate("e => e.scrollIntoView({block: 'start'})")
+            page.screenshot(path=str(ARTIFACTS / "02_stepper_zh_beam_1024x768.png"))
         finally:
             browser.close()
     assert not outside, f"the page fetched from outside the local server: {outside[:5]}"

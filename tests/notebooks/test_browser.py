@@ -75,10 +75,38 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+#: JupyterLab settings every test server uses: no news or update checks (no network), and every
+#: cell stays in the DOM, so what a test looks for is there to find
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+}
+
+
 @contextlib.contextmanager
-def running_jupyterlab(tmp: Path, work: Path, env: dict, *, cwd: Path, extra: tuple = ()):
+def running_jupyterlab(
+    tmp: Path, work: Path, *, cwd: Path, extra: tuple = (), settings: dict | None = None
+):
     """A JupyterLab server serving ``work`` on a free local port, started from ``cwd`` with
-    ``extra`` options; yields (base URL, token) once it answers, and stops it on any exit."""
+    ``extra`` options and ``settings`` on top of LAB_SETTINGS, its config, settings, workspace
+    and runtime folders under ``tmp``; yields (base URL, token) once it answers, and stops it on
+    any exit."""
+    for plugin, values in {**LAB_SETTINGS, **(settings or {})}.items():
+        file = tmp / "settings" / f"{plugin}.jupyterlab-settings"
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(json.dumps(values))
+    env = dict(os.environ)
+    env.update(
+        JUPYTER_CONFIG_DIR=str(tmp / "config"),
+        JUPYTERLAB_SETTINGS_DIR=str(tmp / "settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
+        JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+        # the kernel imports helpers/ from this checkout even where it is not pip-installed
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+        # the browser, the server and the kernel share the CPU: one torch thread avoids
+        # oversubscription (the notebooks' outputs are the same with any thread count)
+        OMP_NUM_THREADS="1",
+    )
     port, token = free_port(), secrets.token_hex(16)
     log = open(tmp / "jupyterlab.log", "w")  # noqa: SIM115 (closed below)
     server = subprocess.Popen(
@@ -136,31 +164,7 @@ def lab(tmp_path_factory, browser_path):
     shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
     (work / "zh").mkdir()
     shutil.copy(NOTEBOOK_ZH, work / "zh" / NOTEBOOK_ZH.name)
-    settings = tmp / "settings"
-    for plugin, values in {
-        "@jupyterlab/apputils-extension/notification": {
-            "fetchNews": "false",
-            "checkForUpdates": False,
-        },
-        # every cell stays in the DOM, so what the test looks for is there to find
-        "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
-    }.items():
-        file = settings / f"{plugin}.jupyterlab-settings"
-        file.parent.mkdir(parents=True, exist_ok=True)
-        file.write_text(json.dumps(values))
-    env = dict(os.environ)
-    env.update(
-        JUPYTER_CONFIG_DIR=str(tmp / "config"),
-        JUPYTERLAB_SETTINGS_DIR=str(settings),
-        JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
-        JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
-        # the kernel imports helpers/ from this checkout even where it is not pip-installed
-        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
-        # the browser, the server and the kernel share the CPU: one torch thread avoids
-        # oversubscription (the notebook's outputs are the same with any thread count)
-        OMP_NUM_THREADS="1",
-    )
-    with running_jupyterlab(tmp, work, env, cwd=work) as (base, token):
+    with running_jupyterlab(tmp, work, cwd=work) as (base, token):
         yield base, token
 
 

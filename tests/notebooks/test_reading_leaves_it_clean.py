@@ -13,7 +13,6 @@ area at the two projector setups (1280x800, 1024x768), file browser open and clo
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -48,29 +47,14 @@ def lab_from_root(tmp_path_factory, browser_path):
     work.mkdir()
     for nb in NOTEBOOKS:
         shutil.copy(nb, work / nb.name)
-    settings = tmp / "settings"
-    for plugin, values in {
-        "@jupyterlab/apputils-extension/notification": {
-            "fetchNews": "false",
-            "checkForUpdates": False,
-        },
-        "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
-        "@jupyterlab/docmanager-extension/plugin": {"autosave": True, "autosaveInterval": 2},
-    }.items():
-        file = settings / f"{plugin}.jupyterlab-settings"
-        file.parent.mkdir(parents=True, exist_ok=True)
-        file.write_text(json.dumps(values))
-    env = dict(os.environ)
-    env.update(
-        JUPYTER_CONFIG_DIR=str(tmp / "config"),
-        JUPYTERLAB_SETTINGS_DIR=str(settings),
-        JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
-        JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
-        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
-        OMP_NUM_THREADS="1",
-    )
     extra = ("--config=jupyter_server_config.py",)  # as the README's command passes it
-    with test_browser.running_jupyterlab(tmp, work, env, cwd=ROOT, extra=extra) as (base, token):
+    autosave = {  # every 2 s: the test waits past one autosave
+        "@jupyterlab/docmanager-extension/plugin": {"autosave": True, "autosaveInterval": 2}
+    }
+    with test_browser.running_jupyterlab(tmp, work, cwd=ROOT, extra=extra, settings=autosave) as (
+        base,
+        token,
+    ):
         yield base, token, work
 
 

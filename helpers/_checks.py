@@ -13,7 +13,7 @@ plain English ``ValueError``/``TypeError``, on purpose:
 
 - ``helpers.model_files``: a model folder whose config.json or weights do not fit GPT-2 (next to
   that loader's ``OSError``, which stay English as every ``OSError`` does). They are about the
-  files a teacher saves or points ``$GPT_MODEL`` at, never a notebook's argument, and they quote
+  files a teacher saves or points ``$GPT_COURSE_MODEL`` at, never a notebook's argument; they quote
   config keys and reasons from the files' world.
 - ``helpers.figure_text``: the plumbing between the course's plotly renderer and plotly; no
   student's call reaches it.

@@ -341,7 +341,7 @@ ERRORS_ZH: list[tuple[str, str]] = [
     ("n_embd={a} must be a multiple of n_head={b}", "n_embd={a} 必须是 n_head={b} 的倍数"),
     (
         "kv_heads={a} must divide n_head={b} (heads share K/V in equal groups)",
-        "kv_heads={a} 必须能整除 n_head={b}（各个头按人数相等的组共享 K/V）",
+        "kv_heads={a} 必须能整除 n_head={b}（查询头分成大小相等的组，每组共享一份 K/V）",
     ),
     (
         "expected a transformers Cache (out.cache), got {got}",

@@ -21,7 +21,7 @@ from contextlib import ExitStack
 
 import torch
 
-from helpers._checks import check_int, check_model, check_token_ids
+from helpers._checks import BadType, check_int, check_model, check_token_ids
 from helpers.timing import count_positions
 
 
@@ -75,7 +75,7 @@ def count_passes_each(models, fn):
 
     Count the assistant too: its passes are not free, even if its training was."""
     if not isinstance(models, (list, tuple)) or not models:
-        raise TypeError(f"models must be a non-empty list or tuple of models, got {models!r}")
+        raise BadType(f"models must be a non-empty list or tuple of models, got {models!r}")
     for m in models:
         check_model(m)
     with ExitStack() as stack:  # the course's pass counter (helpers.timing), one per model

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from helpers._checks import (
+    BadValue,
     check_id_tensor,
     check_index_tensor,
     check_int,
@@ -40,7 +41,7 @@ def _check_inputs(model, input_ids, attention_mask=None, position_ids=None) -> N
     if position_ids is not None:
         check_index_tensor("position_ids", position_ids, window, "position")
         if position_ids.shape != input_ids.shape:
-            raise ValueError(
+            raise BadValue(
                 f"position_ids shape {tuple(position_ids.shape)} must equal input_ids shape "
                 f"{tuple(input_ids.shape)}"
             )
@@ -77,7 +78,7 @@ def model_attention_mask(model, input_ids, attention_mask=None):
 def _require_eager(model) -> None:
     impl = getattr(model.config, "_attn_implementation", None)
     if impl != "eager":
-        raise ValueError(
+        raise BadValue(
             f"the model uses attn_implementation={impl!r}, which returns no attention weights; "
             f'load it with load_model(attn_implementation="eager")'
         )
@@ -120,7 +121,7 @@ def hand_attention(model, input_ids: torch.Tensor, layer: int = 0) -> HandAttent
     """
     _check_inputs(model, input_ids)
     if input_ids.size(0) != 1:
-        raise ValueError(f"hand_attention takes one sequence (1, T); got {tuple(input_ids.shape)}")
+        raise BadValue(f"hand_attention takes one sequence (1, T); got {tuple(input_ids.shape)}")
     check_int("layer", layer, 0, model.config.n_layer - 1)
     attn = model.transformer.h[layer].attn
     seen = {}
@@ -159,7 +160,7 @@ def influence(model, input_ids: torch.Tensor, replacement_id: int, attention_mas
     """
     _check_inputs(model, input_ids, attention_mask)
     if input_ids.size(0) != 1:
-        raise ValueError(f"influence takes one sequence (1, T); got {tuple(input_ids.shape)}")
+        raise BadValue(f"influence takes one sequence (1, T); got {tuple(input_ids.shape)}")
     check_token_id("replacement_id", replacement_id, model.config.vocab_size)
     base = model(input_ids, attention_mask=attention_mask).logits[0]  # (T, V)
     rows = []

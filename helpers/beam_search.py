@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import torch
 
-from helpers._checks import check_finite, check_int, check_model, check_token_ids
+from helpers._checks import BadValue, check_finite, check_int, check_model, check_token_ids
 from helpers.generation import MAX_NEW_TOKENS, context_window
 
 EARLY_STOPPING = (True, False, "never")
@@ -59,7 +59,7 @@ def _check_args(num_beams, max_new_tokens, length_penalty, early_stopping, promp
     check_int("max_new_tokens", max_new_tokens, 1, MAX_NEW_TOKENS)
     check_finite("length_penalty", length_penalty)  # nan or inf would score every text nan
     if not any(early_stopping is choice for choice in EARLY_STOPPING):
-        raise ValueError(f"early_stopping={early_stopping!r} must be one of {EARLY_STOPPING}")
+        raise BadValue(f"early_stopping={early_stopping!r} must be one of {EARLY_STOPPING}")
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,7 @@ def check_beam_search(
     prompt = check_token_ids("ids", ids, vocab)
     _check_args(num_beams, max_new_tokens, length_penalty, early_stopping, len(prompt), vocab)
     if len(prompt) + max_new_tokens > context_window(model):
-        raise ValueError(
+        raise BadValue(
             f"{len(prompt)} prompt tokens + max_new_tokens={max_new_tokens} do not "
             f"fit the context window of {context_window(model)} tokens"
         )
@@ -204,7 +204,7 @@ def _check_text(model, ids, new_ids) -> tuple[list[int], list[int]]:
     new = check_token_ids("new_ids", new_ids, vocab)
     window = context_window(model)
     if len(prompt) + len(new) > window:
-        raise ValueError(
+        raise BadValue(
             f"ids and new_ids hold {len(prompt)} + {len(new)} = {len(prompt) + len(new)} tokens; "
             f"the model's context window is {window} tokens"
         )

@@ -16,6 +16,8 @@ import re
 from functools import lru_cache
 from importlib import resources
 
+from helpers._checks import BadType, BadValue
+
 #: The play kept out of training; its loss is the model's held-out score.
 HELD_OUT_PLAY = "the-tempest"
 EOT = "<|endoftext|>"
@@ -29,7 +31,7 @@ def clean_play(markdown: str) -> str:
     two trailing spaces markdown uses for line breaks go away.
     """
     if not isinstance(markdown, str):
-        raise TypeError(f"markdown must be a str, got {type(markdown).__name__}")
+        raise BadType(f"markdown must be a str, got {type(markdown).__name__}")
     text = markdown.replace("\r\n", "\n")
     text = re.sub(r"\\([\[\]\-*.#_])", r"\1", text)  # markdown escapes: \[ \. \- ...
     lines = []
@@ -71,7 +73,7 @@ def load_play(name: str) -> str:
     """One cleaned play, e.g. ``load_play("hamlet")``: fast (cleaning all 38 takes seconds)."""
     files = _play_files()
     if name not in files:
-        raise ValueError(f"name={name!r} is not a play; choose one of {sorted(files)}")
+        raise BadValue(f"name={name!r} is not a play; choose one of {sorted(files)}")
     return clean_play(files[name].read_text(encoding="utf-8"))
 
 
@@ -80,7 +82,7 @@ def split_corpus(held_out: str = HELD_OUT_PLAY) -> tuple[str, str]:
     """(training text, held-out text): every play but ``held_out``, and ``held_out`` alone."""
     plays = load_plays()
     if held_out not in plays:
-        raise ValueError(f"held_out={held_out!r} is not a play; choose one of {sorted(plays)}")
+        raise BadValue(f"held_out={held_out!r} is not a play; choose one of {sorted(plays)}")
     train = "\n\n".join(text for name, text in plays.items() if name != held_out)
     return train, plays[held_out]
 
@@ -112,7 +114,7 @@ def train_tokenizer(text: str, vocab_size: int = 4096):
     from transformers import PreTrainedTokenizerFast
 
     if vocab_size < 257:
-        raise ValueError(f"vocab_size={vocab_size} must be at least 257 (256 bytes + {EOT})")
+        raise BadValue(f"vocab_size={vocab_size} must be at least 257 (256 bytes + {EOT})")
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()

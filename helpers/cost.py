@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from helpers._checks import check_bool, check_int, check_positive
+from helpers._checks import BadType, BadValue, check_bool, check_int, check_positive
 
 #: Bytes per stored number for the common formats.
 BYTES_PER_VALUE = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
@@ -48,12 +48,12 @@ GPT2_FAMILY = {
 def _bytes_per_value(value) -> int:
     if isinstance(value, str):
         if value not in BYTES_PER_VALUE:
-            raise ValueError(f"bytes_per_value={value!r} must be one of {sorted(BYTES_PER_VALUE)}")
+            raise BadValue(f"bytes_per_value={value!r} must be one of {sorted(BYTES_PER_VALUE)}")
         return BYTES_PER_VALUE[value]
     allowed = sorted(set(BYTES_PER_VALUE.values()))
     check_int("bytes_per_value", value)
     if value not in allowed:
-        raise ValueError(f"bytes_per_value={value} must be one of {allowed} (or a dtype name)")
+        raise BadValue(f"bytes_per_value={value} must be one of {allowed} (or a dtype name)")
     return value
 
 
@@ -112,13 +112,13 @@ def model_shape(config) -> Shape:
     names = ("n_layer", "n_head", "n_embd", "vocab_size", "n_positions")
     missing = [n for n in names if not hasattr(config, n)]
     if missing:
-        raise TypeError(
+        raise BadType(
             f"expected a GPT-2 config or model (with {', '.join(names)}), got "
             f"{type(config).__name__} without {missing}"
         )
     n_embd, n_head = int(config.n_embd), int(config.n_head)
     if n_head < 1 or n_embd % n_head:
-        raise ValueError(f"n_embd={n_embd} must be a multiple of n_head={n_head}")
+        raise BadValue(f"n_embd={n_embd} must be a multiple of n_head={n_head}")
     n_inner = getattr(config, "n_inner", None) or 4 * n_embd
     return Shape(
         int(config.n_layer),
@@ -135,7 +135,7 @@ def gpt2_family_config(name: str = "gpt2"):
     from transformers import GPT2Config
 
     if name not in GPT2_FAMILY:
-        raise ValueError(f"name={name!r} must be one of {list(GPT2_FAMILY)}")
+        raise BadValue(f"name={name!r} must be one of {list(GPT2_FAMILY)}")
     return GPT2Config(**GPT2_FAMILY[name])
 
 
@@ -189,7 +189,7 @@ def kv_cache_bytes(
     check_int("batch_size", batch_size, 1)
     kv_heads = s.n_kv_head if kv_heads is None else check_int("kv_heads", kv_heads, 1, s.n_head)
     if s.n_head % kv_heads:
-        raise ValueError(
+        raise BadValue(
             f"kv_heads={kv_heads} must divide n_head={s.n_head} (heads share K/V in equal groups)"
         )
     per_token = kv_bytes_per_token(s.n_layer, kv_heads, s.head_dim, bytes_per_value)
@@ -200,14 +200,14 @@ def cache_shapes(cache) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
     """(keys shape, values shape) of every layer of a ``DynamicCache``; each (B, heads, T, hd)."""
     layers = getattr(cache, "layers", None)
     if layers is None:
-        raise TypeError(f"expected a transformers Cache (out.cache), got {type(cache).__name__}")
+        raise BadType(f"expected a transformers Cache (out.cache), got {type(cache).__name__}")
     return [(tuple(layer.keys.shape), tuple(layer.values.shape)) for layer in layers]
 
 
 def cache_tensor_bytes(cache) -> int:
     """Bytes the cache's key and value tensors really occupy, summed over layers."""
     if getattr(cache, "layers", None) is None:
-        raise TypeError(f"expected a transformers Cache (out.cache), got {type(cache).__name__}")
+        raise BadType(f"expected a transformers Cache (out.cache), got {type(cache).__name__}")
     return sum(
         t.numel() * t.element_size() for layer in cache.layers for t in (layer.keys, layer.values)
     )
@@ -374,7 +374,7 @@ def same_pass(*steps: StepCost) -> StepCost:
     with a prompt's prefill (chunked prefill): FLOPs, cache and activation bytes add up, the
     weights are read once."""
     if not steps or not all(isinstance(s, StepCost) for s in steps):
-        raise TypeError("same_pass takes one or more StepCost (from step_cost)")
+        raise BadType("same_pass takes one or more StepCost (from step_cost)")
     return StepCost(
         tokens=sum(s.tokens for s in steps),
         flops=sum(s.flops for s in steps),
@@ -398,7 +398,7 @@ def roofline_seconds(step: StepCost, bandwidth: float, flop_rate: float) -> floa
     ``bandwidth`` (bytes/s) nor do the FLOPs faster than ``flop_rate`` (FLOP/s), and at best it
     overlaps the two, so max(bytes / bandwidth, flops / flop_rate) (the "roofline" model)."""
     if not isinstance(step, StepCost):
-        raise TypeError(f"step must be a StepCost (from step_cost), got {type(step).__name__}")
+        raise BadType(f"step must be a StepCost (from step_cost), got {type(step).__name__}")
     return max(
         step.bytes / check_positive("bandwidth", bandwidth),
         step.flops / check_positive("flop_rate", flop_rate),

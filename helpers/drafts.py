@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from helpers._checks import check_int
+from helpers._checks import BadType, BadValue, check_int
 from helpers.corpus import split_corpus
 from helpers.generation import MAX_NEW_TOKENS, greedy_decode
 
@@ -62,13 +62,13 @@ def check_draft(draft, model, tokenizer=None) -> None:
     knows it, the same tokenizer (a token id must mean the same text for both)."""
     for name in ("propose", "vocab_size"):
         if not hasattr(draft, name):
-            raise TypeError(
+            raise BadType(
                 f"draft must have .propose(ids, k) and .vocab_size (an NGramDraft or a "
                 f"ModelDraft); got {type(draft).__name__} without .{name}"
             )
     vocab = model.config.vocab_size
     if draft.vocab_size != vocab:
-        raise ValueError(
+        raise BadValue(
             f"draft vocab_size={draft.vocab_size} does not match the model's vocabulary of "
             f"{vocab} tokens: the draft must use the model's tokenizer (token ids 0..{vocab - 1})"
         )
@@ -76,7 +76,7 @@ def check_draft(draft, model, tokenizer=None) -> None:
     if tokenizer is not None and theirs is not None:
         ours = vocab_fingerprint(tokenizer)
         if theirs != ours:
-            raise ValueError(
+            raise BadValue(
                 f"the draft was built with another tokenizer (vocabulary fingerprint {theirs}, "
                 f"the model's is {ours}): the same id would mean different text; rebuild the "
                 f"draft with the model's tokenizer"
@@ -122,12 +122,12 @@ class NGramDraft:
         """Count every n-gram (n = 1 .. order) of the token sequence ``ids``."""
         order = check_int("order", order, 2, MAX_ORDER)
         if vocab_size**order >= 2**63:
-            raise ValueError(f"vocab_size={vocab_size} is too large for order={order} keys")
+            raise BadValue(f"vocab_size={vocab_size} is too large for order={order} keys")
         ids = np.asarray(ids, dtype=np.int64).ravel()
         if ids.size < order:
-            raise ValueError(f"need at least order={order} tokens to count, got {ids.size}")
+            raise BadValue(f"need at least order={order} tokens to count, got {ids.size}")
         if ids.min() < 0 or ids.max() >= vocab_size:
-            raise ValueError(
+            raise BadValue(
                 f"token ids must be in 0..{vocab_size - 1}, got {ids.min()}..{ids.max()}"
             )
         ngrams = {}
@@ -143,7 +143,7 @@ class NGramDraft:
     def from_text(cls, tokenizer, text: str, order: int = 3):
         """Tokenize ``text`` with the model's tokenizer and count its n-grams."""
         if not isinstance(text, str) or not text:
-            raise ValueError("text must be a non-empty str to count n-grams from")
+            raise BadValue("text must be a non-empty str to count n-grams from")
         ids = tokenizer(text)["input_ids"]
         return cls.from_ids(ids, len(tokenizer), order, vocab_fingerprint(tokenizer))
 
@@ -187,9 +187,7 @@ class NGramDraft:
             )
         config = json.loads((folder / "config.json").read_text())
         if config.get("model_type") != "ngram-draft":
-            raise ValueError(
-                f"{folder.name!r} is a {config.get('model_type')!r}, not an ngram-draft"
-            )
+            raise BadValue(f"{folder.name!r} is a {config.get('model_type')!r}, not an ngram-draft")
         tensors = load_file(folder / "model.safetensors")
         ngrams = {
             n: (tensors[f"ngram{n}.keys"].numpy(), tensors[f"ngram{n}.counts"].numpy())
@@ -254,7 +252,7 @@ class LookupDraft:
 
     def __init__(self, fallback: NGramDraft, max_ngram: int = 3):
         if not hasattr(fallback, "next_token"):
-            raise TypeError(
+            raise BadType(
                 f"fallback must be a draft with .next_token(ids) (an NGramDraft), got "
                 f"{type(fallback).__name__}"
             )

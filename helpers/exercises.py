@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
+from helpers._checks import BadType, BadValue
 from helpers.messages import pick, text
 
 
@@ -311,7 +312,7 @@ def check(exercise_id: str, answer, **context) -> None:
     (It returns nothing, so a check on a cell's last line shows only its message.)
     """
     if exercise_id not in EXERCISES:
-        raise ValueError(f"exercise_id={exercise_id!r} is not one of {sorted(EXERCISES)}")
+        raise BadValue(f"exercise_id={exercise_id!r} is not one of {sorted(EXERCISES)}")
     ex = EXERCISES[exercise_id]
     if answer is None:
         print(text("check.no_answer", id=exercise_id, question=ex.text("question")))
@@ -319,7 +320,7 @@ def check(exercise_id: str, answer, **context) -> None:
     try:
         expected = ex.expected(context)
     except KeyError as missing:
-        raise TypeError(f"check({exercise_id!r}, ...) needs {missing.args[0]}=... too") from None
+        raise BadType(f"check({exercise_id!r}, ...) needs {missing.args[0]}=... too") from None
     if _same(answer, expected, ex.tolerance):
         print(text("check.right", id=exercise_id))
         return

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import torch
 
 from helpers._checks import (
+    BadType,
+    BadValue,
     check_bool,
     check_id_tensor,
     check_int,
@@ -42,9 +44,9 @@ MAX_NEW_TOKENS = 10_000
 def check_prompt(prompt) -> str:
     """Return ``prompt`` if it is a non-blank str; else a clear TypeError/ValueError."""
     if not isinstance(prompt, str):
-        raise TypeError(f"prompt must be a str, got {type(prompt).__name__} {prompt!r}")
+        raise BadType(f"prompt must be a str, got {type(prompt).__name__} {prompt!r}")
     if not prompt.strip():
-        raise ValueError(f"prompt {prompt!r} is empty or only whitespace; type at least one word")
+        raise BadValue(f"prompt {prompt!r} is empty or only whitespace; type at least one word")
     return prompt
 
 
@@ -64,7 +66,7 @@ def encode_prompt(tokenizer, prompt: str, model=None) -> torch.Tensor:
     if model is not None:
         window = context_window(model)
         if ids.size(1) > window:
-            raise ValueError(
+            raise BadValue(
                 f"the prompt is {ids.size(1)} tokens long; the model's context window is "
                 f"{window} tokens: shorten the prompt to at most {window} tokens"
             )
@@ -77,7 +79,7 @@ def next_token_logits(model, ids: torch.Tensor) -> torch.Tensor:
     window = context_window(model)  # checks the model too
     check_id_tensor("ids", ids, model.config.vocab_size, window)
     if ids.dim() != 2 or ids.size(0) != 1 or ids.size(1) == 0:
-        raise ValueError(f"ids must be one sequence (1, T), T >= 1; got shape {tuple(ids.shape)}")
+        raise BadValue(f"ids must be one sequence (1, T), T >= 1; got shape {tuple(ids.shape)}")
     return _next_token_logits(model, ids)
 
 
@@ -228,7 +230,7 @@ def _check_forced(forced, vocab_size: int, max_new_tokens: int) -> dict[int, int
     if forced is None:
         return {}
     if not isinstance(forced, dict):
-        raise TypeError(f"forced must be a dict {{step: token_id}} or None, got {forced!r}")
+        raise BadType(f"forced must be a dict {{step: token_id}} or None, got {forced!r}")
     last = max(max_new_tokens - 1, 0)  # a step beyond it would be silently ignored
     return {
         check_int("forced step", step, 0, last): check_token_id("forced token_id", tid, vocab_size)

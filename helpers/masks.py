@@ -18,7 +18,14 @@ from __future__ import annotations
 
 import torch
 
-from helpers._checks import check_choice, check_float_dtype, check_int, check_tokenizer
+from helpers._checks import (
+    BadType,
+    BadValue,
+    check_choice,
+    check_float_dtype,
+    check_int,
+    check_tokenizer,
+)
 
 SIDES = ("left", "right")
 
@@ -45,30 +52,28 @@ def check_batch(input_ids: torch.Tensor, attention_mask: torch.Tensor | None = N
     The mask holds 1 for a real token and 0 for padding; every row needs one real token.
     """
     if not isinstance(input_ids, torch.Tensor):
-        raise TypeError(f"input_ids must be a torch tensor, got {type(input_ids).__name__}")
+        raise BadType(f"input_ids must be a torch tensor, got {type(input_ids).__name__}")
     if input_ids.dim() != 2:
-        raise ValueError(f"input_ids must be 2-D (batch, seq); got shape {tuple(input_ids.shape)}")
+        raise BadValue(f"input_ids must be 2-D (batch, seq); got shape {tuple(input_ids.shape)}")
     if input_ids.size(0) == 0 or input_ids.size(1) == 0:
-        raise ValueError(
+        raise BadValue(
             f"the batch is empty: input_ids has shape {tuple(input_ids.shape)}; "
             f"need at least 1 row and 1 token"
         )
     if attention_mask is None:
         return
     if not isinstance(attention_mask, torch.Tensor):
-        raise TypeError(
-            f"attention_mask must be a torch tensor, got {type(attention_mask).__name__}"
-        )
+        raise BadType(f"attention_mask must be a torch tensor, got {type(attention_mask).__name__}")
     if attention_mask.shape != input_ids.shape:
-        raise ValueError(
+        raise BadValue(
             f"attention_mask shape {tuple(attention_mask.shape)} must equal input_ids shape "
             f"{tuple(input_ids.shape)}: one 1/0 per token"
         )
     if not ((attention_mask == 0) | (attention_mask == 1)).all():
-        raise ValueError("attention_mask may hold only 1 (real token) and 0 (padding)")
+        raise BadValue("attention_mask may hold only 1 (real token) and 0 (padding)")
     empty = (attention_mask.sum(-1) == 0).nonzero().flatten().tolist()
     if empty:
-        raise ValueError(
+        raise BadValue(
             f"row(s) {empty} of the batch are all padding (attention_mask all 0): "
             f"each prompt needs at least 1 real token"
         )
@@ -80,12 +85,12 @@ def check_model_mask(input_ids: torch.Tensor, attention_mask=None) -> None:
         check_batch(input_ids)
         B, T = input_ids.shape
         if attention_mask.shape != (B, 1, T, T):
-            raise ValueError(
+            raise BadValue(
                 f"a 4-D attention_mask must have shape (batch, 1, T, T) = {(B, 1, T, T)} for "
                 f"input_ids of shape {(B, T)}; got {tuple(attention_mask.shape)}"
             )
         if not (attention_mask.dtype.is_floating_point or attention_mask.dtype == torch.bool):
-            raise TypeError(
+            raise BadType(
                 f"a 4-D attention_mask must be float (0 = may attend, most negative = may not: "
                 f"see additive_mask) or bool; got a {attention_mask.dtype} tensor"
             )
@@ -95,9 +100,7 @@ def check_model_mask(input_ids: torch.Tensor, attention_mask=None) -> None:
 
 def _check_attention_mask(attention_mask) -> torch.Tensor:
     if not isinstance(attention_mask, torch.Tensor):
-        raise TypeError(
-            f"attention_mask must be a torch tensor, got {type(attention_mask).__name__}"
-        )
+        raise BadType(f"attention_mask must be a torch tensor, got {type(attention_mask).__name__}")
     # a dummy input of the same shape runs every check that concerns the mask alone
     check_batch(torch.zeros(attention_mask.shape, dtype=torch.long), attention_mask)
     return attention_mask.bool()
@@ -113,16 +116,16 @@ def causal_mask(T: int) -> torch.Tensor:
 def pad_prompts(tokenizer, prompts, side: str = "left") -> dict[str, torch.Tensor]:
     """Tokenize ``prompts`` into one batch padded on ``side``: input_ids, attention_mask (B, T)."""
     if isinstance(prompts, str) or not isinstance(prompts, (list, tuple)):
-        raise TypeError(f"prompts must be a list of str, got {type(prompts).__name__}")
+        raise BadType(f"prompts must be a list of str, got {type(prompts).__name__}")
     if len(prompts) == 0:
-        raise ValueError("prompts is an empty list: the batch needs at least 1 prompt")
+        raise BadValue("prompts is an empty list: the batch needs at least 1 prompt")
     bad = [p for p in prompts if not isinstance(p, str)]
     if bad:
-        raise TypeError(f"every prompt must be a str; got {bad[0]!r}")
+        raise BadType(f"every prompt must be a str; got {bad[0]!r}")
     check_choice("side", side, SIDES)
     check_tokenizer(tokenizer)
     if tokenizer.pad_token_id is None:
-        raise ValueError("the tokenizer has no pad token; set tokenizer.pad_token first")
+        raise BadValue("the tokenizer has no pad token; set tokenizer.pad_token first")
     batch = tokenizer(list(prompts), padding=True, padding_side=side, return_tensors="pt")
     out = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}
     check_batch(out["input_ids"], out["attention_mask"])  # e.g. an empty prompt: all padding
@@ -162,7 +165,7 @@ def additive_mask(mask: torch.Tensor, dtype: torch.dtype = torch.float32) -> tor
     the eager attention *adds* its mask, so a bool mask would be added as 1/0, not applied.
     """
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
-        raise TypeError(f"mask must be a bool tensor, got {getattr(mask, 'dtype', type(mask))}")
+        raise BadType(f"mask must be a bool tensor, got {getattr(mask, 'dtype', type(mask))}")
     check_float_dtype("dtype", dtype)
     zero = torch.zeros((), dtype=dtype)
     return torch.where(mask, zero, torch.finfo(dtype).min)  # same shape as mask

@@ -7,14 +7,17 @@ stepper's buttons, labels, status lines and snapshot. The English of each messag
 English notebooks' stored outputs hold, byte for byte.
 
 ``MESSAGES[lang][key]`` is a ``str.format`` template; each key exists in every language with the
-same ``{placeholders}`` (tests/helpers/test_messages.py). What stays English in both: error
-messages about a helper's arguments (they name Python arguments) and the beam and speculative
+same ``{placeholders}`` (tests/helpers/test_messages.py). The errors a helper raises about a
+student's input (``BadValue``, ``BadType``: helpers._checks) read in the language too: they are
+kept in English and translated when shown, by ``error_text`` and ``ERRORS_ZH`` (every form of
+them; tests/helpers/test_errors_zh.py). What stays English in both: the beam and speculative
 panes' prose. Figures' words are translated as they are drawn (``helpers.figure_text``).
 """
 
 from __future__ import annotations
 
 import re
+import string
 
 LANGS = ("en", "zh")
 #: The language of every message; ``set_lang`` (``setup_notebook(lang=...)``) changes it.
@@ -275,44 +278,622 @@ def pick(en: str, zh: str) -> str:
     return zh if LANG == "zh" else en
 
 
-#: The argument checks' messages (helpers._checks) a student meets on the stepper's status line,
-#: in Chinese: (pattern, template with {1}, {2}... for the groups). Raised errors stay English
-#: (they name Python arguments for whoever calls the helper); what the widget shows follows LANG.
-ERRORS_ZH = [
+# --------------------------------------------------------------------------- error messages
+#: Every form of the errors the helpers raise about a student's input (``BadValue``,
+#: ``BadType`` in helpers._checks), in Chinese: (English template, Chinese template). A template
+#: is ``str.format`` text; the English one is matched against the whole message (each
+#: ``{field}`` matches any text, the shortest that fits; a field used twice must repeat the same
+#: text), and the Chinese one is filled with what the fields matched. Python names, values and
+#: code stay as they are. Specific forms come before the general ones they would also fit.
+ERRORS_ZH: list[tuple[str, str]] = [
+    # --- helpers.assisted, attention, beam_search
     (
-        r"(\w+)=(\S+) must be a finite number > 0 \(0 < \1 < inf\)",
-        "{1}={2} 必须是大于 0 的有限数（0 < {1} < inf）",
+        "models must be a non-empty list or tuple of models, got {got}",
+        "models 必须是由模型组成的非空列表或元组，得到的是 {got}",
     ),
     (
-        r"(\w+)=(\S+) must be a finite number >= 0 \(0 <= \1 < inf\)",
-        "{1}={2} 必须是不小于 0 的有限数（0 <= {1} < inf）",
+        "the model uses attn_implementation={impl}, which returns no attention weights; "
+        'load it with load_model(attn_implementation="eager")',
+        "模型用的是 attn_implementation={impl}，它不返回注意力权重；"
+        '请用 load_model(attn_implementation="eager") 加载模型',
     ),
     (
-        r"(\w+)=(\S+) must be a finite number \(-inf < \1 < inf\)",
-        "{1}={2} 必须是有限数（-inf < {1} < inf）",
+        "{func} takes one sequence (1, T); got {shape}",
+        "{func} 只接受一条序列 (1, T)；得到的形状是 {shape}",
     ),
-    (r"(\w+)=(\S+) must be in the range \(0, 1\]", "{1}={2} 必须在区间 (0, 1] 内"),
-    (r"(\w+)=(\S+) is out of range: it must be ([^;.]+)", "{1}={2} 超出范围：须满足 {3}"),
-    (r"(\w+)=(\S+) is outside the allowed range ([^;.]+)", "{1}={2} 超出允许的范围 {3}"),
     (
-        r"prompt ('.*') is empty or only whitespace; type at least one word",
-        "提示 {1} 是空的或只有空白；请至少输入一个词",
+        "attention_mask shape {a} must equal input_ids shape {b}: one 1/0 per token",
+        "attention_mask 的形状 {a} 必须与 input_ids 的形状 {b} 相同：每个词元对应一个 1 或 0",
     ),
+    (
+        "position_ids shape {a} must equal input_ids shape {b}",
+        "position_ids 的形状 {a} 必须与 input_ids 的形状 {b} 相同",
+    ),
+    (
+        "{n} prompt tokens + max_new_tokens={m} do not fit the context window of {window} tokens",
+        "{n} 个提示词元 + max_new_tokens={m} 超出了 {window} 个词元的上下文窗口",
+    ),
+    (
+        "ids and new_ids hold {count} tokens; the model's context window is {window} tokens",
+        "ids 和 new_ids 共有 {count} 个词元；模型的上下文窗口只有 {window} 个词元",
+    ),
+    (
+        "ids and proposed hold {count} tokens; the model's context window is {window} tokens",
+        "ids 和 proposed 共有 {count} 个词元；模型的上下文窗口只有 {window} 个词元",
+    ),
+    # --- helpers.corpus, cost
+    (
+        "{name}={value} is not a play; choose one of {choices}",
+        "{name}={value} 不是剧本名；请从 {choices} 中选一个",
+    ),
+    (
+        "vocab_size={value} must be at least 257 (256 bytes + {eot})",
+        "vocab_size={value} 至少要是 257（256 个字节 + {eot}）",
+    ),
+    (
+        "bytes_per_value={value} must be one of {choices} (or a dtype name)",
+        "bytes_per_value={value} 必须是 {choices} 之一（或一个数据类型名）",
+    ),
+    (
+        "expected a GPT-2 config or model (with {names}), got {kind} without {missing}",
+        "需要 GPT-2 的配置或模型（带有 {names}），得到的却是缺少 {missing} 的 {kind}",
+    ),
+    ("n_embd={a} must be a multiple of n_head={b}", "n_embd={a} 必须是 n_head={b} 的倍数"),
+    (
+        "kv_heads={a} must divide n_head={b} (heads share K/V in equal groups)",
+        "kv_heads={a} 必须能整除 n_head={b}（查询头分成大小相等的组，每组共享一份 K/V）",
+    ),
+    (
+        "expected a transformers Cache (out.cache), got {got}",
+        "需要 transformers 的 Cache（out.cache），得到的是 {got}",
+    ),
+    (
+        "same_pass takes one or more StepCost (from step_cost)",
+        "same_pass 需要一个或多个 StepCost（由 step_cost 给出）",
+    ),
+    (
+        "step must be a StepCost (from step_cost), got {got}",
+        "step 必须是 StepCost（由 step_cost 给出），得到的是 {got}",
+    ),
+    # --- helpers.drafts
+    (
+        "draft vocab_size={v} does not match the model's vocabulary of {n} tokens: the draft "
+        "must use the model's tokenizer (token ids 0..{high})",
+        "草稿的 vocab_size={v} 与模型 {n} 个词元的词表不一致：草稿必须使用模型的分词器"
+        "（词元 id 0..{high}）",
+    ),
+    (
+        "draft must have .propose(ids, k) and .vocab_size (an NGramDraft or a ModelDraft); "
+        "got {kind} without .{attr}",
+        "draft 必须有 .propose(ids, k) 和 .vocab_size（NGramDraft 或 ModelDraft）；"
+        "得到的却是缺少 .{attr} 的 {kind}",
+    ),
+    (
+        "the draft was built with another tokenizer (vocabulary fingerprint {a}, the model's is "
+        "{b}): the same id would mean different text; rebuild the draft with the model's tokenizer",
+        "这个草稿是用另一个分词器建的（词表指纹 {a}，模型的是 {b}）：同一个 id 会代表不同的文本；"
+        "请用模型的分词器重建草稿",
+    ),
+    (
+        "vocab_size={v} is too large for order={order} keys",
+        "vocab_size={v} 太大，order={order} 的键放不下",
+    ),
+    (
+        "need at least order={order} tokens to count, got {n}",
+        "至少需要 order={order} 个词元才能计数，得到的只有 {n} 个",
+    ),
+    (
+        "token ids must be in 0..{high}, got {a}..{b}",
+        "词元 id 必须在 0..{high} 之间，得到的是 {a}..{b}",
+    ),
+    (
+        "text must be a non-empty str to count n-grams from",
+        "text 必须是非空字符串，才能从中统计 n-gram",
+    ),
+    ("{folder} is a {kind}, not an ngram-draft", "{folder} 是 {kind}，不是 ngram-draft"),
+    (
+        "fallback must be a draft with .next_token(ids) (an NGramDraft), got {got}",
+        "fallback 必须是带 .next_token(ids) 的草稿（NGramDraft），得到的是 {got}",
+    ),
+    # --- helpers.exercises, generation
+    ("check({id}, ...) needs {arg}=... too", "check({id}, ...) 还需要 {arg}=..."),
+    (
+        "prompt {prompt} is empty or only whitespace; type at least one word",
+        "提示 {prompt} 是空的或只有空白；请至少输入一个词",
+    ),
+    (
+        "ids must be one sequence (1, T), T >= 1; got shape {shape}",
+        "ids 必须是一条序列 (1, T)，T >= 1；得到的形状是 {shape}",
+    ),
+    (
+        "forced must be a dict {{step: token_id}} or None, got {got}",
+        "forced 必须是字典 {{step: token_id}} 或 None，得到的是 {got}",
+    ),
+    (
+        "the prompt is {n} tokens long; the model's context window is {window} tokens: shorten "
+        "the prompt to at most {window} tokens",
+        "提示长 {n} 个词元；模型的上下文窗口只有 {window} 个词元："
+        "请把提示缩短到最多 {window} 个词元",
+    ),
+    # --- helpers.masks
+    (
+        "input_ids must be 2-D (batch, seq); got shape {shape}",
+        "input_ids 必须是二维的 (batch, seq)；得到的形状是 {shape}",
+    ),
+    (
+        "the batch is empty: input_ids has shape {shape}; need at least 1 row and 1 token",
+        "批次是空的：input_ids 的形状是 {shape}；至少需要 1 行、1 个词元",
+    ),
+    (
+        "attention_mask may hold only 1 (real token) and 0 (padding)",
+        "attention_mask 只能含 1（真实词元）和 0（填充）",
+    ),
+    (
+        "row(s) {rows} of the batch are all padding (attention_mask all 0): each prompt needs at "
+        "least 1 real token",
+        "批次的第 {rows} 行全是填充（attention_mask 全为 0）：每条提示至少需要 1 个真实词元",
+    ),
+    (
+        "prompts must be a list of str, got {got}",
+        "prompts 必须是由字符串组成的列表，得到的是 {got}",
+    ),
+    (
+        "prompts is an empty list: the batch needs at least 1 prompt",
+        "prompts 是空列表：批次至少需要 1 条提示",
+    ),
+    ("every prompt must be a str; got {got}", "每条提示都必须是字符串；得到的是 {got}"),
+    (
+        "the tokenizer has no pad token; set tokenizer.pad_token first",
+        "分词器没有填充词元；请先设置 tokenizer.pad_token",
+    ),
+    ("mask must be a bool tensor, got {got}", "mask 必须是 bool 张量，得到的是 {got}"),
+    (
+        "a 4-D attention_mask must have shape (batch, 1, T, T) = {a} for input_ids of shape {b}; "
+        "got {c}",
+        "input_ids 的形状是 {b} 时，四维 attention_mask 的形状必须是 (batch, 1, T, T) = {a}；"
+        "得到的是 {c}",
+    ),
+    (
+        "a 4-D attention_mask must be float (0 = may attend, most negative = may not: see "
+        "additive_mask) or bool; got a {dtype} tensor",
+        "四维 attention_mask 必须是浮点型（0 = 可以关注，最小的负数 = 不可以：见 additive_mask）"
+        "或 bool 型；得到的是 {dtype} 张量",
+    ),
+    # --- helpers.models
+    (
+        "device must be a str or torch.device, got {got}",
+        "device 必须是字符串或 torch.device，得到的是 {got}",
+    ),
+    (
+        "{source}={device} cannot run a model: use one of {choices}",
+        "{source}={device} 不能运行模型：请使用 {choices} 之一",
+    ),
+    (
+        "{source}={device} was asked for but {backend} is not available; use 'cpu'",
+        "{source}={device} 要求使用 {backend}，但 {backend} 不可用；请用 'cpu'",
+    ),
+    (
+        "{source}={device} is not a device name; use 'cpu', 'cuda', 'cuda:0' or 'mps'",
+        "{source}={device} 不是设备名；请用 'cpu'、'cuda'、'cuda:0' 或 'mps'",
+    ),
+    (
+        "{var} is set but blank; unset it for the bundled model, or set it to a folder or a Hub "
+        "id such as 'gpt2'",
+        "{var} 已设置但为空；要用课程自带的模型就取消设置它，"
+        "或者设为一个文件夹或 'gpt2' 这样的 Hub id",
+    ),
+    (
+        "{var} is set but blank; unset it or set it to 'cpu' or 'cuda'",
+        "{var} 已设置但为空；请取消设置它，或者设为 'cpu' 或 'cuda'",
+    ),
+    (
+        "name must be a str (a folder or a Hub id such as 'gpt2') or None, got {got}",
+        "name 必须是字符串（一个文件夹，或 'gpt2' 这样的 Hub id）或 None，得到的是 {got}",
+    ),
+    (
+        "name is an empty string; pass None for the bundled model or 'gpt2'",
+        "name 是空字符串；要用课程自带的模型请传 None，或者传 'gpt2'",
+    ),
+    # --- helpers.plots
+    (
+        "text must be a str (a token's text), got {got}",
+        "text 必须是字符串（一个词元的文本），得到的是 {got}",
+    ),
+    (
+        "{a} labels for {b} values: give one label per bar",
+        "{a} 个标签对应 {b} 个值：每根柱子要有一个标签",
+    ),
+    (
+        "weights must be a (layers, heads, T, T) tensor; got {shape}",
+        "weights 必须是 (layers, heads, T, T) 张量；得到的形状是 {shape}",
+    ),
+    (
+        "{a} token labels for T={b} positions: give one per position",
+        "{a} 个词元标签对应 T={b} 个位置：每个位置要有一个",
+    ),
+    (
+        "figure must be a plotly Figure or its dict, got {got}",
+        "figure 必须是 plotly Figure 或它的字典，得到的是 {got}",
+    ),
+    ("series {name} has {a} values for {b} x values", "序列 {name} 有 {a} 个值，而 x 有 {b} 个值"),
+    # --- helpers.sampling, speculative, step_internals
+    (
+        "logits must be a floating-point tensor, got a {dtype} tensor",
+        "logits 必须是浮点张量，得到的是 {dtype} 张量",
+    ),
+    (
+        "logits must have a vocabulary dimension (..., V) with V >= 1; got shape {shape}",
+        "logits 必须有词表维度 (..., V)，且 V >= 1；得到的形状是 {shape}",
+    ),
+    (
+        "a={a} must be a probability, in the range [0, 1]",
+        "a={a} 必须是概率，即在区间 [0, 1] 内",
+    ),
+    ("{name} must be a 1-D tensor of probabilities", "{name} 必须是由概率组成的一维张量"),
+    ("{name} must hold finite probabilities >= 0", "{name} 中的概率必须都是 >= 0 的有限数"),
+    (
+        "{name} sums to {total}; probabilities must sum to 1 (within 1e-4)",
+        "{name} 的和是 {total}；概率之和必须为 1（误差不超过 1e-4）",
+    ),
+    (
+        "p and q must have the same length, got {a} and {b}",
+        "p 和 q 的长度必须相同，得到的是 {a} 和 {b}",
+    ),
+    (
+        "stages is empty: pass the list filter_pipeline returns",
+        "stages 是空的：请传入 filter_pipeline 返回的列表",
+    ),
+    # --- the stepper: helpers.stepping, stepper_modes, stepper_panes, stepper_view, widgets
+    (
+        "the context window is full: the text is {n} tokens and the model reads at most {window}: "
+        "undo or reset to continue",
+        "上下文窗口已满：文本有 {n} 个词元，而模型最多读 {window} 个：撤销或重置后才能继续",
+    ),
+    (
+        "the context window is full: there are no next-token candidates",
+        "上下文窗口已满：没有下一个词元的候选",
+    ),
+    (
+        "unknown setting {setting}: the settings are {names}",
+        "没有 {setting} 这个设置；可用的设置有 {names}",
+    ),
+    (
+        "the beam search is over after {n} steps: its best text is chosen; Undo, Reset or change "
+        "a setting to search again",
+        "束搜索在 {n} 步后已经结束，最好的文本已经选出；撤销、重置或改一个设置即可重新搜索",
+    ),
+    ("nothing to undo: this is the starting state", "没有可撤销的操作：这已是起始状态"),
+    (
+        "nothing to reset: no beam step has been taken yet",
+        "没有可重置的：还没有走过束搜索的任何一步",
+    ),
+    ("nothing to reset: no round has run yet", "没有可重置的：还没有运行过任何一轮"),
+    ("nothing to reset: no token has been generated yet", "没有可重置的：还没有生成任何词元"),
+    (
+        "{names}: a setting of the beam and speculative modes; this is {mode} mode",
+        "{names}：这是束搜索和投机解码模式的设置；现在是{mode}模式",
+    ),
+    (
+        "tokens has {a} entries; attention covers {b} positions",
+        "tokens 有 {a} 项，而注意力覆盖 {b} 个位置",
+    ),
+    (
+        "columns must be a non-empty list of helpers.step_internals.StageColumn",
+        "columns 必须是由 helpers.step_internals.StageColumn 组成的非空列表",
+    ),
+    (
+        "every column must hold {n} probabilities, one per token",
+        "每一列都必须有 {n} 个概率，每个词元一个",
+    ),
+    (
+        "state must be a helpers.stepper_modes BeamState or SpeculativeState, got {got}",
+        "state 必须是 helpers.stepper_modes 的 BeamState 或 SpeculativeState，得到的是 {got}",
+    ),
+    ("colour must be written #rrggbb, got {got}", "colour 必须写成 #rrggbb，得到的是 {got}"),
+    # --- helpers.timing, training
+    ("fn must be callable, got {got}", "fn 必须是可调用的，得到的是 {got}"),
+    (
+        "{name} must be a non-empty dict of name -> {kind}",
+        "{name} 必须是非空字典（名字 -> {kind}）",
+    ),
+    ("every value of {name} must be callable", "{name} 的每个值都必须是可调用的"),
+    (
+        "count_positions needs input_ids (got inputs_embeds or nothing)",
+        "count_positions 需要 input_ids（得到的是 inputs_embeds，或者什么都没有）",
+    ),
+    ("logits and labels must be torch tensors", "logits 和 labels 必须是 torch 张量"),
+    (
+        "logits must be (batch, seq, vocab) and labels (batch, seq); got {a} and {b}",
+        "logits 的形状必须是 (batch, seq, vocab)，labels 的必须是 (batch, seq)；"
+        "得到的是 {a} 和 {b}",
+    ),
+    (
+        "labels shape {a} must equal the first two dims of logits {b}",
+        "labels 的形状 {a} 必须等于 logits 的前两维 {b}",
+    ),
+    (
+        "sequence length {n} has no (input, next token) pair; need >= 2",
+        "序列长度为 {n}，构不成（输入，下一个词元）对；长度至少要是 2",
+    ),
+    (
+        "every label is ignore_index={value}: nothing to compute a loss on",
+        "每个标签都是 ignore_index={value}：没有可以计算损失的位置",
+    ),
+    (
+        "rows {rows} have every label equal to ignore_index={value}: no loss to compute for them",
+        "第 {rows} 行的标签全都等于 ignore_index={value}：这些行没有损失可算",
+    ),
+    (
+        "sequences is empty; pass at least one list of token ids",
+        "sequences 是空的；请至少传入一个词元 id 列表",
+    ),
+    (
+        "the longest sequence is {n} tokens; the model's context window is {window} tokens",
+        "最长的序列有 {n} 个词元；模型的上下文窗口只有 {window} 个词元",
+    ),
+    (
+        "ids must be one sequence of shape (1, T) with T >= 1; got {shape}",
+        "ids 必须是一条形状为 (1, T)、T >= 1 的序列；得到的是 {shape}",
+    ),
+    (
+        "block_size={value} is out of range: ids holds {n} tokens, so it must be at most {m} "
+        "(ids must be one 1-D token tensor)",
+        "block_size={value} 超出范围：ids 只有 {n} 个词元，所以它最多是 {m}"
+        "（ids 必须是一维词元张量）",
+    ),
+    (
+        "min_lr_ratio must be a number in [0, 1], got {got}",
+        "min_lr_ratio 必须是区间 [0, 1] 内的数，得到的是 {got}",
+    ),
+    ("min_lr_ratio={value} must be between 0 and 1", "min_lr_ratio={value} 必须在 0 和 1 之间"),
+    (
+        "ids must be one 1-D token tensor; got shape {shape}",
+        "ids 必须是一维词元张量；得到的形状是 {shape}",
+    ),
+    # --- the shared checks: helpers._checks (general forms: last)
+    (
+        "{name} must be an int in the range {low}..{high}, got {got}",
+        "{name} 必须是 {low}..{high} 范围内的整数，得到的是 {got}",
+    ),
+    ("{name} must be an int >= {low}, got {got}", "{name} 必须是 >= {low} 的整数，得到的是 {got}"),
+    (
+        "{name} must be an int in 0 <= {name} < 2**32, got {got}",
+        "{name} 必须是满足 0 <= {name} < 2**32 的整数，得到的是 {got}",
+    ),
+    (
+        "{name} must be an int (a token id), got {got}",
+        "{name} 必须是整数（一个词元 id），得到的是 {got}",
+    ),
+    ("{name} must be an int, got {got}", "{name} 必须是整数，得到的是 {got}"),
+    (
+        "{name}={value} is out of range: it must be in the range {low}..{high} ({why})",
+        "{name}={value} 超出范围：必须在 {low}..{high} 之间（{why}）",
+    ),
+    (
+        "{name}={value} is out of range: it must be in the range {low}..{high}",
+        "{name}={value} 超出范围：必须在 {low}..{high} 之间",
+    ),
+    (
+        "{name}={value} is out of range: it must be >= {low} ({why})",
+        "{name}={value} 超出范围：必须 >= {low}（{why}）",
+    ),
+    (
+        "{name}={value} is out of range: it must be >= {low}",
+        "{name}={value} 超出范围：必须 >= {low}",
+    ),
+    ("{name} must be a finite number, got {got}", "{name} 必须是有限数，得到的是 {got}"),
+    (
+        "{name}={value} must be a finite number (-inf < {name} < inf)",
+        "{name}={value} 必须是有限数（-inf < {name} < inf）",
+    ),
+    ("{name} must be a number > 0, got {got}", "{name} 必须是大于 0 的数，得到的是 {got}"),
+    (
+        "{name}={value} must be a finite number > 0 (0 < {name} < inf)",
+        "{name}={value} 必须是大于 0 的有限数（0 < {name} < inf）",
+    ),
+    ("{name} must be a number >= 0, got {got}", "{name} 必须是不小于 0 的数，得到的是 {got}"),
+    (
+        "{name}={value} must be a finite number >= 0 (0 <= {name} < inf)",
+        "{name}={value} 必须是不小于 0 的有限数（0 <= {name} < inf）",
+    ),
+    (
+        "{name} must be a number in (0, 1], got {got}",
+        "{name} 必须是区间 (0, 1] 内的数，得到的是 {got}",
+    ),
+    ("{name}={value} must be in the range (0, 1]", "{name}={value} 必须在区间 (0, 1] 内"),
+    (
+        "{name}={value} is outside the allowed range 0 <= {name} < 2**32",
+        "{name}={value} 超出了允许的范围 0 <= {name} < 2**32",
+    ),
+    ("{name} must be True or False, got {got}", "{name} 必须是 True 或 False，得到的是 {got}"),
+    ("{name}={value} must be one of {choices}", "{name}={value} 必须是 {choices} 之一"),
+    ("{name}={value} is not one of {choices}", "{name}={value} 不是 {choices} 之一"),
+    (
+        "{name}={value} is outside the vocabulary 0..{high}",
+        "{name}={value} 超出了词表范围 0..{high}",
+    ),
+    (
+        "{name} must be a list of token ids, got {got}",
+        "{name} 必须是由词元 id 组成的列表，得到的是 {got}",
+    ),
+    ("{name} is empty: give at least 1 token id", "{name} 是空的：请至少给出 1 个词元 id"),
+    (
+        "{name} must hold token ids 0..{high}; got {got}",
+        "{name} 中的词元 id 必须在 0..{high} 之间；得到的是 {got}",
+    ),
+    (
+        "{name} must hold token ids 0 or more; got {got}",
+        "{name} 中的词元 id 必须是 >= 0 的整数；得到的是 {got}",
+    ),
+    (
+        "{name} must be one sequence (T,) or (1, T); got {shape}",
+        "{name} 必须是一条序列，形状为 (T,) 或 (1, T)；得到的是 {shape}",
+    ),
+    ("{name} must be a torch tensor, got {got}", "{name} 必须是 torch 张量，得到的是 {got}"),
+    (
+        "{name} must have {n} dimensions; got shape {shape}",
+        "{name} 必须是 {n} 维的；得到的形状是 {shape}",
+    ),
+    (
+        "{name} must be a language model such as load_model() returns, got {got} "
+        "(model and tokenizer swapped?)",
+        "{name} 必须是语言模型，例如 load_model() 返回的那个；得到的是 {got}"
+        "（是不是把模型和分词器弄反了？）",
+    ),
+    (
+        "{name} must be a language model such as load_model() returns, got {got}",
+        "{name} 必须是语言模型，例如 load_model() 返回的那个；得到的是 {got}",
+    ),
+    (
+        "{name} must be a tokenizer such as load_model() returns, got {got} "
+        "(model and tokenizer swapped?)",
+        "{name} 必须是分词器，例如 load_model() 返回的那个；得到的是 {got}"
+        "（是不是把模型和分词器弄反了？）",
+    ),
+    (
+        "{name} must be a tokenizer such as load_model() returns, got {got}",
+        "{name} 必须是分词器，例如 load_model() 返回的那个；得到的是 {got}",
+    ),
+    (
+        "{name} must hold integer token ids, got a {dtype} tensor",
+        "{name} 必须存放整数词元 id，得到的是 {dtype} 张量",
+    ),
+    (
+        "{name} holds token id {value}, outside the vocabulary 0..{high}",
+        "{name} 中有词元 id {value}，超出了词表范围 0..{high}",
+    ),
+    (
+        "{name} is {n} tokens long; the model's context window is {window} tokens",
+        "{name} 长 {n} 个词元；模型的上下文窗口只有 {window} 个词元",
+    ),
+    (
+        "{name} must hold integer {what}s, got a {dtype} tensor",
+        "{name} 必须存放整数{what}，得到的是 {dtype} 张量",
+    ),
+    (
+        "{name} holds {what} {value}, outside the allowed range 0..{high}",
+        "{name} 中有{what} {value}，超出了允许的范围 0..{high}",
+    ),
+    (
+        "{name} must be a torch dtype such as torch.float32, got {got}",
+        "{name} 必须是 torch 数据类型（例如 torch.float32），得到的是 {got}",
+    ),
+    (
+        "{name}={value} must be a floating-point dtype (torch.float32, torch.float16, "
+        "torch.bfloat16, torch.float64): an integer or bool dtype cannot hold -inf",
+        "{name}={value} 必须是浮点数据类型（torch.float32、torch.float16、torch.bfloat16、"
+        "torch.float64）：整数或 bool 类型存不下 -inf",
+    ),
+    ("{name} must be a str, got {got}", "{name} 必须是字符串（str），得到的是 {got}"),
+    (
+        "generator must be a torch.Generator or None, got {got}",
+        "generator 必须是 torch.Generator 或 None，得到的是 {got}",
+    ),
+    ("{name} must be a {cls}, got {got}", "{name} 必须是 {cls}，得到的是 {got}"),
 ]
+
+#: The parts of a message that a form's ``{why}``, ``{what}`` or ``{mode}`` stands for (the
+#: reason a bound exists, what a tensor holds, a stepper mode), in Chinese. A form applies only if
+#: its part is here too: otherwise the message stays English as a whole, never half-translated.
+ERROR_PARTS_ZH: list[tuple[str, str]] = [
+    (
+        "a (T, T) mask of {n} positions already takes 256 MiB; the largest GPT-2 reads 1024 tokens",
+        "{n} 个位置的 (T, T) 掩码就已占 256 MiB；最大的 GPT-2 也只读 1024 个词元",
+    ),
+    (
+        "a (batch_size, 1, {t}, {t}) float32 mask may take at most 1 GiB",
+        "一个 (batch_size, 1, {t}, {t}) 的 float32 掩码最多只能占 1 GiB",
+    ),
+    (
+        "at most the vocabulary size {v}, and num_beams x {n} prompt tokens x {v} float32 logits "
+        "may take at most 1 GiB",
+        "不能超过词表大小 {v}，而且 num_beams × {n} 个提示词元 × {v} 个 float32 logits "
+        "最多只能占 1 GiB",
+    ),
+    (
+        "one int per forward pass; 1000x the 1024-token window of the largest GPT-2",
+        "每次前向传播记一个整数；上限是最大的 GPT-2 的 1024 词元窗口的 1000 倍",
+    ),
+    ("the model's context window", "模型的上下文窗口"),
+    ("the window, and the one token it predicts", "上下文窗口，再加上它预测的那一个词元"),
+    ("position", "位置"),
+]
+
+#: Argument names that are words rather than Python names, in Chinese (``{name}``, ``{names}``:
+#: any other name stays as it is, "forced step=10" too: it is written as code), and the
+#: stepper's modes (``{mode}``).
+ERROR_NAMES_ZH: list[tuple[str, str]] = [
+    ("sequence {i}", "第 {i} 条序列"),
+    ("attention_mask's length T", "attention_mask 的长度 T"),
+    ("a setting", "某个设置"),
+    ("greedy", "贪心"),
+    ("sample", "采样"),
+]
+
+#: What a field matches: any text (the shortest that fits) unless named here. A bound is a
+#: number, so that a reason in parentheses after it cannot pass for part of the bound; an
+#: argument's name is at most three words of a Python name's characters, so that no text before
+#: it ("stopped after 3 of 5 tokens: n=0 ...") passes for part of the name.
+_NAME = r"[\w.$()\[\]']+(?: [\w.()\[\]']+){0,2}"
+_FIELDS = {
+    "low": r"-?\d+",
+    "high": r"-?\d+",
+    "got": r".+",
+    "name": _NAME,
+    "func": r"\w+",
+    "var": r"\$?\w+",
+    "source": r"\$?\w+",
+    "cls": r"[\w.]+",
+}
+#: Fields that must be translated (ERROR_PARTS_ZH), and those translated where known (a mode, a
+#: name in words) and otherwise kept as they are.
+_PARTS, _NAMES = {"why", "what"}, {"name", "names", "mode"}
+
+
+def _compile(table: list[tuple[str, str]]) -> list[tuple[re.Pattern, str]]:
+    compiled = []
+    for english, chinese in table:
+        regex, seen = [], set()
+        for literal, field, _, _ in string.Formatter().parse(english):
+            regex.append(re.escape(literal))
+            if field is None:
+                continue
+            if field in seen:
+                regex.append(f"(?P={field})")
+            else:
+                seen.add(field)
+                regex.append(f"(?P<{field}>{_FIELDS.get(field, '.+?')})")
+        compiled.append((re.compile("".join(regex), re.DOTALL), chinese))
+    return compiled
+
+
+_ERRORS, _ERROR_PARTS, _ERROR_NAMES = map(_compile, (ERRORS_ZH, ERROR_PARTS_ZH, ERROR_NAMES_ZH))
+
+
+def _translated(message: str, table) -> str | None:
+    """``message`` in Chinese if the whole of it is one of ``table``'s forms, else None."""
+    for pattern, chinese in table:
+        m = pattern.fullmatch(message)
+        if m is None:
+            continue
+        fields = m.groupdict()
+        for field in _PARTS & fields.keys():
+            fields[field] = _translated(fields[field], _ERROR_PARTS)
+        if None in fields.values():
+            continue  # a part this table lacks: try the next form, else leave it all English
+        for field in _NAMES & fields.keys():
+            name = _translated(fields[field], _ERROR_NAMES)
+            if name is not None:  # a name in words: no space between it and the Chinese after it
+                fields[field] = name
+                chinese = re.sub(rf"\{{{field}\}} (?=[\u4e00-\u9fff])", f"{{{field}}}", chinese)
+        return chinese.format(**fields)
+    return None
 
 
 def error_text(message: str) -> str:
-    """An argument check's message as the student reads it: in Chinese where LANG is "zh" and
-    the message is one of ERRORS_ZH's forms (anywhere in ``message``), else unchanged."""
+    """A helper's error message as the student reads it: in Chinese where LANG is "zh" and the
+    whole message is one of ERRORS_ZH's forms, else unchanged (English; a message already in
+    Chinese is no English form, so translating twice changes nothing)."""
     if LANG != "zh":
         return message
-    for pattern, zh in ERRORS_ZH:
-
-        def fill(m, zh=zh):
-            out = zh
-            for i, group in enumerate(m.groups(), start=1):
-                out = out.replace(f"{{{i}}}", group)
-            return out
-
-        message = re.sub(pattern, fill, message)
-    return message
+    return _translated(message, _ERRORS) or message

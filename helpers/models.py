@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from helpers._checks import check_int, check_seed
+from helpers._checks import BadType, BadValue, check_int, check_seed
 from helpers.model_files import (
     check_loading_info,
     check_local_folder,
@@ -103,26 +103,24 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
         else:
             source = f"${DEVICE_ENV_VAR}"
             if not device.strip():
-                raise ValueError(
-                    f"{source} is set but blank; unset it or set it to 'cpu' or 'cuda'"
-                )
+                raise BadValue(f"{source} is set but blank; unset it or set it to 'cpu' or 'cuda'")
             device = device.strip()
     if not isinstance(device, (str, torch.device)):
-        raise TypeError(f"device must be a str or torch.device, got {type(device).__name__}")
+        raise BadType(f"device must be a str or torch.device, got {type(device).__name__}")
     try:
         dev = torch.device(device)
     except (RuntimeError, ValueError):
-        raise ValueError(
+        raise BadValue(
             f"{source}={device!r} is not a device name; use 'cpu', 'cuda', 'cuda:0' or 'mps'"
         ) from None
     if dev.type not in DEVICE_TYPES:
-        raise ValueError(
+        raise BadValue(
             f"{source}={device!r} cannot run a model: use one of {', '.join(DEVICE_TYPES)}"
         )
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"{source}={device!r} was asked for but CUDA is not available; use 'cpu'")
+        raise BadValue(f"{source}={device!r} was asked for but CUDA is not available; use 'cpu'")
     if dev.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"{source}={device!r} was asked for but MPS is not available; use 'cpu'")
+        raise BadValue(f"{source}={device!r} was asked for but MPS is not available; use 'cpu'")
     return dev
 
 
@@ -132,7 +130,7 @@ def attention_implementation(model, name: str):
     attention weights and FLOP counts by operation), then restore the one before, on any exit
     (an error, or a cell interrupted with Kernel -> Interrupt)."""
     if name not in ATTN_IMPLEMENTATIONS:
-        raise ValueError(f"name={name!r} is not one of {ATTN_IMPLEMENTATIONS}")
+        raise BadValue(f"name={name!r} is not one of {ATTN_IMPLEMENTATIONS}")
     before = model.config._attn_implementation
     model.set_attn_implementation(name)
     try:
@@ -192,24 +190,24 @@ def load_model(
         if not name:  # unset, or set to nothing: the bundled model
             name = BUNDLED_MODEL_DIR
         elif not name.strip():
-            raise ValueError(
+            raise BadValue(
                 f"${MODEL_ENV_VAR} is set but blank; unset it for the bundled model, or set it "
                 f"to a folder or a Hub id such as 'gpt2'"
             )
     if not isinstance(name, (str, os.PathLike)):
-        raise TypeError(
+        raise BadType(
             f"name must be a str (a folder or a Hub id such as 'gpt2') or None, "
             f"got {type(name).__name__} {name!r}"
         )
     if attn_implementation is not None and attn_implementation not in ATTN_IMPLEMENTATIONS:
-        raise ValueError(
+        raise BadValue(
             f"attn_implementation={attn_implementation!r} is not one of {ATTN_IMPLEMENTATIONS}"
         )
     dev = resolve_device(device)
     quiet_transformers()
     shown = os.fspath(name)
     if not shown.strip():
-        raise ValueError("name is an empty string; pass None for the bundled model or 'gpt2'")
+        raise BadValue("name is an empty string; pass None for the bundled model or 'gpt2'")
     path = Path(shown).expanduser()
     # never ask, never run code; always float32 weights, even from a file stored in 16 bits
     kwargs = {"use_safetensors": True, "trust_remote_code": False, "dtype": torch.float32}

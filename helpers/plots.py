@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from helpers._checks import BadType, BadValue
+
 DIGITS = 4
 FONT = {"size": 15}
 #: One colour-blind-safe palette for every figure (Okabe and Ito): blue, orange, bluish green,
@@ -59,7 +61,7 @@ def rounded(values, digits: int = DIGITS):
 def show_token(text: str) -> str:
     """A token's text made visible on an axis: spaces as '·', newlines as '↵'."""
     if not isinstance(text, str):
-        raise TypeError(f"text must be a str (a token's text), got {type(text).__name__} {text!r}")
+        raise BadType(f"text must be a str (a token's text), got {type(text).__name__} {text!r}")
     return text.replace(" ", "·").replace("\n", "↵").replace("\t", "⇥") or "∅"
 
 
@@ -150,7 +152,7 @@ def bar(
     vals = rounded(values, digits)
     x = unique_labels(list(labels))
     if len(x) != len(vals):
-        raise ValueError(f"{len(x)} labels for {len(vals)} values: give one label per bar")
+        raise BadValue(f"{len(x)} labels for {len(vals)} values: give one label per bar")
     fig = go.Figure(
         go.Bar(
             x=x,
@@ -221,7 +223,7 @@ def lines(
     xs = rounded(x, digits)
     for name, ys in series.items():
         if len(ys) != len(xs):
-            raise ValueError(f"series {name!r} has {len(ys)} values for {len(xs)} x values")
+            raise BadValue(f"series {name!r} has {len(ys)} values for {len(xs)} x values")
     fig = go.Figure()
     for name, ys in series.items():
         fig.add_trace(go.Scatter(x=rounded(x, digits), y=rounded(ys, digits), mode=mode, name=name))
@@ -242,10 +244,10 @@ def attention_figure(weights, tokens, *, digits: int = 3, title: str = "") -> go
     """
     shape = tuple(weights.shape) if hasattr(weights, "shape") else type(weights)
     if not hasattr(weights, "detach") or len(shape) != 4:
-        raise ValueError(f"weights must be a (layers, heads, T, T) tensor; got {shape}")
+        raise BadValue(f"weights must be a (layers, heads, T, T) tensor; got {shape}")
     L, H, T, _ = shape
     if len(tokens) != T:
-        raise ValueError(f"{len(tokens)} token labels for T={T} positions: give one per position")
+        raise BadValue(f"{len(tokens)} token labels for T={T} positions: give one per position")
     labels = unique_labels([show_token(t) for t in tokens])
     pairs = [(layer, head) for layer in range(L) for head in range(H)]
     fig = go.Figure()
@@ -315,7 +317,7 @@ def figure_alt(figure) -> str:
     uses it too.
     """
     if not isinstance(figure, go.Figure | dict):
-        raise TypeError(f"figure must be a plotly Figure or its dict, got {type(figure).__name__}")
+        raise BadType(f"figure must be a plotly Figure or its dict, got {type(figure).__name__}")
     fig = figure.to_dict() if isinstance(figure, go.Figure) else figure
     layout, traces = fig.get("layout", {}), fig.get("data", [])
     title = _plain(layout.get("title", "")) or "Figure"

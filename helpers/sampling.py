@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import torch
 
 from helpers._checks import (
+    BadType,
+    BadValue,
     _kind,
     check_choice,
     check_int,
@@ -98,9 +100,9 @@ def _check_logits(logits) -> torch.Tensor:
     """``logits`` if it is a floating-point tensor with a vocabulary dimension."""
     check_tensor("logits", logits)
     if not logits.dtype.is_floating_point:
-        raise TypeError(f"logits must be a floating-point tensor, got a {logits.dtype} tensor")
+        raise BadType(f"logits must be a floating-point tensor, got a {logits.dtype} tensor")
     if logits.dim() == 0 or logits.size(-1) == 0:
-        raise ValueError(
+        raise BadValue(
             f"logits must have a vocabulary dimension (..., V) with V >= 1; "
             f"got shape {tuple(logits.shape)}"
         )
@@ -179,7 +181,7 @@ def choose_token(
     if strategy == "greedy":
         return int(torch.argmax(_check_logits(logits)))
     if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator or None, got {_kind(generator)}")
+        raise BadType(f"generator must be a torch.Generator or None, got {_kind(generator)}")
     probs = filter_logits(logits, temperature, top_k, top_p).softmax(-1)
     return _draw(probs, generator)
 
@@ -262,7 +264,7 @@ def candidate_table(logits: torch.Tensor, tokenizer, settings: SamplingSettings,
 def check_settings(settings, vocab_size: int | None = None) -> SamplingSettings:
     """``settings`` if it is a ``SamplingSettings`` whose ``top_k`` fits the vocabulary."""
     if not isinstance(settings, SamplingSettings):
-        raise TypeError(
+        raise BadType(
             f"settings must be a helpers.sampling.SamplingSettings, got {_kind(settings)}"
         )
     if settings.top_k is not None and vocab_size is not None:

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import torch
 
 from helpers._checks import (
+    BadValue,
     check_int,
     check_model,
     check_non_negative,
@@ -83,7 +84,7 @@ def verify_greedy(model, ids: list[int], proposed: list[int], cache=None):
     ids = check_token_ids("ids", ids, vocab)
     proposed = [check_token_id("proposed token", t, vocab) for t in proposed]  # may be empty
     if len(ids) + len(proposed) > window:
-        raise ValueError(
+        raise BadValue(
             f"ids and proposed hold {len(ids) + len(proposed)} tokens; the model's context "
             f"window is {window} tokens"
         )
@@ -185,7 +186,7 @@ def expected_tokens_per_round(a: float, k: int) -> float:
     the ones before it were): 1 + a + a^2 + ... + a^k = (1 - a^(k+1)) / (1 - a)."""
     a = check_non_negative("a", a)
     if a > 1:
-        raise ValueError(f"a={a} must be a probability, in the range [0, 1]")
+        raise BadValue(f"a={a} must be a probability, in the range [0, 1]")
     k = check_int("k", k, 0)
     return float(k + 1) if a == 1 else (1 - a ** (k + 1)) / (1 - a)
 
@@ -232,19 +233,19 @@ def speculative_greedy(
 # --------------------------------------------------------------------------- sampling
 def _check_distribution(name: str, p: torch.Tensor) -> None:
     if not isinstance(p, torch.Tensor) or p.dim() != 1:
-        raise ValueError(f"{name} must be a 1-D tensor of probabilities")
+        raise BadValue(f"{name} must be a 1-D tensor of probabilities")
     if not torch.isfinite(p).all() or (p < 0).any():
-        raise ValueError(f"{name} must hold finite probabilities >= 0")
+        raise BadValue(f"{name} must hold finite probabilities >= 0")
     total = float(p.sum())
     if not math.isclose(total, 1.0, abs_tol=1e-4):
-        raise ValueError(f"{name} sums to {total:.6f}; probabilities must sum to 1 (within 1e-4)")
+        raise BadValue(f"{name} sums to {total:.6f}; probabilities must sum to 1 (within 1e-4)")
 
 
 def _check_pair(p: torch.Tensor, q: torch.Tensor) -> None:
     _check_distribution("p", p)
     _check_distribution("q", q)
     if p.shape != q.shape:
-        raise ValueError(f"p and q must have the same length, got {p.numel()} and {q.numel()}")
+        raise BadValue(f"p and q must have the same length, got {p.numel()} and {q.numel()}")
 
 
 def acceptance_probs(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:

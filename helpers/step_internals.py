@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import torch
 
-from helpers._checks import check_int, check_model, check_token_ids
+from helpers._checks import BadValue, check_int, check_model, check_token_ids
 from helpers.cost import cache_tensor_bytes, kv_bytes_per_token
 from helpers.generation import context_window
 from helpers.models import attention_implementation
@@ -208,7 +208,7 @@ class StageColumn:
 def pipeline_columns(stages: list[tuple[str, torch.Tensor]], token_ids) -> list[StageColumn]:
     """The probability of each of ``token_ids`` (the candidates) after every stage."""
     if not stages:
-        raise ValueError("stages is empty: pass the list filter_pipeline returns")
+        raise BadValue("stages is empty: pass the list filter_pipeline returns")
     token_ids = check_token_ids("token_ids", token_ids, stages[0][1].size(-1))
     columns = []
     for label, logits in stages:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
-from helpers._checks import check_int
+from helpers._checks import BadType, BadValue, check_int
 from helpers.beam_search import check_beam_search, choose_beams
 from helpers.generation import context_window, encode_prompt
 from helpers.speculative import Round, check_k, verify_greedy
@@ -36,7 +36,7 @@ MAX_K = 8  # draft guesses per round
 def _full(ids: tuple[int, ...], model) -> None:
     window = context_window(model)
     if len(ids) > window:  # n_positions tokens still predict one more
-        raise ValueError(
+        raise BadValue(
             f"the context window is full: the text is {len(ids)} tokens and the model reads "
             f"at most {window}: undo or reset to continue"
         )
@@ -45,7 +45,7 @@ def _full(ids: tuple[int, ...], model) -> None:
 def _unknown(changes: dict, names: tuple[str, ...]) -> None:
     unknown = sorted(set(changes) - set(names))
     if unknown:
-        raise TypeError(f"unknown setting {unknown[0]!r}: the settings are {', '.join(names)}")
+        raise BadType(f"unknown setting {unknown[0]!r}: the settings are {', '.join(names)}")
 
 
 # --------------------------------------------------------------------------- beam search
@@ -85,7 +85,7 @@ class BeamState:
     def fresh(cls, prompt: str, ids, model, settings: BeamSettings) -> BeamState:
         """The prompt ``ids`` alone, no history; the settings are checked here, once."""
         if not isinstance(settings, BeamSettings):
-            raise TypeError(f"settings must be a BeamSettings, got {type(settings).__name__}")
+            raise BadType(f"settings must be a BeamSettings, got {type(settings).__name__}")
         s, eos = settings, model.config.eos_token_id
         check_int("num_beams", s.num_beams, 1, MAX_BEAMS)
         check_beam_search(model, ids, s.num_beams, s.max_new_tokens, s.length_penalty, False, eos)
@@ -114,7 +114,7 @@ class BeamState:
     def step(self, model) -> BeamState:
         """One step of beam search: every beam scored in one batched pass, the best kept."""
         if self.done:
-            raise ValueError(
+            raise BadValue(
                 f"the beam search is over after {self.n_steps} steps: its best text is chosen; "
                 "Undo, Reset or change a setting to search again"
             )
@@ -147,13 +147,13 @@ class BeamState:
 
     def undo(self):
         if not self.history:
-            raise ValueError("nothing to undo: this is the starting state")
+            raise BadValue("nothing to undo: this is the starting state")
         return self.history[-1]
 
     def reset(self) -> BeamState:
         """Back to the prompt alone, same settings; undoable."""
         if not self.n_steps:
-            raise ValueError("nothing to reset: no beam step has been taken yet")
+            raise BadValue("nothing to reset: no beam step has been taken yet")
         return replace(self.with_history(()), history=self.history + (self,))
 
     def with_history(self, history: tuple) -> BeamState:
@@ -236,12 +236,12 @@ class SpeculativeState:
 
     def undo(self):
         if not self.history:
-            raise ValueError("nothing to undo: this is the starting state")
+            raise BadValue("nothing to undo: this is the starting state")
         return self.history[-1]
 
     def reset(self) -> SpeculativeState:
         if not self.rounds:
-            raise ValueError("nothing to reset: no round has run yet")
+            raise BadValue("nothing to reset: no round has run yet")
         return replace(self, generated=(), rounds=(), history=self.history + (self,))
 
     def with_settings(self, model, **changes) -> SpeculativeState:

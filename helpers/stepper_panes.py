@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import torch
 
-from helpers._checks import check_int, check_tensor
+from helpers._checks import BadType, BadValue, check_int, check_tensor
 from helpers.plots import PALETTE, show_token
 from helpers.step_internals import CacheInfo, StageColumn
 from helpers.stepper_modes import BeamState, SpeculativeState
@@ -41,7 +41,7 @@ def _check_attention(attention, tokens) -> tuple[int, int, int]:
     check_tensor("attention", attention, 3)
     L, H, T = attention.shape
     if len(tokens) != T:
-        raise ValueError(f"tokens has {len(tokens)} entries; attention covers {T} positions")
+        raise BadValue(f"tokens has {len(tokens)} entries; attention covers {T} positions")
     return L, H, T
 
 
@@ -120,7 +120,7 @@ def cache_html(info: CacheInfo, measured: int | None = None, dropped_text: str =
     ``measured``: the bytes of the real cache tensors, shown beside the count; ``dropped_text``:
     the text of the token a sliding window would drop (``info.dropped``)."""
     if not isinstance(info, CacheInfo):
-        raise TypeError(f"info must be a helpers.step_internals.CacheInfo, got {info!r}")
+        raise BadType(f"info must be a helpers.step_internals.CacheInfo, got {info!r}")
     i = info
     formula = (
         f"{i.n_layer} layers × 2 (key, value) × {i.n_head} heads × {i.head_dim} values × "
@@ -164,9 +164,9 @@ def cache_html(info: CacheInfo, measured: int | None = None, dropped_text: str =
 def pipeline_html(columns: list[StageColumn], tokens: list[str], greedy: bool) -> str:
     """The candidates (``tokens``, their shown texts) after each stage of ``columns``, in order."""
     if not columns or not all(isinstance(c, StageColumn) for c in columns):
-        raise TypeError("columns must be a non-empty list of helpers.step_internals.StageColumn")
+        raise BadType("columns must be a non-empty list of helpers.step_internals.StageColumn")
     if any(len(c.probs) != len(tokens) for c in columns):
-        raise ValueError(f"every column must hold {len(tokens)} probabilities, one per token")
+        raise BadValue(f"every column must hold {len(tokens)} probabilities, one per token")
     head = "".join(
         f'<th style="padding:2px 8px;text-align:right">{_esc(c.label)}</th>' for c in columns
     )
@@ -214,7 +214,7 @@ _KEPT, _REJECTED, _MODEL = (
 
 def _check_mode_state(state) -> None:
     if not isinstance(state, BeamState | SpeculativeState):
-        raise TypeError(
+        raise BadType(
             f"state must be a helpers.stepper_modes BeamState or SpeculativeState, got "
             f"{type(state).__name__}"
         )
@@ -290,7 +290,7 @@ def beams_html(state: BeamState, tokenizer) -> str:
     """The beams as a table: the beam each continues, its new text and summed log-probability;
     below, the finished texts (ended by EOS or at the length limit) with their scores."""
     if not isinstance(state, BeamState):
-        raise TypeError(f"state must be a helpers.stepper_modes.BeamState, got {state!r}")
+        raise BadType(f"state must be a helpers.stepper_modes.BeamState, got {state!r}")
     s, cell = state.settings, 'style="padding:1px 8px;text-align:right"'
     if state.n_steps == 0:
         rows = '<tr><td colspan="4">the prompt alone: Step scores every next token</td></tr>'
@@ -340,7 +340,7 @@ def rounds_html(state: SpeculativeState, tokenizer, last: int = 5) -> str:
     """The last round: the draft's guesses (kept, or struck out), the model's own token; then
     the ``last`` rounds before it, one line each."""
     if not isinstance(state, SpeculativeState):
-        raise TypeError(f"state must be a helpers.stepper_modes.SpeculativeState, got {state!r}")
+        raise BadType(f"state must be a helpers.stepper_modes.SpeculativeState, got {state!r}")
     check_int("last", last, 1, 100)
     if not state.rounds:
         return (

@@ -22,6 +22,7 @@ import re
 
 import plotly.graph_objects as go
 
+from helpers._checks import BadValue
 from helpers.messages import MESSAGES, text
 from helpers.plots import (
     ERROR_BACKGROUND,
@@ -78,7 +79,7 @@ TEXT_ON_BACKGROUND = {
 def _luminance(colour: str) -> float:
     """The relative luminance of ``#rrggbb`` (WCAG 2: linearised sRGB, weighted)."""
     if not (isinstance(colour, str) and re.fullmatch(r"#[0-9a-fA-F]{6}", colour)):
-        raise ValueError(f"colour must be written #rrggbb, got {colour!r}")
+        raise BadValue(f"colour must be written #rrggbb, got {colour!r}")
     channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
     r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
     return 0.2126 * r + 0.7152 * g + 0.0722 * b

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
-from helpers._checks import check_token_id
+from helpers._checks import BadType, BadValue, check_token_id
 from helpers.generation import _next_token_logits, context_window, encode_prompt
 from helpers.sampling import (
     STRATEGIES,
@@ -93,7 +93,7 @@ class DecodingState:
         """A clear ValueError if the text no longer fits the model's window (nothing to score)."""
         window = context_window(model)
         if len(self.ids) > window:  # n_positions tokens still predict one more
-            raise ValueError(
+            raise BadValue(
                 f"the context window is full: the text is {len(self.ids)} tokens and the "
                 f"model reads at most {window}: undo or reset to continue"
             )
@@ -156,7 +156,7 @@ class DecodingState:
 
     def undo(self) -> DecodingState:
         if not self.history:
-            raise ValueError("nothing to undo: this is the starting state")
+            raise BadValue("nothing to undo: this is the starting state")
         return self.history[-1]
 
     def cleared(self) -> DecodingState:
@@ -166,14 +166,14 @@ class DecodingState:
     def reset(self) -> DecodingState:
         """Back to the prompt alone, keeping the settings (the widget's Reset); undoable."""
         if not self.generated:
-            raise ValueError("nothing to reset: no token has been generated yet")
+            raise BadValue("nothing to reset: no token has been generated yet")
         return self.cleared()
 
     def with_settings(self, **changes) -> DecodingState:
         """A state with new settings (validated); undo returns to the old settings."""
         unknown = sorted(set(changes) - set(SamplingSettings.__dataclass_fields__))
         if unknown:
-            raise TypeError(
+            raise BadType(
                 f"unknown setting {unknown[0]!r}: the settings are "
                 f"{', '.join(SamplingSettings.__dataclass_fields__)}"
             )
@@ -206,7 +206,7 @@ def token_pieces(state: DecodingState, tokenizer, cache: dict | None = None) -> 
     ``cache`` (token id -> bytes) speeds up re-renders.
     """
     if not isinstance(state, DecodingState):
-        raise TypeError(f"state must be a DecodingState, got {type(state).__name__}")
+        raise BadType(f"state must be a DecodingState, got {type(state).__name__}")
     if not state.generated:
         return []
     pieces: list[Piece] = []

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 
 import torch
 
-from helpers._checks import check_bool, check_choice, check_int
+from helpers._checks import BadType, BadValue, check_bool, check_choice, check_int
 from helpers.generation import context_window
 from helpers.speculative import crop_cache
 
@@ -36,13 +36,13 @@ def count_positions(model) -> Iterator[list[int]]:
     >>> seen  # [ids.shape[1]]
     """
     if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        raise BadType(f"model must be a torch.nn.Module, got {type(model).__name__}")
     seen: list[int] = []
 
     def hook(module, args, kwargs):
         ids = kwargs.get("input_ids", args[0] if args else None)
         if ids is None:
-            raise ValueError("count_positions needs input_ids (got inputs_embeds or nothing)")
+            raise BadValue("count_positions needs input_ids (got inputs_embeds or nothing)")
         seen.append(int(ids.shape[-1]))  # (B, T) -> T
 
     handle = model.register_forward_pre_hook(hook, with_kwargs=True)
@@ -78,7 +78,7 @@ def time_call(
     is the steadiest estimate of what the code itself costs; the median shows a typical run.
     """
     if not callable(fn):
-        raise TypeError(f"fn must be callable, got {type(fn).__name__}")
+        raise BadType(f"fn must be callable, got {type(fn).__name__}")
     check_int("repeats", repeats, 1)
     check_int("warmup", warmup, 0)
     check_choice("stat", stat, STATS)
@@ -100,9 +100,9 @@ def _in_turn(fns: dict, rounds: int, what: str, kind: str) -> dict[str, list]:
     turn (a, b, c, a, b, c, ...), so that a burst of load elsewhere hits all of them alike: the
     one interleaving loop behind ``interleaved_times`` and ``best_of_rounds``."""
     if not isinstance(fns, dict) or not fns:
-        raise TypeError(f"{what} must be a non-empty dict of name -> {kind}")
+        raise BadType(f"{what} must be a non-empty dict of name -> {kind}")
     if not all(callable(f) for f in fns.values()):
-        raise TypeError(f"every value of {what} must be callable")
+        raise BadType(f"every value of {what} must be callable")
     check_int("rounds", rounds, 1)
     results: dict[str, list] = {name: [] for name in fns}
     for _ in range(rounds):

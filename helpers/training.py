@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 
 from helpers._checks import (
+    BadType,
+    BadValue,
     check_id_tensor,
     check_int,
     check_model,
@@ -45,19 +47,19 @@ def shifted_label_loss(
     T rows of logits and shifts the labels left, with ``ignore_index`` in the freed last place.
     """
     if not isinstance(logits, torch.Tensor) or not isinstance(labels, torch.Tensor):
-        raise TypeError("logits and labels must be torch tensors")
+        raise BadType("logits and labels must be torch tensors")
     if logits.dim() != 3 or labels.dim() != 2:
-        raise ValueError(
+        raise BadValue(
             f"logits must be (batch, seq, vocab) and labels (batch, seq); "
             f"got {tuple(logits.shape)} and {tuple(labels.shape)}"
         )
     if logits.shape[:2] != labels.shape:
-        raise ValueError(
+        raise BadValue(
             f"labels shape {tuple(labels.shape)} must equal the first two dims of logits "
             f"{tuple(logits.shape[:2])}"
         )
     if labels.shape[1] < 2:
-        raise ValueError(
+        raise BadValue(
             f"sequence length {labels.shape[1]} has no (input, next token) pair; need >= 2"
         )
     counted = labels[labels != ignore_index]
@@ -65,9 +67,7 @@ def shifted_label_loss(
     shift_logits = logits[:, :-1, :]  # (B, T-1, V): predictions for positions 1..T-1
     shift_labels = labels[:, 1:]  # (B, T-1): the tokens that actually came next
     if not (shift_labels != ignore_index).any():
-        raise ValueError(
-            f"every label is ignore_index={ignore_index}: nothing to compute a loss on"
-        )
+        raise BadValue(f"every label is ignore_index={ignore_index}: nothing to compute a loss on")
     return F.cross_entropy(
         shift_logits.reshape(-1, shift_logits.size(-1)).float(),
         shift_labels.reshape(-1),
@@ -83,9 +83,7 @@ def shift_in_data(ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """
     check_tensor("ids", ids, dims=2)  # (batch, seq)
     if ids.size(1) < 2:
-        raise ValueError(
-            f"sequence length {ids.size(1)} has no (input, next token) pair; need >= 2"
-        )
+        raise BadValue(f"sequence length {ids.size(1)} has no (input, next token) pair; need >= 2")
     return ids[:, :-1], ids[:, 1:]  # (B, T-1) each: targets[:, t] is the token after inputs[:, t]
 
 
@@ -106,7 +104,7 @@ def per_sequence_loss(
     counted = (shift_labels != ignore_index).sum(dim=1)  # (B,)
     if (counted == 0).any():
         rows = (counted == 0).nonzero().flatten().tolist()
-        raise ValueError(
+        raise BadValue(
             f"rows {rows} have every label equal to ignore_index={ignore_index}: "
             f"no loss to compute for them"
         )
@@ -125,12 +123,12 @@ def labelled_batch(
     pad_id = check_int("pad_id", pad_id, 0)
     seqs = list(sequences)
     if not seqs:
-        raise ValueError("sequences is empty; pass at least one list of token ids")
+        raise BadValue("sequences is empty; pass at least one list of token ids")
     vocab = check_model(model).config.vocab_size if model is not None else None
     seqs = [check_token_ids(f"sequence {i}", s, vocab) for i, s in enumerate(seqs)]
     longest = max(len(s) for s in seqs)
     if model is not None and longest > context_window(model):
-        raise ValueError(
+        raise BadValue(
             f"the longest sequence is {longest} tokens; the model's context window is "
             f"{context_window(model)} tokens"
         )
@@ -151,7 +149,7 @@ def _check_one_sequence(ids, model) -> torch.Tensor:
     if ids.dim() == 1:
         ids = ids.unsqueeze(0)
     if ids.dim() != 2 or ids.size(0) != 1 or ids.size(1) < 1:
-        raise ValueError(
+        raise BadValue(
             f"ids must be one sequence of shape (1, T) with T >= 1; got {tuple(ids.shape)}"
         )
     return ids
@@ -187,7 +185,7 @@ def random_batch(
     check_int("block_size", block_size, 2)
     check_tensor("ids", ids)
     if ids.dim() != 1 or ids.numel() <= block_size:
-        raise ValueError(
+        raise BadValue(
             f"block_size={block_size} is out of range: ids holds {ids.numel()} tokens, so it must "
             f"be at most {ids.numel() - 1} (ids must be one 1-D token tensor)"
         )
@@ -227,11 +225,11 @@ def train(
     check_int("warmup", warmup, 0)
     check_positive("lr", lr)
     if isinstance(min_lr_ratio, bool) or not isinstance(min_lr_ratio, int | float):
-        raise TypeError(f"min_lr_ratio must be a number in [0, 1], got {min_lr_ratio!r}")
+        raise BadType(f"min_lr_ratio must be a number in [0, 1], got {min_lr_ratio!r}")
     if not 0.0 <= min_lr_ratio <= 1.0:
-        raise ValueError(f"min_lr_ratio={min_lr_ratio} must be between 0 and 1")
+        raise BadValue(f"min_lr_ratio={min_lr_ratio} must be between 0 and 1")
     if not isinstance(bf16, bool):
-        raise TypeError(f"bf16 must be True or False, got {bf16!r}")
+        raise BadType(f"bf16 must be True or False, got {bf16!r}")
     weight_decay = check_non_negative("weight_decay", weight_decay)
     seed = check_seed(seed)
     check_id_tensor("ids", ids, model.config.vocab_size)
@@ -290,7 +288,7 @@ def evaluate(model, ids: torch.Tensor, block_size: int = 256) -> tuple[float, in
     check_int("block_size", block_size, 2, context_window(model))
     check_id_tensor("ids", ids, model.config.vocab_size)
     if ids.dim() != 1:
-        raise ValueError(f"ids must be one 1-D token tensor; got shape {tuple(ids.shape)}")
+        raise BadValue(f"ids must be one 1-D token tensor; got shape {tuple(ids.shape)}")
     model.eval()
     total, count = 0.0, 0
     for start in range(0, ids.numel() - 1, block_size - 1):

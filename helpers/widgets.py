@@ -34,7 +34,7 @@ from dataclasses import replace
 import plotly.graph_objects as go
 import torch
 
-from helpers._checks import check_choice, check_int, check_model, check_tokenizer
+from helpers._checks import BadValue, check_choice, check_int, check_model, check_tokenizer
 from helpers.drafts import check_draft
 from helpers.messages import MESSAGES, error_text, text
 from helpers.plots import show_token
@@ -718,7 +718,7 @@ class DecodingStepper:
         def action():
             old = self.state
             if isinstance(old, DecodingState):
-                raise ValueError(
+                raise BadValue(
                     f"{', '.join(changes) or 'a setting'}: a setting of the beam and speculative "
                     f"modes; this is {mode_of(old)} mode"
                 )
@@ -960,7 +960,7 @@ class DecodingStepper:
         """The candidate panel of the current state as a plotly figure."""
         self._token_mode("the candidate figure")
         if not self._cands:
-            raise ValueError("the context window is full: there are no next-token candidates")
+            raise BadValue("the context window is full: there are no next-token candidates")
         title = title or f"candidates for step {self.state.n_steps + 1}"
         return candidates_figure(self._cands, self.state.settings, title)
 

@@ -25,23 +25,30 @@ from helpers.sampling import SamplingSettings
 from helpers.stepping import DecodingState, token_pieces
 from helpers.widgets import DecodingStepper
 
+# (train's keyword arguments, exception, pattern): train(model, ids, **kwargs) refuses each
+TRAIN_BAD_ARGS = [
+    ({"steps": 2.5}, TypeError, r"steps must be an int >= 1, got float 2.5"),
+    ({"steps": 2, "block_size": 10**6}, ValueError, r"block_size=1000000 .* 2\.\.256"),
+    ({"steps": 2, "block_size": 200, "batch_size": 0}, ValueError, r"batch_size=0"),
+    ({"steps": 2, "lr": -1.0}, ValueError, r"lr=-1.0 must be a finite number > 0"),
+    ({"steps": 2, "min_lr_ratio": 1.5}, ValueError, r"min_lr_ratio=1.5 must be between 0"),
+    ({"steps": 2, "min_lr_ratio": "low"}, TypeError, r"min_lr_ratio must be a number"),
+    ({"steps": 2, "bf16": "yes"}, TypeError, r"bf16 must be True or False"),
+    ({"steps": 2, "weight_decay": -0.1}, ValueError, r"weight_decay=-0.1 must be a"),
+    ({"steps": 2, "weight_decay": float("nan")}, ValueError, r"weight_decay=nan must be"),
+    ({"steps": 2, "weight_decay": True}, TypeError, r"weight_decay must be a number >= 0"),
+]
+
+
+def _train_ids(tok) -> torch.Tensor:
+    return torch.tensor(tok("To be, or not to be, that is the question.")["input_ids"] * 30)
+
 
 def test_train_refuses_bad_arguments_before_touching_the_model(bundled):
     model, tok = bundled
-    ids = torch.tensor(tok("To be, or not to be, that is the question.")["input_ids"] * 30)
+    ids = _train_ids(tok)
     before = [p.detach().clone() for p in model.parameters()]
-    for kwargs, exc, match in [
-        ({"steps": 2.5}, TypeError, r"steps must be an int >= 1, got float 2.5"),
-        ({"steps": 2, "block_size": 10**6}, ValueError, r"block_size=1000000 .* 2\.\.256"),
-        ({"steps": 2, "block_size": 200, "batch_size": 0}, ValueError, r"batch_size=0"),
-        ({"steps": 2, "lr": -1.0}, ValueError, r"lr=-1.0 must be a finite number > 0"),
-        ({"steps": 2, "min_lr_ratio": 1.5}, ValueError, r"min_lr_ratio=1.5 must be between 0"),
-        ({"steps": 2, "min_lr_ratio": "low"}, TypeError, r"min_lr_ratio must be a number"),
-        ({"steps": 2, "bf16": "yes"}, TypeError, r"bf16 must be True or False"),
-        ({"steps": 2, "weight_decay": -0.1}, ValueError, r"weight_decay=-0.1 must be a"),
-        ({"steps": 2, "weight_decay": float("nan")}, ValueError, r"weight_decay=nan must be"),
-        ({"steps": 2, "weight_decay": True}, TypeError, r"weight_decay must be a number >= 0"),
-    ]:
+    for kwargs, exc, match in TRAIN_BAD_ARGS:
         with pytest.raises(exc, match=match):
             training.train(model, ids, **kwargs)
         assert not model.training  # still in eval mode: dropout stays off
@@ -71,103 +78,135 @@ def test_the_stepper_refuses_a_top_k_larger_than_the_vocabulary(bundled):
     assert stepper.state is before
 
 
+# (call(model, tokenizer), exception, pattern)
+GENERATION_BOUNDS = [
+    (
+        lambda m, t: generation.generate_stepwise(m, t, "To be", 10**9, crop=True),
+        ValueError,
+        r"max_new_tokens=1000000000 .* 0\.\.10000",
+    ),
+    (
+        lambda m, t: generation.generate_stepwise(m, t, "To be", 3, forced={10: 5}),
+        ValueError,
+        r"forced step=10 is out of range: .* 0\.\.2",
+    ),
+]
+
+
 def test_generation_is_bounded(bundled):
-    model, tok = bundled
-    with pytest.raises(ValueError, match=r"max_new_tokens=1000000000 .* 0\.\.10000"):
-        generation.generate_stepwise(model, tok, "To be", 10**9, crop=True)
-    with pytest.raises(ValueError, match=r"forced step=10 is out of range: .* 0\.\.2"):
-        generation.generate_stepwise(model, tok, "To be", 3, forced={10: 5})
+    for call, exc, match in GENERATION_BOUNDS:
+        with pytest.raises(exc, match=match):
+            call(*bundled)
 
 
-@pytest.mark.parametrize(
-    ("call", "exc", "match"),
-    [
-        (
-            lambda m: training.shifted_label_loss(
-                m(torch.tensor([[1, 2, 3]])).logits, torch.tensor([[1, 4101, 3]])
-            ),
-            ValueError,
-            r"labels holds token id 4101, outside the vocabulary 0\.\.4095",
+# (call(model), exception, pattern): token ids outside the vocabulary or the window
+WINDOW_CASES = [
+    (
+        lambda m: training.shifted_label_loss(
+            m(torch.tensor([[1, 2, 3]])).logits, torch.tensor([[1, 4101, 3]])
         ),
-        (
-            lambda m: training.shifted_label_loss(
-                m(torch.tensor([[1, 2]])).logits, torch.tensor([[1.0, 2.0]])
-            ),
-            TypeError,
-            r"labels must hold integer token ids",
+        ValueError,
+        r"labels holds token id 4101, outside the vocabulary 0\.\.4095",
+    ),
+    (
+        lambda m: training.shifted_label_loss(
+            m(torch.tensor([[1, 2]])).logits, torch.tensor([[1.0, 2.0]])
         ),
-        (
-            lambda m: training.evaluate(m, torch.tensor([1, 2, 5000] * 5)),
-            ValueError,
-            r"ids holds token id 5000, outside the vocabulary",
-        ),
-        (
-            lambda m: training.evaluate(m, torch.arange(600) % 50, block_size=300),
-            ValueError,
-            r"block_size=300 is out of range: it must be in the range 2\.\.256",
-        ),
-        (
-            lambda m: training.evaluate(m, torch.ones(10)),
-            TypeError,
-            r"ids must hold integer token ids, got a torch.float32 tensor",
-        ),
-        (
-            lambda m: training.parallel_next_token_logits(m, torch.ones(1, 300, dtype=torch.long)),
-            ValueError,
-            r"ids is 300 tokens long; the model's context window is 256 tokens",
-        ),
-        (
-            lambda m: training.stepwise_next_token_logits(m, torch.tensor([[1.0, 2.0]])),
-            TypeError,
-            r"ids must hold integer token ids",
-        ),
-        (
-            lambda m: training.labelled_batch([[1, 2, 4096]], 0, model=m),
-            ValueError,
-            r"sequence 0 must hold token ids 0\.\.4095; got 4096",
-        ),
-        (
-            lambda m: training.labelled_batch([list(range(1, 300))], 0, model=m),
-            ValueError,
-            r"the longest sequence is 299 tokens; the model's context window is 256",
-        ),
-        (
-            lambda m: speculative.verify_greedy(m, [1, 2, 3], [4097]),
-            ValueError,
-            r"proposed token=4097 is outside the vocabulary 0\.\.4095",
-        ),
-        (
-            lambda m: speculative.verify_greedy(m, list(range(1, 256)), [1, 2]),
-            ValueError,
-            r"ids and proposed hold 257 tokens; the model's context window is 256",
-        ),
-    ],
-    ids=[
-        "loss-id",
-        "loss-float",
-        "eval-id",
-        "eval-block",
-        "eval-float",
-        "parallel-long",
-        "stepwise-float",
-        "batch-id",
-        "batch-long",
-        "verify-id",
-        "verify-long",
-    ],
-)
+        TypeError,
+        r"labels must hold integer token ids",
+    ),
+    (
+        lambda m: training.evaluate(m, torch.tensor([1, 2, 5000] * 5)),
+        ValueError,
+        r"ids holds token id 5000, outside the vocabulary",
+    ),
+    (
+        lambda m: training.evaluate(m, torch.arange(600) % 50, block_size=300),
+        ValueError,
+        r"block_size=300 is out of range: it must be in the range 2\.\.256",
+    ),
+    (
+        lambda m: training.evaluate(m, torch.ones(10)),
+        TypeError,
+        r"ids must hold integer token ids, got a torch.float32 tensor",
+    ),
+    (
+        lambda m: training.parallel_next_token_logits(m, torch.ones(1, 300, dtype=torch.long)),
+        ValueError,
+        r"ids is 300 tokens long; the model's context window is 256 tokens",
+    ),
+    (
+        lambda m: training.stepwise_next_token_logits(m, torch.tensor([[1.0, 2.0]])),
+        TypeError,
+        r"ids must hold integer token ids",
+    ),
+    (
+        lambda m: training.labelled_batch([[1, 2, 4096]], 0, model=m),
+        ValueError,
+        r"sequence 0 must hold token ids 0\.\.4095; got 4096",
+    ),
+    (
+        lambda m: training.labelled_batch([list(range(1, 300))], 0, model=m),
+        ValueError,
+        r"the longest sequence is 299 tokens; the model's context window is 256",
+    ),
+    (
+        lambda m: speculative.verify_greedy(m, [1, 2, 3], [4097]),
+        ValueError,
+        r"proposed token=4097 is outside the vocabulary 0\.\.4095",
+    ),
+    (
+        lambda m: speculative.verify_greedy(m, list(range(1, 256)), [1, 2]),
+        ValueError,
+        r"ids and proposed hold 257 tokens; the model's context window is 256",
+    ),
+]
+
+WINDOW_IDS = [
+    "loss-id",
+    "loss-float",
+    "eval-id",
+    "eval-block",
+    "eval-float",
+    "parallel-long",
+    "stepwise-float",
+    "batch-id",
+    "batch-long",
+    "verify-id",
+    "verify-long",
+]
+
+
+@pytest.mark.parametrize(("call", "exc", "match"), WINDOW_CASES, ids=WINDOW_IDS)
 def test_token_ids_outside_the_vocabulary_or_window(bundled, call, exc, match):
     model, _ = bundled
     with pytest.raises(exc, match=match):
         call(model)
 
 
+UNIFORM = torch.full((4096,), 1 / 4096, dtype=torch.float64)
+# (call(model, tokenizer), exception, pattern)
+BAD_POSITIONS = [
+    (
+        lambda m, t, x=x: speculative.accept_or_resample(UNIFORM, UNIFORM, x, torch.Generator()),
+        ValueError,
+        rf"x={x} is outside the vocabulary 0\.\.4095",
+    )
+    for x in (-1, 4096)
+]
+
+
+def _crop_a_fresh_cache(model, keep: int):
+    with torch.no_grad():
+        cache = model(torch.tensor([[1, 2, 3]]), use_cache=True).cache
+    return speculative.crop_cache(cache, keep)
+
+
 def test_the_speculative_rule_and_the_cache_refuse_bad_positions(bundled):
     model, _ = bundled
-    p = torch.full((4096,), 1 / 4096, dtype=torch.float64)
-    for x in (-1, 4096):
-        with pytest.raises(ValueError, match=rf"x={x} is outside the vocabulary 0\.\.4095"):
-            speculative.accept_or_resample(p, p, x, torch.Generator())
+    for call, exc, match in BAD_POSITIONS:
+        with pytest.raises(exc, match=match):
+            call(*bundled)
     with torch.no_grad():
         cache = model(torch.tensor([[1, 2, 3]]), use_cache=True).cache
     with pytest.raises(
@@ -177,18 +216,31 @@ def test_the_speculative_rule_and_the_cache_refuse_bad_positions(bundled):
     assert cache.get_seq_length() == 3  # untouched
 
 
-@pytest.mark.parametrize("call", ["generate", "stepper", "encode"])
-def test_model_and_tokenizer_swapped(bundled, call):
-    model, tok = bundled
-    with pytest.raises(TypeError, match=r"model must be a language model .* swapped\?\)"):
-        if call == "generate":
-            generation.generate_stepwise(tok, model, "To be", 3)
-        elif call == "stepper":
-            DecodingStepper(tok, model, "To be")
-        else:
-            generation.encode_prompt(tok, "To be", tok)
-    with pytest.raises(TypeError, match=r"tokenizer must be a tokenizer .* swapped\?\)"):
-        generation.encode_prompt(model, "To be")
+# call(model, tokenizer) with the two swapped, and the pattern of its TypeError
+SWAPPED = {
+    "generate": (
+        lambda m, t: generation.generate_stepwise(t, m, "To be", 3),
+        r"model must be a language model .* swapped\?\)",
+    ),
+    "stepper": (
+        lambda m, t: DecodingStepper(t, m, "To be"),
+        r"model must be a language model .* swapped\?\)",
+    ),
+    "encode": (
+        lambda m, t: generation.encode_prompt(t, "To be", t),
+        r"model must be a language model .* swapped\?\)",
+    ),
+    "encode's tokenizer": (
+        lambda m, t: generation.encode_prompt(m, "To be"),
+        r"tokenizer must be a tokenizer .* swapped\?\)",
+    ),
+}
+
+
+@pytest.mark.parametrize(("call", "match"), SWAPPED.values(), ids=SWAPPED)
+def test_model_and_tokenizer_swapped(bundled, call, match):
+    with pytest.raises(TypeError, match=match):
+        call(*bundled)
 
 
 def test_numpy_scalars_are_good_numbers(bundled):
@@ -615,3 +667,25 @@ def test_a_mode_the_stepper_lacks_stays_on_the_widget(bundled):
     assert not stepper.set_mode_settings(num_beams=3)  # a beam setting in greedy mode
     assert "a setting of the beam and speculative modes; this is greedy mode" in stepper.status
     assert stepper.state is before
+
+
+def error_cases() -> dict:
+    """Every bad input of this file as {id: (call(model, tokenizer), exception, the bad value as
+    the message must name it, or None)}: tests/helpers/test_errors_zh.py runs each in Chinese."""
+    cases = {}
+    for i, (kwargs, exc, _) in enumerate(TRAIN_BAD_ARGS):
+        cases[f"train {i}: {kwargs}"] = (
+            lambda m, t, kw=kwargs: training.train(m, _train_ids(t), **kw),
+            exc,
+            None,
+        )
+    for i, (call, exc, _) in enumerate(GENERATION_BOUNDS + BAD_POSITIONS):
+        cases[f"bounds {i}"] = (call, exc, None)
+    cases["crop_cache keep=-1"] = (lambda m, t: _crop_a_fresh_cache(m, -1), ValueError, "-1")
+    for name, (call, exc, _) in zip(WINDOW_IDS, WINDOW_CASES, strict=True):
+        cases[f"window {name}"] = (lambda m, t, c=call: c(m), exc, None)
+    for name, (call, _) in SWAPPED.items():
+        cases[f"swapped {name}"] = (call, TypeError, None)
+    for name, (call, exc, named, _) in BAD_INPUTS.items():
+        cases[name] = (call, exc, named)
+    return cases

@@ -110,8 +110,11 @@ def test_a_checks_message_on_the_status_line_speaks_chinese(bundled):
     )
     top_p = "top_p=0.0 must be in the range (0, 1]"
     assert messages.error_text(top_p) == "top_p=0.0 必须在区间 (0, 1] 内"
-    other = "ids is empty: give at least 1 token id"
+    other = "Calling `crop` with a positive value (`5`) is not supported"  # transformers' own
     assert messages.error_text(other) == other  # a form not in the table stays as it is
+    longer = top_p + "; and more"  # a form must be the whole message: none half-translates
+    assert messages.error_text(longer) == longer
+    assert messages.error_text(messages.error_text(top_p)) == messages.error_text(top_p)
     model, tok = bundled
     stepper = DecodingStepper(model, tok, "ROMEO:")
     stepper.temperature.value = 0.0

@@ -871,14 +871,14 @@ class DecodingStepper:
             dropped = "" if info.dropped is None else self._shown([info.dropped])[0]
             return cache_html(info, record.cache_bytes if record else None, dropped)
         if record is None:
-            why = f"the context window is full: no pass ran for this text, so no {PANES[name]}"
+            why = text("pane.no_pass", pane=text(f"stepper.pane.{name}"))
             return status_html(why, error=True)
         if name == "attention":
             tokens, picked = self._shown(record.ids), (self.layer.value, self.head.value)
             strip = attention_strip_html(record.attention, tokens, *picked)
             return strip + heads_overview_html(record.attention, tokens, picked)
         if not isinstance(state, DecodingState):
-            why = f"{mode_of(state)} mode scores with the model's plain softmax: no filter applies"
+            why = text("pane.no_filters", mode=text(f"mode.{mode_of(state)}"))
             return status_html(why)
         s = state.settings
         stages = filter_pipeline(

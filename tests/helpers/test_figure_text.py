@@ -11,10 +11,10 @@ import pytest
 from helpers import setup_notebook
 from helpers.figure_text import ZH, TranslatedRenderer, in_chinese, translate_figure
 from helpers.plots import attention_figure, bar
+from tests._html import english_words
 
 ROOT = Path(__file__).resolve().parents[2]
 PLOTLY = "application/vnd.plotly.v1+json"
-LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 #: Words a figure shows as data or as a name, the same in both editions: tokens of the play,
 #: formula symbols and library names.
 KEPT = {"ROMEO", "But", "·soft", "·what", "argmax", "softmax", "logits", "max", "log", "KV"}
@@ -45,10 +45,7 @@ def figure_words(fig: dict) -> list[str]:
 
 
 def english_left(text: str) -> list[str]:
-    words = re.sub(r"<[^>]+>|'[^']*'", " ", text)  # markup, and quoted text (the play's words)
-    for kept in sorted(KEPT, key=len, reverse=True):  # "softmax" before "max"
-        words = words.replace(kept, " ")
-    return LATIN_WORD.findall(words)
+    return english_words(text, KEPT)  # quoted text is the play's words
 
 
 @pytest.mark.parametrize(

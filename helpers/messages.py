@@ -3,13 +3,17 @@
 Taught nowhere on its own: ``setup_notebook(seed=0, lang="zh")`` (the first line of every Chinese
 notebook, written there by ``python -m course.translate build``) chooses the language once, and
 every message the helpers print or draw follows it: ``check()``'s feedback, the decoding
-stepper's buttons, labels, status lines and snapshot. The English of each message is the text the
-English notebooks' stored outputs hold, byte for byte.
+stepper's buttons, labels, status lines and snapshot, the panes inside a step (attention, KV
+cache, filters) and the beam and speculative modes' views (``helpers.stepper_panes``,
+``helpers.stepper_modes``), and the sentence of a figure's alt text (``helpers.plots.
+figure_alt``; ``notebook_lang`` tells a stored notebook's language). The English of each message
+is the text the English notebooks' stored outputs hold, byte for byte.
 
 ``MESSAGES[lang][key]`` is a ``str.format`` template; each key exists in every language with the
 same ``{placeholders}`` (tests/helpers/test_messages.py). What stays English in both: error
-messages about a helper's arguments (they name Python arguments) and the beam and speculative
-panes' prose. Figures' words are translated as they are drawn (``helpers.figure_text``).
+messages about a helper's arguments (they name Python arguments), and the names a settings note
+gives ("num_beams 3 -> 4"). Figures' words are translated as they are drawn
+(``helpers.figure_text``).
 """
 
 from __future__ import annotations

@@ -565,7 +565,7 @@ class DecodingStepper:
         """Append ``token_id`` whatever the settings would choose (a teacher's "what if")."""
 
         def action():
-            self._token_mode("forcing a token")
+            self._token_mode(text("status.what_force"))
             greedy = int(torch.argmax(self.logits()))
             new = self.state.force(self.model, token_id, self.logits())
             shown = show_token(self.tokenizer.decode([greedy]))
@@ -950,7 +950,7 @@ class DecodingStepper:
 
     def figure(self, title: str = "") -> go.Figure:
         """The candidate panel of the current state as a plotly figure."""
-        self._token_mode("the candidate figure")
+        self._token_mode(text("status.what_figure"))
         if not self._cands:
             raise ValueError("the context window is full: there are no next-token candidates")
         title = title or f"candidates for step {self.state.n_steps + 1}"

@@ -3,6 +3,8 @@
 Taught in notebook 02 (section 2, the panes under the stepper). ``helpers.step_internals``
 prepares the data (the pass's attention row, the cache counted, the filter pipeline); these
 functions only draw it, for the live widget (``helpers.widgets``) and its static snapshot.
+Every sentence they draw is a ``helpers.messages`` template: the panes speak the notebook's
+language (``setup_notebook(lang=...)``).
 
 - ``attention_strip_html``: one head's weights over the tokens so far, one shaded cell each;
 - ``heads_overview_html``: every layer and head at once, as small multiples;
@@ -219,11 +221,13 @@ def pipeline_html(columns: list[StageColumn], tokens: list[str], greedy: bool) -
 def _stage(label: str) -> str:
     """A filter stage's label (``helpers.step_internals.filter_pipeline``: "temperature 1.5",
     "top-k 5") in the notebook's language; the names top-k, top-p, min-p and softmax stay."""
-    for name, key in (("temperature ", "view.temperature"), ("repetition penalty ", None)):
+    for name, key in _STAGES:
         if label.startswith(name):
-            value = label[len(name) :]
-            return text(key or "pane.repetition_penalty", value=value)
+            return text(key, value=label[len(name) :])
     return label
+
+
+_STAGES = (("temperature ", "view.temperature"), ("repetition penalty ", "pane.repetition_penalty"))
 
 
 def panes_html(*panes: str) -> str:

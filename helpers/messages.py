@@ -475,8 +475,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "beam.col_text": "新文本",
         "beam.col_log_prob": "对数概率",
         "beam.finished": (
-            "<b>已完成</b>（保留 {n} 条，最多 {beams} 条；"
-            "得分 = 对数概率 / 长度<sup>{penalty}</sup>）"
+            "<b>已完成</b>（已保留 {n} / {beams} 条；得分 = 对数概率 / 长度<sup>{penalty}</sup>）"
         ),
         "beam.col_finished_text": "文本",
         "beam.col_ended_by": "结束于",

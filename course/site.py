@@ -37,6 +37,7 @@ import nbformat
 
 from course import handouts
 from course._cli import check_out_folder
+from helpers.messages import notebook_lang
 from helpers.plots import figure_alt
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,9 +60,9 @@ _CDN_TAG = re.compile(
 )
 
 
-def _figure_html(figure: dict, png: str | None, n: int) -> str:
+def _figure_html(figure: dict, png: str | None, n: int, lang: str = "en") -> str:
     """A div that plotly.js draws into, and the PNG for browsers without scripts."""
-    alt = html.escape(figure_alt(figure))
+    alt = html.escape(figure_alt(figure, lang))
     fallback = (
         f'<noscript><img alt="{alt}" src="data:image/png;base64,{png}"></noscript>' if png else ""
     )
@@ -74,9 +75,9 @@ def _figure_html(figure: dict, png: str | None, n: int) -> str:
     )
 
 
-def _static_figure_html(figure: dict, png: str | None) -> str:
+def _static_figure_html(figure: dict, png: str | None, lang: str = "en") -> str:
     """The stored PNG with the figure's alt text (no script): for a page that runs none."""
-    alt = html.escape(figure_alt(figure))
+    alt = html.escape(figure_alt(figure, lang))
     if png:
         return f'<img alt="{alt}" src="data:image/png;base64,{png}" style="max-width:100%">'
     return f"<p><em>Figure: {alt} (no stored image)</em></p>"
@@ -87,7 +88,7 @@ def prepare(nb, interactive: bool = True) -> tuple[object, int]:
 
     interactive: each figure drawn by plotly.js (the page must load ``plotly.min.js``), its PNG
     the fallback; otherwise the stored PNG alone, with the figure's alt text."""
-    figures = 0
+    figures, lang = 0, notebook_lang(nb)  # the alt text's language: the notebook's
     nb.metadata.pop("widgets", None)  # stored widget state: nbconvert would load a CDN manager
     for cell in nb.cells:
         for out in cell.get("outputs", []):
@@ -96,9 +97,9 @@ def prepare(nb, interactive: bool = True) -> tuple[object, int]:
                 figures += 1
                 figure, png = data[PLOTLY_MIME], data.get("image/png")
                 figure_html = (
-                    _figure_html(figure, png, figures)
+                    _figure_html(figure, png, figures, lang)
                     if interactive
-                    else _static_figure_html(figure, png)
+                    else _static_figure_html(figure, png, lang)
                 )
                 out["data"] = {"text/html": figure_html}
             elif WIDGET_MIME in data and "text/html" in data:  # the widget's own static copy

@@ -10,6 +10,8 @@ bit). Fonts are large enough for a projector.
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Sequence
 
 import plotly.graph_objects as go
@@ -295,67 +297,105 @@ def attention_figure(weights, tokens, *, digits: int = 3, title: str = "") -> go
     return fig.update_yaxes(autorange="reversed")  # row 0 at the top, like a matrix
 
 
-_KINDS = {"bar": "bar chart", "heatmap": "heat map", "scatter": "line chart", "table": "table"}
+_KINDS = ("bar", "heatmap", "scatter", "table")  # the kinds of trace alt text names
 
 
 def _plain(text) -> str:
     """A title or axis label without plotly's HTML (<br>, <b>, <sup>...)."""
-    import re
-
     text = text.get("text", "") if isinstance(text, dict) else (text or "")
     text = re.sub(r"<[^>]+>", "", re.sub(r"<br\s*/?>", " ", str(text)))
     return " ".join(text.replace("&nbsp;", " ").split())
 
 
-def figure_alt(figure) -> str:
+def _spaced(left: str, right: str) -> str:
+    """``left + right``, with a space where a Latin letter or digit meets a Chinese character
+    (as Chinese technical writing spaces them: "一张 16 个系列", not "一张16 个系列")."""
+    if left and right:
+        pair = left[-1] + right[0]
+        if re.fullmatch(r"[A-Za-z0-9][\u4e00-\u9fff]|[\u4e00-\u9fff][A-Za-z0-9]", pair):
+            return left + " " + right
+    return left + right
+
+
+def _fill(template: str, **fields) -> str:
+    """``template.format(**fields)``, each field joined to its neighbours by ``_spaced``."""
+    out = ""
+    for literal, name, spec, _ in string.Formatter().parse(template):
+        out = _spaced(out, literal)
+        if name is not None:
+            out = _spaced(out, format(fields[name], spec))
+    return out
+
+
+def figure_alt(figure, lang: str | None = None) -> str:
     """Alt text for a figure's static image: its title and what it shows.
 
     Built from the figure itself (title, kinds of trace, their names, axis titles, panel
     titles; for a diagram drawn with shapes, its labels), so that it says what the picture
     holds to a reader who cannot see it. ``tests/store_outputs.py`` stores it beside each
     figure's PNG (nbconvert's classic template writes it as the image's alt); the offline site
-    uses it too.
+    uses it too. ``lang``: the language of the sentence around the figure's own words ("en"
+    or "zh"; default ``helpers.messages.LANG``): a Chinese notebook's figure, whose words are
+    already Chinese, gets a Chinese sentence.
     """
+    from helpers import messages
+
     if not isinstance(figure, go.Figure | dict):
         raise BadType(f"figure must be a plotly Figure or its dict, got {type(figure).__name__}")
+    lang = messages.LANG if lang is None else lang
+    if lang not in messages.LANGS:
+        raise ValueError(f"lang={lang!r} must be one of {messages.LANGS}")
+
+    def say(key: str, **fields) -> str:
+        template = messages.MESSAGES[lang][key]
+        return _fill(template, **fields) if lang == "zh" else template.format(**fields)
+
     fig = figure.to_dict() if isinstance(figure, go.Figure) else figure
     layout, traces = fig.get("layout", {}), fig.get("data", [])
-    title = _plain(layout.get("title", "")) or "Figure"
+    title = _plain(layout.get("title", "")) or say("alt.figure")
     kinds = []
     for t in traces:
-        kind = _KINDS.get(t.get("type", "scatter"), f"{t.get('type')} plot")
-        if kind == "line chart" and t.get("mode") == "markers":
-            kind = "scatter plot"
+        kind = t.get("type", "scatter")
+        if kind == "scatter" and t.get("mode") == "markers":
+            kind = say("alt.markers")
+        else:
+            kind = say(f"alt.{kind}") if kind in _KINDS else say("alt.other", kind=kind)
         if kind not in kinds:
             kinds.append(kind)
     names = list(dict.fromkeys(_plain(t["name"]) for t in traces if t.get("name")))
     labels = [_plain(a.get("text", "")) for a in layout.get("annotations", [])]
+    comma, semicolon = say("alt.comma"), say("alt.semicolon")
     if kinds:
-        what = " and ".join(kinds)
+        what = say("alt.and").join(kinds)
         if len(names) > 4:
-            what += f" of {len(names)} series ({', '.join(names[:3])}, ...)"
+            what = say("alt.of_series", kinds=what, n=len(names), names=comma.join(names[:3]))
         elif names:
-            what += " of " + ", ".join(names)
+            what = say("alt.of", kinds=what, names=comma.join(names))
     else:
         long = list(dict.fromkeys(x for x in labels if len(x) > 12))
-        what = "diagram" + (": " + "; ".join(long[:8]) if long else "")
+        what = (
+            say("alt.diagram_labels", labels=semicolon.join(long[:8]))
+            if long
+            else say("alt.diagram")
+        )
     axes = []
     for key in sorted(k for k in layout if k.startswith(("xaxis", "yaxis"))):
         axis_title = _plain(layout[key].get("title", "")) if isinstance(layout[key], dict) else ""
-        if axis_title and f"{key[0]}: {axis_title}" not in axes:
-            axes.append(f"{key[0]}: {axis_title}")
-    text = title if title[-1] in ".?!:" else title + "."
-    text += f" A{'n' if what[0] in 'aeiou' else ''} {what}"
+        axis = say("alt.axis", axis=key[0], title=axis_title)
+        if axis_title and axis not in axes:
+            axes.append(axis)
+    text = title if title[-1] in ".?!:。？！：" else title + say("alt.stop")
+    text += say("alt.an" if what[0] in "aeiou" else "alt.a", what=what)
     if axes:
-        text += " (" + "; ".join(axes) + ")"
+        text += say("alt.axes", axes=semicolon.join(axes))
     panels = [
         _plain(a.get("text", ""))
         for a in layout.get("annotations", [])
         if a.get("xref") == a.get("yref") == "paper" and a.get("text")
     ]
     if kinds and len(panels) > 1:
-        text += ", in panels: " + "; ".join(panels)
+        text += say("alt.panels", panels=semicolon.join(panels))
     if layout.get("sliders"):
         steps = len(layout["sliders"][0].get("steps", []))
-        text += f", with a slider over {steps} views"
-    return text + "."
+        text += say("alt.slider", n=steps)
+    return text + say("alt.stop")

@@ -26,6 +26,7 @@ import torch
 from helpers._checks import BadType, BadValue, check_int
 from helpers.beam_search import check_beam_search, choose_beams
 from helpers.generation import context_window, encode_prompt
+from helpers.messages import text
 from helpers.speculative import Round, check_k, verify_greedy
 
 MODES = ("greedy", "sample", "beam", "speculative")
@@ -283,17 +284,17 @@ def settings_note(before, after) -> str:
 def undo_note(old, new) -> str:
     """What Undo took back, going from ``old`` to ``new`` (states of any mode)."""
     if mode_of(old) != mode_of(new):
-        return f"the switch to {mode_of(old)} mode"
+        return text("status.undone_switch", mode=text(f"mode.{mode_of(old)}"))
     if old.prompt != new.prompt:
-        return "the new prompt"
+        return text("status.undone_prompt")
     if settings_note(new, old):
         return settings_note(old, new)
-    step = "beam step" if isinstance(old, BeamState) else "round"
+    step = "status.undone_beam_step" if isinstance(old, BeamState) else "status.undone_round"
     if old.n_steps == new.n_steps + 1:
-        return f"{step} {old.n_steps}"
+        return text(step, n=old.n_steps)
     if old.n_steps == 0 and new.n_steps:
-        return f"the reset ({new.n_steps} steps back)"
-    return "the last action"
+        return text("status.undone_mode_reset", n=new.n_steps)
+    return text("status.undone_last")
 
 
 def describe_step(state, tokenizer) -> str:
@@ -302,17 +303,23 @@ def describe_step(state, tokenizer) -> str:
         n = state.n_steps
         if state.done:
             score = state.finished[0][0]
-            return (
-                f"beam step {n}: the search is over; the best text is "
-                f"'{_shown(tokenizer, state.best)}' (score {score:.4f})"
-            )
-        return (
-            f"beam step {n}: best beam '{_shown(tokenizer, state.texts[0])}' (log-prob "
-            f"{state.scores[0]:.4f}); {len(state.finished)} finished"
+            best = _shown(tokenizer, state.best)
+            return text("status.beam_done", n=n, text=best, score=f"{score:.4f}")
+        return text(
+            "status.beam_step",
+            n=n,
+            text=_shown(tokenizer, state.texts[0]),
+            log_prob=f"{state.scores[0]:.4f}",
+            finished=len(state.finished),
         )
     r = state.rounds[-1]
-    return (
-        f"round {state.n_steps}: the draft guessed {len(r.proposed)}, the model kept "
-        f"{r.n_accepted} and added '{_shown(tokenizer, [r.model_token])}' ({r.kind}); "
-        f"{state.passes} model passes for {len(state.generated)} tokens"
+    return text(
+        "status.round",
+        n=state.n_steps,
+        proposed=len(r.proposed),
+        kept=r.n_accepted,
+        token=_shown(tokenizer, [r.model_token]),
+        kind=text(f"kind.{r.kind}"),
+        passes=state.passes,
+        tokens=len(state.generated),
     )

@@ -3,6 +3,8 @@
 Taught in notebook 02 (section 2, the panes under the stepper). ``helpers.step_internals``
 prepares the data (the pass's attention row, the cache counted, the filter pipeline); these
 functions only draw it, for the live widget (``helpers.widgets``) and its static snapshot.
+Every sentence they draw is a ``helpers.messages`` template: the panes speak the notebook's
+language (``setup_notebook(lang=...)``).
 
 - ``attention_strip_html``: one head's weights over the tokens so far, one shaded cell each;
 - ``heads_overview_html``: every layer and head at once, as small multiples;
@@ -19,6 +21,7 @@ from __future__ import annotations
 import torch
 
 from helpers._checks import BadType, BadValue, check_int, check_tensor
+from helpers.messages import text
 from helpers.plots import PALETTE, show_token
 from helpers.step_internals import CacheInfo, StageColumn
 from helpers.stepper_modes import BeamState, SpeculativeState
@@ -56,17 +59,27 @@ def attention_strip_html(attention: torch.Tensor, tokens: list[str], layer: int,
     best = row.index(top)
     cells = []
     for i, (token, weight) in enumerate(zip(tokens, row, strict=True)):
+        w = f"{weight:.4f}"
         edge = f"outline:2px solid {PALETTE[0]};" if i == T - 1 else ""
         cells.append(
-            f'<span title="position {i}: {_esc(token)}, weight {weight:.4f}" '
+            f'<span title="{text("pane.attention_cell", i=i, token=_esc(token), weight=w)}" '
             f'style="background:{_shade(weight, top)};{edge}padding:1px 2px;margin:1px;'
             f'display:inline-block;font-family:monospace">{_esc(token)}</span>'
         )
+    title = text(
+        "pane.attention_title",
+        token=_esc(tokens[-1]),
+        position=T - 1,
+        layer=layer,
+        head=head,
+        n=T,
+        top=f"{top:.4f}",
+        best=_esc(tokens[best]),
+        best_position=best,
+    )
     return (
         f'<div class="dw-attention" style="{_PANE}">'
-        f'<div style="{_TITLE}"><b>Attention</b> of the newest token <code>{_esc(tokens[-1])}'
-        f"</code> (position {T - 1}) in layer {layer}, head {head}: its {T} weights sum to 1; "
-        f"the most, {top:.4f}, on <code>{_esc(tokens[best])}</code> (position {best}).</div>"
+        f'<div style="{_TITLE}">{title}</div>'
         f'<div style="line-height:1.9">{"".join(cells)}</div></div>'
     )
 
@@ -80,7 +93,9 @@ def heads_overview_html(
     n = min(T, OVERVIEW_POSITIONS)
     rows = attention[:, :, -n:].tolist()  # (L, H, n)
     best = attention.argmax(dim=-1).tolist()  # (L, H)
-    head_cells = "".join(f'<th style="padding:2px 6px">head {h}</th>' for h in range(H))
+    head_cells = "".join(
+        f'<th style="padding:2px 6px">{text("control.head", i=h)}</th>' for h in range(H)
+    )
     body = []
     for layer in range(L):
         cells = []
@@ -99,19 +114,19 @@ def heads_overview_html(
                 f'<div style="border-bottom:1px solid #ccc">{bars}</div>'
                 f"{_esc(tokens[b])} {float(attention[layer, h, b]):.2f}</td>"
             )
-        body.append(f'<tr><th style="padding:2px 6px">layer {layer}</th>{"".join(cells)}</tr>')
-    shown = f"the last {n} of {T} positions" if n < T else f"all {T} positions"
+        layer_cell = f'<th style="padding:2px 6px">{text("control.layer", i=layer)}</th>'
+        body.append(f"<tr>{layer_cell}{''.join(cells)}</tr>")
+    shown = text("pane.heads_last", n=n, total=T) if n < T else text("pane.heads_all", total=T)
     return (
         f'<div class="dw-heads" style="{_PANE}">'
-        f'<div style="{_TITLE}"><b>All heads</b>: each cell is one head\'s weights over '
-        f"{shown} (darker = more), and the token it weights most.</div>"
+        f'<div style="{_TITLE}">{text("pane.heads_title", shown=shown)}</div>'
         f'<table style="border-collapse:collapse;font-family:monospace;font-size:13px;'
         f'table-layout:auto"><tr><th></th>{head_cells}</tr>{"".join(body)}</table></div>'
     )
 
 
 def _bytes(n: int) -> str:
-    return f"{n:,} bytes ({n / 1024:.1f} KiB)"
+    return text("pane.bytes", n=f"{n:,}", kib=f"{n / 1024:.1f}")
 
 
 def cache_html(info: CacheInfo, measured: int | None = None, dropped_text: str = "") -> str:
@@ -122,11 +137,15 @@ def cache_html(info: CacheInfo, measured: int | None = None, dropped_text: str =
     if not isinstance(info, CacheInfo):
         raise BadType(f"info must be a helpers.step_internals.CacheInfo, got {info!r}")
     i = info
-    formula = (
-        f"{i.n_layer} layers × 2 (key, value) × {i.n_head} heads × {i.head_dim} values × "
-        f"{i.bytes_per_value} bytes = {i.bytes_per_position:,} bytes per position"
+    formula = text(
+        "pane.cache_formula",
+        layers=i.n_layer,
+        heads=i.n_head,
+        dim=i.head_dim,
+        size=i.bytes_per_value,
+        per_position=f"{i.bytes_per_position:,}",
     )
-    check = f" (the cache's tensors: {measured:,} bytes)" if measured is not None else ""
+    check = text("pane.cache_measured", n=f"{measured:,}") if measured is not None else ""
     pct = 100 * i.share
     bar = (
         '<div style="height:8px;background:#eee;border-radius:4px;margin:2px 0 4px 0">'
@@ -134,29 +153,36 @@ def cache_html(info: CacheInfo, measured: int | None = None, dropped_text: str =
         "</div></div>"
     )
     if i.next_reads is not None:
-        after = (
-            f"<b>Next step</b> reads the {i.next_reads} cached positions "
-            f"({i.next_reads * i.bytes_per_position:,} bytes) and runs 1 new token through the "
-            f"layers, adding {i.bytes_per_position:,} bytes."
+        after = text(
+            "pane.cache_next",
+            n=i.next_reads,
+            size=f"{i.next_reads * i.bytes_per_position:,}",
+            added=f"{i.bytes_per_position:,}",
         )
     else:
         now = (
-            f"The next Step picks token {i.window + 1} from these scores; then"
+            text("pane.cache_next_pick", n=i.window + 1)
             if i.n_tokens == i.window
-            else f"The text is {i.n_tokens} tokens:"
+            else text("pane.cache_text_is", n=i.n_tokens)
         )
-        after = (
-            f"<b>The window is full.</b> {now} this stepper stops (Undo or Reset). A sliding "
-            f"window (<code>generate_stepwise(crop=True)</code>) would drop the oldest token "
-            f"<code>{_esc(dropped_text)}</code> (id {i.dropped}); every kept token then sits at "
-            f"a new position, so all {i.window} positions are computed again instead of read "
-            f"from the cache."
+        after = text(
+            "pane.cache_full",
+            now=now,
+            dropped=_esc(dropped_text),
+            id=i.dropped,
+            window=i.window,
         )
+    title = text(
+        "pane.cache_title",
+        positions=i.positions,
+        size=_bytes(i.bytes),
+        measured=check,
+        window=i.window,
+        pct=f"{pct:.1f}",
+    )
     return (
         f'<div class="dw-cache" style="{_PANE}">'
-        f'<div style="{_TITLE}"><b>KV cache</b>: {i.positions} positions, '
-        f"{_bytes(i.bytes)}{check}; {i.positions} / {i.window} of the context window "
-        f"({pct:.1f}%)</div>{bar}"
+        f'<div style="{_TITLE}">{title}</div>{bar}'
         f'<div style="color:{MUTED}">{formula}</div><div>{after}</div></div>'
     )
 
@@ -168,32 +194,40 @@ def pipeline_html(columns: list[StageColumn], tokens: list[str], greedy: bool) -
     if any(len(c.probs) != len(tokens) for c in columns):
         raise BadValue(f"every column must hold {len(tokens)} probabilities, one per token")
     head = "".join(
-        f'<th style="padding:2px 8px;text-align:right">{_esc(c.label)}</th>' for c in columns
+        f'<th style="padding:2px 8px;text-align:right">{_esc(_stage(c.label))}</th>'
+        for c in columns
     )
+    cut = text("pane.cut")
     rows = []
     for k, token in enumerate(tokens):
         cells = "".join(
             f'<td style="padding:1px 8px;text-align:right">{fmt_prob(c.probs[k])}</td>'
             if c.probs[k] > 0
-            else f'<td style="padding:1px 8px;text-align:right;color:{MUTED}"><i>cut</i></td>'
+            else f'<td style="padding:1px 8px;text-align:right;color:{MUTED}"><i>{cut}</i></td>'
             for c in columns
         )
         rows.append(f'<tr><td style="font-family:monospace">{_esc(token)}</td>{cells}</tr>')
     kept = "".join(f'<td style="padding:1px 8px;text-align:right">{c.kept:,}</td>' for c in columns)
-    note = (
-        "Greedy takes the top score; these stages shape the draw only when sampling."
-        if greedy
-        else "The draw uses the last column."
-    )
+    note = text("pane.filters_greedy" if greedy else "pane.filters_sample")
     return (
         f'<div class="dw-filters" style="{_PANE}">'
-        f'<div style="{_TITLE}"><b>Filters</b>, in the order transformers\' '
-        f"<code>generate</code> applies them: each candidate's probability after each stage. "
-        f"{note}</div>"
-        f'<table style="border-collapse:collapse;table-layout:auto"><tr><th>token</th>{head}'
-        f'</tr>{"".join(rows)}<tr style="border-top:1px solid #ccc"><td>tokens left</td>'
-        f"{kept}</tr></table></div>"
+        f'<div style="{_TITLE}">{text("pane.filters_title", note=note)}</div>'
+        f'<table style="border-collapse:collapse;table-layout:auto"><tr><th>{text("pane.token")}'
+        f'</th>{head}</tr>{"".join(rows)}<tr style="border-top:1px solid #ccc">'
+        f"<td>{text('pane.tokens_left')}</td>{kept}</tr></table></div>"
     )
+
+
+def _stage(label: str) -> str:
+    """A filter stage's label (``helpers.step_internals.filter_pipeline``: "temperature 1.5",
+    "top-k 5") in the notebook's language; the names top-k, top-p, min-p and softmax stay."""
+    for name, key in _STAGES:
+        if label.startswith(name):
+            return text(key, value=label[len(name) :])
+    return label
+
+
+_STAGES = (("temperature ", "view.temperature"), ("repetition penalty ", "pane.repetition_penalty"))
 
 
 def panes_html(*panes: str) -> str:
@@ -234,19 +268,20 @@ def mode_text_html(state, tokenizer) -> str:
     new = list(state.generated)
     texts = list(stream_text(tokenizer, new)) if new else []  # "": a character is unfinished
     if isinstance(state, BeamState):
-        what = "the best finished text" if state.done else "the best beam so far"
+        what = text("mode.best_finished" if state.done else "mode.best_beam")
         kinds = [(_MODEL, what)] * len(new)
     else:
         kinds = []
         for r in state.rounds:
-            kinds += [(_KEPT, f"round {r.index + 1}: the draft's guess, kept")] * r.n_accepted
-            kinds.append((_MODEL, f"round {r.index + 1}: the model's {r.kind}"))
+            kinds += [(_KEPT, text("mode.guess_kept", i=r.index + 1))] * r.n_accepted
+            kind = text(f"kind.{r.kind}")
+            kinds.append((_MODEL, text("mode.model_token", i=r.index + 1, kind=kind)))
     out = [f'<span style="color:{TEXT}">{_esc(state.prompt)}</span>']
-    for text, (background, title) in zip(texts, kinds, strict=True):
-        if text:
+    for piece, (background, title) in zip(texts, kinds, strict=True):
+        if piece:
             out.append(
                 f'<span class="dw-gen" title="{_esc(title)}" style="color:{TEXT};'
-                f'background:{background}">{_esc(text.replace(chr(10), "↵" + chr(10)))}'
+                f'background:{background}">{_esc(piece.replace(chr(10), "↵" + chr(10)))}'
                 "</span>"
             )
     return (
@@ -263,27 +298,29 @@ def mode_stats_html(state, window: int) -> str:
     steps = f'<span class="dw-steps">{state.n_steps}</span>'
     if isinstance(state, BeamState):
         s = state.settings
-        what = (
-            f"<b>beam step</b> {steps} of at most {s.max_new_tokens} &nbsp;·&nbsp; "
-            f"{s.num_beams} beams, length penalty {s.length_penalty:g}"
+        what = text(
+            "mode.beam_stats",
+            steps=steps,
+            max=s.max_new_tokens,
+            beams=s.num_beams,
+            penalty=f"{s.length_penalty:g}",
         )
     else:
         n = len(state.generated)
         proposed = sum(len(r.proposed) for r in state.rounds)
         kept = sum(r.n_accepted for r in state.rounds)
-        what = (
-            f"<b>round</b> {steps} &nbsp;·&nbsp; <b>{state.passes}</b> model passes for "
-            f"<b>{n}</b> tokens (plain greedy: {n} passes) &nbsp;·&nbsp; draft guesses kept: "
-            f"{kept} of {proposed}"
+        what = text(
+            "mode.round_stats", steps=steps, passes=state.passes, n=n, kept=kept, proposed=proposed
         )
+    context = f"<b>{text('view.context')}</b> {text('view.tokens_of', n=length, window=window)}"
     return (
         f'<div class="dw-stats" style="font-size:18px;margin-top:8px;line-height:1.6">{what}'
-        f" &nbsp;·&nbsp; <b>context</b> {length} / {window} tokens</div>"
+        f" &nbsp;·&nbsp; {context}</div>"
     )
 
 
 def _decoded(tokenizer, ids) -> str:
-    return show_token(tokenizer.decode(list(ids))) if ids else "(nothing yet)"
+    return show_token(tokenizer.decode(list(ids))) if ids else text("mode.nothing_yet")
 
 
 def beams_html(state: BeamState, tokenizer) -> str:
@@ -293,7 +330,7 @@ def beams_html(state: BeamState, tokenizer) -> str:
         raise BadType(f"state must be a helpers.stepper_modes.BeamState, got {state!r}")
     s, cell = state.settings, 'style="padding:1px 8px;text-align:right"'
     if state.n_steps == 0:
-        rows = '<tr><td colspan="4">the prompt alone: Step scores every next token</td></tr>'
+        rows = f'<tr><td colspan="4">{text("beam.prompt_alone")}</td></tr>'
     else:
         rows = "".join(
             f'<tr><td {cell}>{i}</td><td {cell}>{p}</td><td style="font-family:monospace">'
@@ -302,35 +339,37 @@ def beams_html(state: BeamState, tokenizer) -> str:
                 zip(state.texts, state.scores, state.parents, strict=True)
             )
         )
-    eos = state.eos_token_id
+    eos, length = state.eos_token_id, text("beam.ended_length")
     done = "".join(
         f'<tr><td style="font-family:monospace">{_esc(_decoded(tokenizer, t))}</td>'
-        f"<td {cell}>{'EOS' if t and t[-1] == eos else 'length'}</td><td {cell}>{lp:.4f}</td>"
+        f"<td {cell}>{'EOS' if t and t[-1] == eos else length}</td><td {cell}>{lp:.4f}</td>"
         f"<td {cell}>{score:.4f}</td></tr>"
         for score, t, lp in state.finished
     )
-    verdict = (
-        "<b>Done</b>: the best finished text is the answer (the same as "
-        f"<code>generate(num_beams={s.num_beams})</code>)."
-        if state.done
-        else f"Each Step keeps the {s.num_beams} best (beam, next token) pairs of one pass."
-    )
+    verdict = text("beam.done" if state.done else "beam.keeps", beams=s.num_beams)
+    log_prob = text("beam.col_log_prob")
     head = (
-        f"<tr><th {cell}>beam</th><th {cell}>from</th><th>new text</th>"
-        f"<th {cell}>log-prob</th></tr>"
+        f"<tr><th {cell}>{text('beam.col_beam')}</th><th {cell}>{text('beam.col_from')}</th>"
+        f"<th>{text('beam.col_text')}</th><th {cell}>{log_prob}</th></tr>"
+    )
+    kept = text(
+        "beam.finished",
+        n=len(state.finished),
+        beams=s.num_beams,
+        penalty=f"{s.length_penalty:g}",
     )
     finished = (
-        f'<div style="{_TITLE};margin-top:6px"><b>Finished</b> ({len(state.finished)} of '
-        f"{s.num_beams} kept; score = log-prob / length<sup>{s.length_penalty:g}</sup>)</div>"
-        '<table style="border-collapse:collapse;table-layout:auto"><tr><th>text</th>'
-        f"<th {cell}>ended by</th><th {cell}>log-prob</th><th {cell}>score</th></tr>{done}"
+        f'<div style="{_TITLE};margin-top:6px">{kept}</div>'
+        '<table style="border-collapse:collapse;table-layout:auto">'
+        f"<tr><th>{text('beam.col_finished_text')}</th><th {cell}>{text('beam.col_ended_by')}"
+        f"</th><th {cell}>{log_prob}</th><th {cell}>{text('beam.col_score')}</th></tr>{done}"
         "</table>"
         if state.finished
         else ""
     )
+    title = text("beam.title", n=state.n_steps, verdict=verdict)
     return (
-        f'<div class="dw-beams" style="{_PANE}"><div style="{_TITLE}"><b>Beams</b> after step '
-        f"{state.n_steps}, best first. {verdict}</div>"
+        f'<div class="dw-beams" style="{_PANE}"><div style="{_TITLE}">{title}</div>'
         f'<table style="border-collapse:collapse;table-layout:auto">{head}{rows}</table>'
         f"{finished}</div>"
     )
@@ -343,42 +382,44 @@ def rounds_html(state: SpeculativeState, tokenizer, last: int = 5) -> str:
         raise BadType(f"state must be a helpers.stepper_modes.SpeculativeState, got {state!r}")
     check_int("last", last, 1, 100)
     if not state.rounds:
-        return (
-            f'<div class="dw-rounds" style="{_PANE}"><b>Speculative decoding</b>: each Step is '
-            f"one round: the draft guesses {state.k} tokens, one pass of the model checks them "
-            "all and adds its own next token.</div>"
-        )
+        return f'<div class="dw-rounds" style="{_PANE}">{text("spec.start", k=state.k)}</div>'
 
     def tok(i: int) -> str:
         return show_token(tokenizer.decode([i]))
 
     r = state.rounds[-1]
-    chips = [_chip(tok(t), _KEPT, "kept: the model would pick it too") for t in r.accepted]
+    kept = text("spec.kept")
+    chips = [_chip(tok(t), _KEPT, kept) for t in r.accepted]
     chips += [
-        _chip(tok(t), _REJECTED, "rejected", MUTED, "text-decoration:line-through")
+        _chip(tok(t), _REJECTED, text("spec.rejected"), MUTED, "text-decoration:line-through")
         for t in r.rejected
     ]
-    chips.append(
-        _chip(tok(r.model_token), _MODEL, f"the model's {r.kind}", extra="font-weight:bold")
-    )
+    own = text("spec.model_kind", kind=text(f"kind.{r.kind}"))
+    chips.append(_chip(tok(r.model_token), _MODEL, own, extra="font-weight:bold"))
     why = (
-        "every guess was right, so the same pass gives one more token: a <b>bonus</b>"
+        text("spec.why_bonus")
         if r.kind == "bonus"
-        else f"guess {r.n_accepted + 1} differs from the model's choice: its <b>correction</b> "
-        "replaces it and the later guesses are dropped"
+        else text("spec.why_correction", i=r.n_accepted + 1)
     )
     earlier = "".join(
-        f"<li>round {q.index + 1}: kept {q.n_accepted} of {len(q.proposed)} guesses + the "
-        f"model's {q.kind} (+{len(q.new_tokens)})</li>"
+        "<li>"
+        + text(
+            "spec.earlier",
+            i=q.index + 1,
+            kept=q.n_accepted,
+            proposed=len(q.proposed),
+            kind=text(f"kind.{q.kind}"),
+            added=len(q.new_tokens),
+        )
+        + "</li>"
         for q in state.rounds[-last - 1 : -1]
     )
     n = len(state.generated)
+    title = text("spec.title", i=r.index + 1, proposed=len(r.proposed), kept=r.n_accepted, why=why)
     return (
-        f'<div class="dw-rounds" style="{_PANE}"><div style="{_TITLE}"><b>Round {r.index + 1}</b>: '
-        f"the draft guessed {len(r.proposed)}, the model kept {r.n_accepted}; {why}.</div>"
+        f'<div class="dw-rounds" style="{_PANE}"><div style="{_TITLE}">{title}</div>'
         f'<div style="font-family:monospace;font-size:17px;line-height:2">{"".join(chips)}</div>'
-        f"<div><b>{state.passes}</b> model passes so far for <b>{n}</b> tokens; plain greedy "
-        f"decoding needs {n}.</div>"
+        f"<div>{text('spec.passes', passes=state.passes, n=n)}</div>"
         + (f'<ul style="margin:2px 0;color:{MUTED}">{earlier}</ul>' if earlier else "")
         + "</div>"
     )

@@ -211,7 +211,7 @@ def legend_html(settings: SamplingSettings, live: bool = True) -> str:
         "view.legend_sample",
         model=model,
         after=after,
-        filters=", ".join(filters),
+        filters=text("view.filters_join").join(filters),
         seed=s.seed,
         click=click,
     )

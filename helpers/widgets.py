@@ -573,7 +573,7 @@ class DecodingStepper:
         """Append ``token_id`` whatever the settings would choose (a teacher's "what if")."""
 
         def action():
-            self._token_mode("forcing a token")
+            self._token_mode(text("status.what_force"))
             greedy = int(torch.argmax(self.logits()))
             new = self.state.force(self.model, token_id, self.logits())
             shown = show_token(self.tokenizer.decode([greedy]))
@@ -879,14 +879,14 @@ class DecodingStepper:
             dropped = "" if info.dropped is None else self._shown([info.dropped])[0]
             return cache_html(info, record.cache_bytes if record else None, dropped)
         if record is None:
-            why = f"the context window is full: no pass ran for this text, so no {PANES[name]}"
+            why = text("pane.no_pass", pane=text(f"stepper.pane.{name}"))
             return status_html(why, error=True)
         if name == "attention":
             tokens, picked = self._shown(record.ids), (self.layer.value, self.head.value)
             strip = attention_strip_html(record.attention, tokens, *picked)
             return strip + heads_overview_html(record.attention, tokens, picked)
         if not isinstance(state, DecodingState):
-            why = f"{mode_of(state)} mode scores with the model's plain softmax: no filter applies"
+            why = text("pane.no_filters", mode=text(f"mode.{mode_of(state)}"))
             return status_html(why)
         s = state.settings
         stages = filter_pipeline(
@@ -958,7 +958,7 @@ class DecodingStepper:
 
     def figure(self, title: str = "") -> go.Figure:
         """The candidate panel of the current state as a plotly figure."""
-        self._token_mode("the candidate figure")
+        self._token_mode(text("status.what_figure"))
         if not self._cands:
             raise BadValue("the context window is full: there are no next-token candidates")
         title = title or f"candidates for step {self.state.n_steps + 1}"

@@ -21,6 +21,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from helpers.messages import notebook_lang
 from helpers.plots import figure_alt
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,13 +93,16 @@ def stable_widget_ids(nb, name: str):
 
 
 def add_alt_text(nb) -> int:
-    """Store each figure's alt text beside its PNG; return how many figures have one."""
-    n = 0
+    """Store each figure's alt text beside its PNG, in the notebook's language (a Chinese
+    notebook's figures are drawn in Chinese: the sentence around their words is Chinese too);
+    return how many figures have one."""
+    n, lang = 0, notebook_lang(nb)
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             data = out.get("data", {})
             if PLOTLY_MIME in data and "image/png" in data:
-                out.setdefault("metadata", {})["image/png"] = {"alt": figure_alt(data[PLOTLY_MIME])}
+                alt = figure_alt(data[PLOTLY_MIME], lang)
+                out.setdefault("metadata", {})["image/png"] = {"alt": alt}
                 n += 1
     return n
 

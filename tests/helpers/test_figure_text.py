@@ -10,11 +10,11 @@ import pytest
 
 from helpers import setup_notebook
 from helpers.figure_text import ZH, TranslatedRenderer, in_chinese, translate_figure
-from helpers.plots import attention_figure, bar
+from helpers.plots import attention_figure, bar, figure_alt
+from tests._html import english_words
 
 ROOT = Path(__file__).resolve().parents[2]
 PLOTLY = "application/vnd.plotly.v1+json"
-LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 #: Words a figure shows as data or as a name, the same in both editions: tokens of the play,
 #: formula symbols and library names.
 KEPT = {"ROMEO", "But", "·soft", "·what", "argmax", "softmax", "logits", "max", "log", "KV"}
@@ -45,10 +45,7 @@ def figure_words(fig: dict) -> list[str]:
 
 
 def english_left(text: str) -> list[str]:
-    words = re.sub(r"<[^>]+>|'[^']*'", " ", text)  # markup, and quoted text (the play's words)
-    for kept in sorted(KEPT, key=len, reverse=True):  # "softmax" before "max"
-        words = words.replace(kept, " ")
-    return LATIN_WORD.findall(words)
+    return english_words(text, KEPT)  # quoted text is the play's words
 
 
 @pytest.mark.parametrize(
@@ -75,6 +72,21 @@ def test_every_figure_of_the_chinese_notebooks_speaks_chinese(path):
                 for key in ("x", "y", "z", "text") if not timed else ():
                     assert a.get(key) == b.get(key)
     assert figures or path.stem.startswith("02")
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "notebooks" / "zh").glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem
+)
+def test_the_chinese_notebooks_alt_texts_are_chinese(path):
+    """Each stored figure's alt text (tests/store_outputs.py) is figure_alt's Chinese sentence
+    around the figure's Chinese words: no English frame ("A bar chart of") left."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            if PLOTLY in out.get("data", {}) and "image/png" in out["data"]:
+                alt = out["metadata"]["image/png"]["alt"]
+                assert alt == figure_alt(out["data"][PLOTLY], "zh")
+                assert not english_left(alt), f"{path.name}: English in the alt text {alt!r}"
 
 
 def test_every_english_figure_text_has_its_chinese():

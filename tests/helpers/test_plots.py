@@ -121,6 +121,30 @@ def test_figure_alt_says_the_title_and_what_the_figure_shows():
         figure_alt("a title")
 
 
+def test_figure_alt_frames_a_chinese_figure_in_chinese():
+    """A Chinese notebook's figure (its words already Chinese) gets a Chinese sentence, Latin
+    and Chinese spaced where they meet; the default follows setup_notebook's language."""
+    from helpers import messages
+
+    zh = lines([1, 2], {"温度 0.5": [1, 2], "温度 2.0": [2, 1]}, title="T", xaxis="步", yaxis="p")
+    assert figure_alt(zh, "zh") == "T。一张温度 0.5、温度 2.0 的折线图（x：步；y：p）。"
+    diagram = go.Figure()
+    diagram.add_annotation(x=0, y=0, text="模型：一次前向传播，一个词元", showarrow=False)
+    assert figure_alt(diagram, "zh") == "图。一张示意图：模型：一次前向传播，一个词元。"
+    many = lines([1], {f"第 {i} 头": [i] for i in range(6)}, title="头", xaxis="x", yaxis="y")
+    assert figure_alt(many, "zh").startswith("头。一张 6 个系列（第 0 头、第 1 头、第 2 头 等）")
+    messages.set_lang("zh")
+    try:
+        assert figure_alt(zh) == figure_alt(zh, "zh")
+    finally:
+        messages.set_lang("en")
+    assert figure_alt(zh) == "T. A line chart of 温度 0.5, 温度 2.0 (x: 步; y: p)."
+    with pytest.raises(ValueError, match=r"lang='fr' must be one of \('en', 'zh'\)"):
+        figure_alt(zh, "fr")
+    assert messages.notebook_lang({"metadata": {"course_translation": {"language": "zh-CN"}}})
+    assert messages.notebook_lang({"metadata": {}}) == "en"
+
+
 def _hex_colours(text: str) -> set[str]:
     return {c.upper() for c in re.findall(r"#[0-9a-fA-F]{6}\b", text)}
 

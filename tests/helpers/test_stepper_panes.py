@@ -15,7 +15,7 @@ from helpers.stepper_panes import (
     panes_html,
     pipeline_html,
 )
-from tests._html import plain
+from tests._html import english_words, plain
 
 
 def weights(L=2, H=3, T=5, seed=0):
@@ -106,3 +106,76 @@ def test_the_pipeline_pane_shows_each_stage_and_what_it_cut():
 def test_panes_sit_side_by_side_in_one_block():
     page = panes_html("<p>one</p>", "<p>two</p>")
     assert page.startswith('<div class="dw-panes"') and page.count("flex:1 1 460px") == 2
+
+
+#: Latin letters as their full-width forms (Ａ, ｂ): a token's text drawn that way is data, never
+#: an English word the check below could find, and every Latin word left is the helpers' own.
+FULL_WIDTH = {c: c + 0xFEE0 for c in [*range(65, 91), *range(97, 123)]}
+#: Words the Chinese stepper keeps, and why: "transformers" names the library, "softmax" is
+#: the function (the glossary keeps it), "top-k" / "top-p" are the filters' names (glossary),
+#: "EOS" the token, "KiB" the unit; "JupyterLab" and "VS Code" are programs. Code (<code>),
+#: a settings note ("top_k 关 -> 5": Python argument names) and the text itself (the prompt and
+#: its tokens, the .dw-text box) are left out before the check.
+KEPT_ZH = {"transformers", "softmax", "top-k", "top-p", "EOS", "KiB", "JupyterLab", "VS Code"}
+
+
+def _what_the_student_reads(stepper) -> str:
+    """Every word of the stepper: its static page (text, panes, mode views, status) with the
+    hover titles, and the controls' labels and tooltips."""
+    page = stepper.static_html()
+    titles = " ".join(html.unescape(t) for t in re.findall(r'title="([^"]*)"', page))
+    page = re.sub(r'<div class="dw-text".*?</div>', " ", page, flags=re.S)  # the text: data
+    page = re.sub(r"<code>.*?</code>", " ", page, flags=re.S)
+    controls = [stepper.step_button, stepper.run_button, stepper.undo_button]
+    controls += [stepper.reset_button, stepper.apply_button, *stepper.pane_toggles.values()]
+    controls += stepper.candidate_buttons[: len(stepper.candidates())]
+    labels = [c.tooltip or "" for c in controls] + [c.description for c in controls[:5]]
+    labels += [*stepper.strategy._options_labels, *stepper.strategy.tooltips]
+    for slider in (stepper.temperature, stepper.num_beams, stepper.length_penalty, stepper.k):
+        labels.append(slider.description)
+    labels += [label for label, _ in (*stepper.layer.options, *stepper.head.options)]
+    words = " ".join([plain(page), titles, stepper.status, *labels])
+    return re.sub(r"[a-z_]+ \S+ -> \S+", " ", words)  # a settings note: argument names
+
+
+@pytest.mark.parametrize("mode", ["greedy", "sample", "beam", "speculative"])
+def test_no_english_word_is_left_in_the_chinese_stepper(bundled, draft, monkeypatch, mode):
+    """Under lang "zh", after steps, an undo, a reset and its undo in each mode, the panes
+    (attention, KV cache, filters), the mode's views (the beam table, the speculative round,
+    their counts and status lines) and the controls have no English word left."""
+    from helpers import messages
+    from helpers.widgets import DecodingStepper
+
+    model, tok = bundled
+    decode = tok.decode
+    monkeypatch.setattr(tok, "decode", lambda *a, **k: decode(*a, **k).translate(FULL_WIDTH))
+    messages.set_lang("zh")
+    try:
+        stepper = DecodingStepper(model, tok, "ROMEO:", draft=draft)
+        stepper.show_panes("attention", "cache", "filters")
+        seen = [_what_the_student_reads(stepper)]
+        actions = [lambda: stepper.set_mode(mode)]
+        if mode == "sample":
+            actions.append(lambda: stepper.set_settings(top_k=5, temperature=0.8))
+        if mode == "beam":  # three steps end the search: its finished texts and verdict
+            actions.append(lambda: stepper.set_mode_settings(max_new_tokens=3))
+        actions += [stepper.step, stepper.step, stepper.undo, stepper.step, stepper.step]
+        actions += [lambda: stepper.run(2)] if mode != "beam" else []
+        actions += [stepper.reset, stepper.undo]
+        for action in actions:
+            assert action(), stepper.status
+            seen.append(_what_the_student_reads(stepper))
+        if mode in ("beam", "speculative"):  # a token's button is for greedy and sample only
+            assert not stepper.force(0) and stepper.error
+            seen.append(_what_the_student_reads(stepper))
+        while stepper.state.history:  # back to the start: "undone: the switch to ... mode"
+            stepper.undo()
+            seen.append(_what_the_student_reads(stepper))
+    finally:
+        messages.set_lang("en")
+    left = sorted({w for words in seen for w in english_words(words, KEPT_ZH, quoted=False)})
+    assert not left, f"{mode}: English left in the Chinese stepper: {left}"
+    if mode == "beam":
+        assert any("搜索结束" in words for words in seen)  # the finished search was shown
+    if mode == "speculative":
+        assert any("第 3 轮" in words for words in seen)

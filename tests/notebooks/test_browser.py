@@ -409,7 +409,8 @@ def test_the_chinese_stepper_in_jupyterlab(lab, browser_path):
             stepper.get_by_role("button", name="束搜索", exact=True).click()
             expect(status).to_contain_text("束搜索模式", timeout=30_000)
             step.click()
-            expect(stepper.locator(".dw-steps")).to_have_text("1", timeout=30_000)
+            expect(status).to_contain_text("束搜索第 1 步：最好的束是", timeout=30_000)
+            expect(stepper.locator(".dw-beams")).to_contain_text("束")
             for pane in (".dw-attention", ".dw-cache", ".dw-beams"):
                 drawn = stepper.locator(pane)
                 drawn.scroll_into_view_if_needed()

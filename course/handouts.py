@@ -328,10 +328,11 @@ WORDS = {
         "terms_join": "；",
         "term": "{what}：{where}",
         "licences": {
-            "CC-BY-4.0": ("文字和图", "CC BY 4.0，https://creativecommons.org/licenses/by/4.0/"),
+            # in <...>: a bare address would be linked on through the Chinese after it
+            "CC-BY-4.0": ("文字和图", "CC BY 4.0，<https://creativecommons.org/licenses/by/4.0/>"),
             "MIT": ("代码", "MIT，见课程的 LICENSE 文件"),
         },
-        "source": "源代码：{address}",
+        "source": "源代码：<{address}>",
     },
 }
 PASSAGES = {"en": GIVEAWAYS, "zh": GIVEAWAYS_ZH}

@@ -2,9 +2,10 @@
 
 ``--student`` builds the students' edition: each page is the notebook's reading handout
 (``course.handouts``: outputs kept, worked solutions replaced by empty cells that quote their
-exercise, the teacher's script left out), and the teacher's pages (the single-class plans) are
-not in it. The teacher's edition (the default) adds ``plans.html``, the run sheets of
-``notebooks/run_sheets/`` (``python -m course.plans`` writes them).
+exercise, the teacher's script left out; in the Chinese pages, the handout's words in Chinese),
+and the teacher's pages (the single-class plans) are not in it. The teacher's edition (the
+default) adds ``plans.html``, the run sheets of ``notebooks/run_sheets/`` (``python -m
+course.plans`` writes them).
 
 Builds an index page with the lesson table of the README and one HTML page per notebook, from
 the stored notebooks (nothing is executed). Opens from ``file://`` with the network off:
@@ -286,7 +287,7 @@ def notebook_page(
     nb = nbformat.read(path, as_version=4)
     title = notebook_title(nb, path.stem)
     if student:
-        nb = handouts.handout(nb, keep_outputs=True)
+        nb = handouts.handout(nb, keep_outputs=True, lang=lang)  # its words in the page's language
     body, figures = notebook_html(nb, title, lang=lang)
     up = "" if lang == "en" else "../"  # one plotly.js for both editions
     body = body.replace("</head>", f'<script src="{up}plotly.min.js"></script>\n</head>', 1)

@@ -1,11 +1,16 @@
 """Student handouts hide every solution and all test scaffolding, and still run top to bottom.
 
-The run itself (every outputs-cleared handout executed in a fresh kernel, about 75 s) is marked
-`handouts` and left out of `python -m pytest`; .ci/run runs it as a separate step:
+The run itself (every outputs-cleared handout of both editions executed in a fresh kernel) is
+marked `handouts` and left out of `python -m pytest`; .ci/run runs it as a separate step:
 `python -m pytest -m handouts tests/course/test_handouts.py`.
+
+The Chinese handouts (handouts/zh/, from notebooks/zh/) are checked at the end of this file: the
+same cells as the English ones, and every word the handout adds in Chinese.
 """
 
 import copy
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +22,7 @@ from course import handouts
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+ZH = sorted((ROOT / "notebooks" / "zh").glob("[0-9][0-9]_*.ipynb"))
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +48,7 @@ def solution_lines(nb):
     return {
         ln
         for ln in lines(nb.cells[i] for i in indices) - lesson
-        if len(ln) > 12 and not ln.startswith(("#", "**Next"))
+        if len(ln) > 12 and not ln.startswith("#") and not handouts.NEXT.match(ln)
     }
 
 
@@ -136,34 +142,62 @@ def test_default_out_dir_is_ignored_by_git():
     assert run.returncode == 0, "handouts/ must be in .gitignore, so that `git pull` works"
 
 
-def test_the_command_writes_both_variants_and_the_projector_copy(tmp_path):
-    run = subprocess.run(
-        [sys.executable, "-m", "course.handouts", str(tmp_path / "h")],
+def _command(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "course.handouts", *map(str, args)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_the_command_writes_both_variants_and_the_projector_copy_in_both_languages(tmp_path):
+    run = _command(tmp_path / "h")  # no --lang: both editions
     assert run.returncode == 0, run.stderr
+    names = [p.name for p in NOTEBOOKS]
+    assert [p.name for p in ZH] == names  # a Chinese handout for every notebook
     for variant in [*handouts.VARIANTS, handouts.PROJECTOR]:
-        assert sorted(p.name for p in (tmp_path / "h" / variant).iterdir()) == [
-            p.name for p in NOTEBOOKS
-        ]
+        assert sorted(p.name for p in (tmp_path / "h" / variant).iterdir()) == names
+        assert sorted(p.name for p in (tmp_path / "h" / "zh" / variant).iterdir()) == names
+    assert f"{tmp_path / 'h' / 'zh'}/ (zh)" in run.stdout
+
+
+def test_the_lang_option_writes_one_edition(tmp_path):
+    assert _command(tmp_path / "en", "--lang", "en").returncode == 0
+    assert (tmp_path / "en" / "read").is_dir() and not (tmp_path / "en" / "zh").exists()
+    assert _command(tmp_path / "zh", "--lang", "zh").returncode == 0
+    assert sorted(p.name for p in (tmp_path / "zh").iterdir()) == ["zh"]
+    assert len(list((tmp_path / "zh" / "zh" / "predict").glob("*.ipynb"))) == len(NOTEBOOKS)
+    wrong = _command(tmp_path / "fr", "--lang", "fr")
+    assert wrong.returncode == 2 and "invalid choice: 'fr'" in wrong.stderr
+    assert "--lang {en,zh,both}" in _command("--help").stdout
+    zh_tag = _command("--tag-solutions", "--lang", "zh")
+    assert zh_tag.returncode == 2 and "the Chinese notebooks are generated" in zh_tag.stderr
+    with pytest.raises(ValueError, match=r"lang='fr' is not one of \('en', 'zh'\)"):
+        handouts.build(tmp_path / "never", langs=("fr",))
+    with pytest.raises(ValueError, match=r"langs='zh': give a tuple"):
+        handouts.build(tmp_path / "never", langs="zh")
+    assert not (tmp_path / "never").exists()
 
 
 @pytest.mark.handouts
+@pytest.mark.parametrize("sub", ["", "zh"], ids=["en", "zh"])
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_every_handout_runs_top_to_bottom(built, path):
-    """The outputs-cleared handout, exercise cells left empty, in a fresh kernel of this Python."""
+def test_every_handout_runs_top_to_bottom(built, path, sub):
+    """The outputs-cleared handout, exercise cells left empty, in a fresh kernel of this Python,
+    told to stay offline (the bundled model loads from the course's own files)."""
     from nbclient import NotebookClient
 
-    student = read(built / "predict" / path.name)
+    folder = built / sub / "predict"
+    student = read(folder / path.name)
+    offline = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     NotebookClient(
         student,
         timeout=300,
         kernel_name="python3",
-        resources={"metadata": {"path": str(built / "predict")}},
-    ).execute()
+        resources={"metadata": {"path": str(folder)}},
+    ).execute(env=offline)
     errors = [
         o
         for c in student.cells
@@ -370,3 +404,250 @@ def test_the_projector_copy_keeps_the_teachers_script():
     nb = read(next(p for p in NOTEBOOKS if p.name.startswith("02")))
     script = [c for c in nb.cells if handouts.TEACHER_NOTE.match(c.source)]
     assert script and all(c in handouts.projector_copy(nb).cells for c in script)
+
+
+# --- the Chinese handouts (handouts/zh/, from notebooks/zh/) -------------------------------------
+
+STOPS_ZH = handouts.guide_stops(lang="zh")
+#: English words allowed in what a Chinese handout adds: the licences' names and CITATION.cff's
+#: title and authors (names, as CITATION.cff gives them); everything else it adds is Chinese.
+NAMES = ["CC BY", "MIT", "LICENSE"]
+
+
+def _zh(path):
+    return ROOT / "notebooks" / "zh" / path.name
+
+
+def _cff_names():
+    from tests.test_citation import load_cff
+
+    cff = load_cff(handouts.CITATION.read_text(encoding="utf-8"))
+    return [cff["title"], *(a["name"] for a in cff["authors"])]
+
+
+def english_words(text: str) -> list[str]:
+    """Latin-letter words of `text` outside inline code, URLs, numbers and NAMES."""
+    text = re.sub(r"`[^`]*`|https?://[A-Za-z0-9./_~%:-]+", " ", text)
+    for name in NAMES:
+        text = text.replace(name, " ")
+    return re.findall(r"[A-Za-z]{2,}", text)
+
+
+def _inserted(before: str, after: str) -> str:
+    """What `after` has that `before` lacks (a cell of the notebook the handout changed)."""
+    import difflib
+
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    return " ".join(after[j1:j2] for op, _, _, j1, j2 in matcher.get_opcodes() if op != "equal")
+
+
+def frame(student, original, lang="zh") -> list[str]:
+    """Every piece of text the handout wrote itself, with what it quotes from the notebook (an
+    exercise, the guide's question, a moved passage, CITATION.cff's names) taken out."""
+    by_id = {c.id: c for c in original.cells}
+    solutions = {original.cells[i].id for i in handouts.solution_indices(original)}
+    quotes = handouts.exercises(original)
+    stops = handouts.guide_stops(lang=lang)
+    moved = {}
+    for ref, moves in handouts.PASSAGES[lang].items():
+        for cell_id, passage, *_ in moves:
+            if cell_id in by_id:
+                text = handouts.find_passage(by_id[cell_id].source, passage, ref)
+                moved.setdefault(ref.split("#")[1], []).append(handouts._tidy(text.strip()))
+    pieces = []
+    for cell in student.cells:
+        text = cell.source
+        if cell.id == handouts.CREDIT_ID:
+            for name in _cff_names():
+                text = text.replace(name, " ")
+        elif cell.id.endswith("-predict"):
+            ref = next(r for r in stops if r.split("#")[1] == cell.id.removesuffix("-predict"))
+            text = text.replace(stops[ref], " ")
+        elif cell.id.endswith("-answer"):
+            for passage in moved[cell.id.removesuffix("-answer")]:
+                text = text.replace(passage, " ")
+        elif cell.id.endswith("-next"):
+            text = ""  # the notebook's own "Next:" paragraph, kept
+        elif cell.id in solutions and cell.cell_type == "code":
+            flat = "".join(ln.removeprefix("# ") for ln in text.splitlines())
+            flat = re.sub(r"\s+", "", flat)
+            for quote in quotes.values():
+                flat = flat.replace(re.sub(r"\s+", "", quote.replace("**", "")), " ")
+            text = flat
+        elif cell.id in solutions:
+            pass  # a placeholder for an answer in words: all of it the handout's
+        else:
+            kept = "\n".join(
+                ln
+                for ln in by_id[cell.id].source.splitlines()
+                if not handouts.NBVAL_MARKER.match(ln)
+            )
+            text = _inserted(kept if cell.cell_type == "code" else by_id[cell.id].source, text)
+        if text.strip():
+            pieces.append(text)
+    return pieces
+
+
+def test_the_chinese_words_table_has_every_english_entry_and_no_english_word():
+    en, zh = handouts.WORDS["en"], handouts.WORDS["zh"]
+    assert set(en) == set(zh)
+    for key, value in zh.items():
+        if key == "licences":
+            assert set(value) == set(en["licences"])
+            for what, where in value.values():
+                assert not english_words(what + where), (key, what, where)
+        else:
+            bare = re.sub(r"\{\w+\}", " ", value)
+            assert not english_words(bare), (key, value)
+            assert re.findall(r"\{\w+\}", value) == re.findall(r"\{\w+\}", en[key]), key
+
+
+@pytest.mark.parametrize("variant", list(handouts.VARIANTS))
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_a_chinese_handout_adds_no_english_word(built, variant, path):
+    """Every prompt, placeholder, heading, note and the credit line of a Chinese handout is in
+    Chinese; the check finds the English words of the same frame in an English-worded copy."""
+    original = read(_zh(path))
+    student = read(built / "zh" / variant / path.name)
+    pieces = frame(student, original)
+    assert pieces, "the handout added nothing to check"
+    assert all(re.search(r"[\u4e00-\u9fff]", p) for p in pieces), pieces
+    assert not [(p[:60], english_words(p)) for p in pieces if english_words(p)]
+    # the same Chinese notebook with the handout's words in English: the check sees them
+    english = handouts.handout(original, variant == "read")
+    found = {w for p in frame(english, original) for w in english_words(p)}
+    assert {"Your", "answers", "From", "version", "figures"} <= found
+    assert ("Exercise" in found) == bool(handouts.exercises(original))
+
+
+@pytest.mark.parametrize("variant", [*handouts.VARIANTS, handouts.PROJECTOR])
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_a_chinese_handout_has_the_english_ones_cells_and_hides_the_same(built, variant, path):
+    """The same cells in the same order as the English handout (ids and kinds), the same code
+    but for the setup line's lang="zh", each solution hidden behind the same kind of placeholder,
+    and no worked solution, test marker or teacher's note left."""
+    en = read(built / variant / path.name)
+    zh = read(built / "zh" / variant / path.name)
+    nbformat.validate(zh)
+    assert [(c.id, c.cell_type) for c in zh.cells] == [(c.id, c.cell_type) for c in en.cells]
+    differ = [
+        (a.source, b.source)
+        for a, b in zip(en.cells, zh.cells, strict=True)
+        if a.cell_type == "code" and a.source != b.source
+    ]
+    setup = [(a, b) for a, b in differ if "setup_notebook(" in a]
+    assert len(setup) == 1 and setup[0][1] == setup[0][0].replace(")", ', lang="zh")', 1)
+    rest = [(a, b) for a, b in differ if "setup_notebook(" not in a]
+    if variant == handouts.PROJECTOR:
+        assert not rest
+        return
+    # the rest that differ are the placeholders, which quote their exercise in each language
+    assert all(a.startswith("# Exercise ") and b.startswith("# 练习 ") for a, b in rest)
+    original = read(_zh(path))
+    text = "\n".join(c.source for c in zh.cells)
+    leaked = solution_lines(original) & {ln.strip() for ln in text.splitlines()}
+    assert not leaked, f"solution lines in the handout: {sorted(leaked)[:3]}"
+    assert "NBVAL" not in text and "给教师" not in text and "参考答案" not in text
+    assert "### 你的答案" in text and "### Your answers" not in text
+    for k in handouts.exercises(original):
+        assert f"# 练习 {k}：" in text
+    for cell in zh.cells:
+        assert not [t for t in cell.metadata.get("tags", []) if t.startswith("nbval")]
+        assert "solution" not in cell.metadata.get("tags", [])
+        assert "jupyter" not in cell.metadata and "collapsed" not in cell.metadata
+        if variant == "predict" and cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None
+    assert "course_translation" not in zh.metadata  # "generated, do not edit": not for students
+    if variant == "read":  # the lesson's outputs kept, as in the zh notebook
+        lesson = {c.id: c for c in original.cells if c.cell_type == "code"}
+        solutions = {original.cells[i].id for i in handouts.solution_indices(original)}
+        for cell in zh.cells:
+            if cell.id in lesson and cell.id not in solutions:
+                assert cell.outputs == lesson[cell.id].outputs
+
+
+def test_the_chinese_guide_has_the_english_ones_stops():
+    assert set(STOPS_ZH) == set(STOPS)
+    assert all(re.search(r"[\u4e00-\u9fff]", q) for q in STOPS_ZH.values())
+    assert [(r, [m[0] for m in moves]) for r, moves in handouts.GIVEAWAYS_ZH.items()] == [
+        (r, [m[0] for m in moves]) for r, moves in handouts.GIVEAWAYS.items()
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_chinese_predict_asks_the_chinese_questions_and_moves_the_chinese_giveaways(built, path):
+    nn = path.name[:2]
+    student = read(built / "zh" / "predict" / path.name)
+    ids = [c.id for c in student.cells]
+    mine = {r.split("#")[1]: q for r, q in STOPS_ZH.items() if r.startswith(f"{nn}#")}
+    for stop, question in mine.items():
+        assert student.cells[ids.index(stop) - 1].source == f"**先预测：** {question}"
+    assert len([c for c in student.cells if c.source.startswith("**先预测：** ")]) == len(mine)
+    assert not [c for c in student.cells if "Predict" in c.source and c.cell_type == "markdown"]
+    original = read(_zh(path))
+    by_id = {c.id: c for c in original.cells}
+    flat = [" ".join(c.source.split()) for c in student.cells]
+    kept = " ".join(
+        " ".join(c.source.split()) for c in read(built / "zh" / "read" / path.name).cells
+    )
+    for ref, moves in handouts.GIVEAWAYS_ZH.items():
+        if not ref.startswith(f"{nn}#"):
+            continue
+        stop = ref.split("#")[1]
+        for cell_id, passage, *_ in moves:
+            text = " ".join(handouts.find_passage(by_id[cell_id].source, passage, ref).split())
+            where = [i for i, f in enumerate(flat) if text in f]
+            assert where == [ids.index(stop) + 1], f"{ref}: {text[:30]!r} at cells {where}"
+            assert student.cells[where[0]].source.startswith(handouts.WORDS["zh"]["moved"])
+            assert text in kept
+    if nn == "07":  # its whole first section's answer after the last of its three stops
+        section1 = student.cells[ids.index("aae11712")].source
+        assert "请先预测" in section1 and "**模型根据前面的词元" not in section1
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_chinese_exercise_placeholders_quote_their_exercise_in_lines_that_fit(built, path):
+    quotes = handouts.exercises(read(_zh(path)))
+    assert quotes.keys() == handouts.exercises(read(path)).keys()
+    student = read(built / "zh" / "predict" / path.name)
+    for k, text in quotes.items():
+        (cell,) = [c for c in student.cells if c.source.startswith(f"# 练习 {k}：")]
+        lines = cell.source.splitlines()
+        comment = "".join(ln.removeprefix("# ") for ln in lines)
+        squeeze = re.compile(r"\s+")
+        assert squeeze.sub("", text.replace("**", "")) in squeeze.sub("", comment)
+        assert lines[-1] == "# " + handouts.WORDS["zh"]["write_here"]
+        assert all(handouts.display_width(ln) <= 100 for ln in lines), path.name
+
+
+def test_wrap_wide_breaks_between_chinese_characters_never_inside_code():
+    text = '对提示 `"KING:\\nMy"`、`"To be, or not"` 分别强制第一个词元为前 5 名中的每一个。' * 3
+    lines = handouts.wrap_wide(text, 40)
+    assert len(lines) > 3 and all(handouts.display_width(ln) <= 42 for ln in lines)
+    assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    assert not [ln for ln in lines if ln[0] in "，。、"]
+    assert handouts.display_width("练习 1") == 6
+    assert handouts.wrap_wide("", 10) == []
+
+
+@pytest.mark.parametrize("sub", ["", "zh"], ids=["en", "zh"])
+def test_no_handout_loads_anything_from_outside(built, sub):
+    """A handout is a notebook file: no script, image or stylesheet in it points off the machine
+    (the licence's address in the credit is a link to click, not a load)."""
+    from course.site import _EXTERNAL
+
+    for variant in [*handouts.VARIANTS, handouts.PROJECTOR]:
+        for path in NOTEBOOKS:
+            text = (built / sub / variant / path.name).read_text(encoding="utf-8")
+            assert not _EXTERNAL.search(text), f"{sub}/{variant}/{path.name}"
+
+
+def test_the_chinese_credit_line():
+    line = handouts.credit_line(lang="zh")
+    title, *authors = _cff_names()
+    assert line.startswith(f"出自《{title}》，版本 ") and all(a in line for a in authors)
+    # the address in <...>, so the link a renderer makes stops where the address does
+    assert "<https://creativecommons.org/licenses/by/4.0/>；代码" in line
+    assert "文字和图：CC BY 4.0" in line and "代码：MIT" in line and line.endswith("。")
+    with pytest.raises(ValueError, match=r"lang='fr' is not one of"):
+        handouts.credit_line(lang="fr")

@@ -207,6 +207,33 @@ def test_the_students_edition_has_no_solutions_and_no_teachers_script(student_bu
     assert outside_references(page, out) == []
 
 
+@pytest.mark.parametrize("path", STUDENT_PAGES, ids=[p.stem for p in STUDENT_PAGES])
+def test_the_chinese_students_edition_says_its_placeholders_in_chinese(student_built, path):
+    """zh/NN.html of the students' edition: the Chinese reading handout, its empty cells and
+    headings in Chinese (course.handouts.WORDS["zh"]), none of the English handout's words."""
+    out, counts = student_built
+    page = (out / "zh" / f"{path.stem}.html").read_text(encoding="utf-8")
+    text = plain(page)
+    nb = nbformat.read(ROOT / "notebooks" / "zh" / path.name, as_version=4)
+    assert '<details class="solution">' not in page and "参考答案" not in text
+    from tests.course.test_handouts import solution_lines
+
+    hidden = {ln for ln in solution_lines(nb) if len(ln) > 24}
+    assert hidden and not [ln for ln in hidden if ln in text]
+    exercises = handouts.exercises(nb)
+    assert exercises and all(f"# 练习 {k}：" in text for k in exercises)
+    words = handouts.WORDS["zh"]
+    assert words["write_here"] in text and "你的答案" in text
+    assert words["credit"].split("《")[0] in text  # the credit line, in Chinese
+    for english in ("Exercise ", "Write your code", "Your answer", "Text and figures", 'From "'):
+        assert english not in text, english
+    if any(c.cell_type == "markdown" for c in (nb.cells[i] for i in handouts.solution_indices(nb))):
+        assert words["answer"].strip("*") in text
+    assert counts[f"zh/{path.stem}"] == counts[path.stem]  # every figure still there
+    assert not site._EXTERNAL.search(page)
+    assert "学生版" in (out / "zh" / "index.html").read_text(encoding="utf-8")
+
+
 def test_the_students_edition_has_no_teachers_pages(student_built):
     out, _ = student_built
     assert not (out / site.PLANS_PAGE).exists()  # removed, though a teacher's build left one

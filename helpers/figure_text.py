@@ -47,7 +47,7 @@ ZH = {
     ),
     "Positions processed by each forward pass": "每次前向传播处理的位置数",
     "Positions processed so far: a parabola against a straight line": (
-        "累计处理的位置数：抛物线对直线"
+        "累计处理的位置数：抛物线与直线"
     ),
     "Summed log-probability of the text so far": "到目前为止文本的对数概率之和",
     "T stepwise passes": "T 次逐步前向传播",
@@ -64,7 +64,7 @@ ZH = {
     "The two data flows: training (left) and generation (right)": (
         "两种数据流：<br>训练（左）与生成（右）"
     ),
-    "Throughput against batch size (measured)": "吞吐量与批大小（实测）",
+    "Throughput against batch size (measured)": "吞吐量随批次大小的变化（实测）",
     "Time to get all T next-token distributions (this machine, CPU)": (
         "得到全部 T 个下一词元分布所需的时间（本机 CPU）"
     ),
@@ -142,9 +142,9 @@ ZH = {
     "rule's output (counted)": "规则的输出（计数）",
     "running total": "累计",
     "score": "分数",
-    "sequence length (tokens)": "序列长度（词元）",
+    "sequence length (tokens)": "序列长度（词元数）",
     "sequence length T": "序列长度 T",
-    "sequences decoded together (batch size)": "一起解码的序列数（批大小）",
+    "sequences decoded together (batch size)": "一起解码的序列数（批次大小）",
     "showing ": "显示 ",
     "step": "步",
     "step j: max |change| of its distribution": "第 j 步：其分布的最大 |变化|",

@@ -318,12 +318,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "stepper.pane.filters": "过滤器",
         "stepper.pane_tip": "显示“{label}”面板",
         "stepper.live_text": (
-            "解码步进器（可交互的小部件：请在 JupyterLab 或 VS Code 中运行本单元）"
+            "解码步进器（可交互的小部件：请在 JupyterLab 或 VS Code 中运行本单元格）"
         ),
         "stepper.fallback_text": "解码步进器的快照，供无法绘制小部件的前端显示",
         "stepper.fallback_note": (
             "这里没有画出可交互的小部件（没有运行中的内核，或保存笔记本时没有保存小部件状态）；"
-            "下面是本单元运行结束时步进器的样子。运行本单元即可得到可交互的小部件。"
+            "下面是本单元格运行结束时步进器的样子。运行本单元格即可得到可交互的小部件。"
         ),
         "mode.greedy": "贪心",
         "mode.sample": "采样",
@@ -331,8 +331,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "mode.speculative": "投机解码",
         "mode_tip.greedy": "总是选第一名候选",
         "mode_tip.sample": "按种子从过滤后的分布中抽取",
-        "mode_tip.beam": "保留最好的几条文本：每次单步给每条束各添一个词元",
-        "mode_tip.speculative": "草稿猜 k 个词元，模型一次前向传播全部检查",
+        "mode_tip.beam": "保留最好的几条文本：每按一次单步，每条束各延长一个词元",
+        "mode_tip.speculative": "草稿猜 k 个词元，模型用一次前向传播全部验证",
         "control.prompt": "提示",
         "control.prompt_placeholder": "输入提示后按回车（↵ 或 \\n：换行）",
         "control.apply": "应用提示",
@@ -346,12 +346,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "control.reset": "重置",
         "control.reset_tip": "回到只有提示的状态",
         "control.temperature": "温度",
-        "control.top_k": "top-k（0 关）",
-        "control.top_p": "top-p（1 关）",
+        "control.top_k": "top-k（0 为关）",
+        "control.top_p": "top-p（1 为关）",
         "control.seed": "种子",
         "control.beams": "束数",
         "control.length_penalty": "长度惩罚",
-        "control.max_tokens": "最多词元",
+        "control.max_tokens": "最多词元数",
         "control.draft_k": "草稿 k",
         "control.layer": "第 {i} 层",
         "control.head": "第 {i} 头",
@@ -364,11 +364,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status.greedy_would": "；贪心本会选 '{token}'",
         "status.ran": "运行了 {n} 步；最后一步：{message}",
         "status.stopped": "写了 {n} 个词元中的 {done} 个后停下：{error}",
-        "status.no_candidate": "没有候选 {i}：面板只显示 {n} 个",
+        "status.no_candidate": "没有编号为 {i} 的候选：面板只显示 {n} 个",
         "status.undone": "已撤销：{what}",
         "status.undone_step": "第 {n} 步（'{token}'）",
         "status.undone_prompt": "新的提示",
-        "status.undone_reset": "重置（退回 {n} 个词元）",
+        "status.undone_reset": "重置（恢复了 {n} 个词元）",
         "status.undone_last": "上一个操作",
         "status.reset": "已重置",
         "status.prompt_same": "提示没有变",
@@ -397,7 +397,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "view.full": "（已满：文本有 {n} 个词元；请撤销或重置）",
         "view.log_prob": "生成词元的<b>对数概率</b>：{logp}（概率 {p}）",
         "view.greedy_mark": " ← 贪心",
-        "view.cut_by": "被 {name} 剪掉",
+        "view.cut_by": "被 {name} 砍掉",
         "view.click": "（点击词元可强制选它）",
         "view.next_token": "<b>下一个词元</b>：",
         "view.legend_greedy": "{box} 概率；贪心取第一名{click}",
@@ -440,7 +440,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             "<b>KV 缓存</b>：{positions} 个位置，{size}{measured}；占上下文窗口的 "
             "{positions} / {window}（{pct}%）"
         ),
-        "pane.cut": "已剪掉",
+        "pane.cut": "已砍掉",
         "pane.filters_greedy": "贪心直接取分数最高的词元；这些阶段只在采样时影响抽取。",
         "pane.filters_sample": "抽取用的是最后一列。",
         "pane.filters_title": (
@@ -448,7 +448,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             "每个候选经过每个阶段之后的概率。{note}"
         ),
         "pane.token": "词元",
-        "pane.tokens_left": "剩下的词元",
+        "pane.tokens_left": "剩下的词元数",
         "pane.repetition_penalty": "重复惩罚 {value}",
         "pane.no_pass": "上下文窗口已满：这段文本没有运行前向传播，所以没有{pane}可看",
         "pane.no_filters": "{mode}模式直接用模型原始的 softmax 打分：不经过任何过滤器",
@@ -485,8 +485,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "beam.col_score": "得分",
         "beam.title": "第 {n} 步之后的<b>束</b>，最好的排在最前。{verdict}",
         "spec.start": (
-            "<b>投机解码</b>：每次单步是一轮：草稿猜 {k} 个词元，模型用一次前向传播把它们全部"
-            "检查一遍，再加上自己的下一个词元。"
+            "<b>投机解码</b>：每按一次单步走一轮：草稿猜 {k} 个词元，模型用一次前向传播把它们全部"
+            "验证一遍，再加上自己的下一个词元。"
         ),
         "spec.kept": "保留：模型也会选它",
         "spec.rejected": "被拒绝",
@@ -514,7 +514,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "status.undone_switch": "切换到{mode}模式",
         "status.undone_beam_step": "束搜索第 {n} 步",
         "status.undone_round": "第 {n} 轮",
-        "status.undone_mode_reset": "重置（退回 {n} 步）",
+        "status.undone_mode_reset": "重置（恢复了 {n} 步）",
         "status.what_force": "强制选词元",
         "status.what_figure": "候选词元图",
         "view.filters_join": "、",
@@ -691,7 +691,7 @@ ERRORS_ZH: list[tuple[str, str]] = [
     ("check({id}, ...) needs {arg}=... too", "check({id}, ...) 还需要 {arg}=..."),
     (
         "prompt {prompt} is empty or only whitespace; type at least one word",
-        "提示 {prompt} 是空的或只有空白；请至少输入一个词",
+        "提示 {prompt} 是空的，或者只有空白字符；请至少输入一个词",
     ),
     (
         "ids must be one sequence (1, T), T >= 1; got shape {shape}",
@@ -807,7 +807,10 @@ ERRORS_ZH: list[tuple[str, str]] = [
         "figure must be a plotly Figure or its dict, got {got}",
         "figure 必须是 plotly Figure 或它的字典，得到的是 {got}",
     ),
-    ("series {name} has {a} values for {b} x values", "序列 {name} 有 {a} 个值，而 x 有 {b} 个值"),
+    (
+        "series {name} has {a} values for {b} x values",
+        "数据系列 {name} 有 {a} 个值，而 x 有 {b} 个值",
+    ),
     # --- helpers.sampling, speculative, step_internals
     (
         "logits must be a floating-point tensor, got a {dtype} tensor",
@@ -857,10 +860,10 @@ ERRORS_ZH: list[tuple[str, str]] = [
     ("nothing to undo: this is the starting state", "没有可撤销的操作：这已是起始状态"),
     (
         "nothing to reset: no beam step has been taken yet",
-        "没有可重置的：还没有走过束搜索的任何一步",
+        "没有什么可重置的：束搜索还一步都没走",
     ),
-    ("nothing to reset: no round has run yet", "没有可重置的：还没有运行过任何一轮"),
-    ("nothing to reset: no token has been generated yet", "没有可重置的：还没有生成任何词元"),
+    ("nothing to reset: no round has run yet", "没有什么可重置的：还一轮都没运行过"),
+    ("nothing to reset: no token has been generated yet", "没有什么可重置的：还没有生成任何词元"),
     (
         "{names}: a setting of the beam and speculative modes; this is {mode} mode",
         "{names}：这是束搜索和投机解码模式的设置；现在是{mode}模式",

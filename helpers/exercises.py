@@ -149,8 +149,8 @@ EXERCISES: dict[str, Exercise] = {
         lambda c: 2 * _cfg(c).n_layer * _cfg(c).n_embd * 1024 * 4,
         "2 tensors (K and V) x layers x width (heads x head_dim) x positions x 4 bytes",
         zh=(
-            "预测：这个模型在 1024 个词元、批次 1、float32 时，KV 缓存占多少字节？（一个 int）",
-            "2 个张量（K 和 V）x 层数 x 宽度（头数 x head_dim）x 位置数 x 4 字节",
+            "预测：这个模型在 1024 个词元、批次 1、float32 时，KV 缓存占多少字节？（填一个整数）",
+            "2 个张量（K 和 V）× 层数 × 宽度（头数 × head_dim）× 位置数 × 4 字节",
         ),
     ),
     "05.2": Exercise(

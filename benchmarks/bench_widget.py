@@ -7,10 +7,12 @@ One Step, with every pane visible (attention strip and all heads, KV cache, filt
 - greedy / sample: the chosen token appended, one forward pass of the bundled model over the new
   token (KV cache, eager attention: the next candidates and the attention the panes show), and
   the re-render of every view; sample uses temperature 0.8, top-k 40, top-p 0.9;
-- beam: one step of beam search (3 beams, one batched pass over their texts), then the panes'
-  pass over the best beam's text; a finished search is reset, untimed, and searched again;
-- speculative: one round (the bundled n-gram draft guesses 4 tokens, one pass of the model
-  checks them), then the panes' pass over the new tokens; near a full window it is reset.
+- beam: one step of beam search (3 beams), then one batched pass over every beam's new token
+  (KV cache: the next step's scores, and the best beam's attention for the panes); a finished
+  search is reset, untimed, and searched again;
+- speculative: one round, then one pass over the new tokens and the draft's next 4 guesses (the
+  bundled n-gram draft's; the next round's check, and the attention); near a full window it is
+  reset.
 
 Each press continues the text, so every pass is on a new sequence (the remembered passes never
 hit). Prints, per mode, `widget_step_p50_ms` and `widget_step_p95_ms` (target <= 30), and the

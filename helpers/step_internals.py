@@ -56,7 +56,7 @@ class StepPass:
     guesses: tuple[int, ...]  # the draft's guesses it read after the text (speculative mode)
     scores: torch.Tensor  # (rows, 1 + guesses, V) next-token logits after each text and guess
     attention: torch.Tensor  # (L, H, T) the newest token of texts[0]: its weights over T tokens
-    fed: int  # tokens each row ran through the layers: the prompt's at first, then 1 per Step
+    fed: int  # tokens each row ran through the layers: the prompt's, then 1 per Step (+ guesses)
     cache_positions: int  # positions the KV cache held after the pass (T, + the guesses)
     cache_bytes: int  # bytes of the cache's tensors that hold texts[0] (its row, T positions)
 

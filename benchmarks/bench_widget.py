@@ -7,10 +7,12 @@ One Step, with every pane visible (attention strip and all heads, KV cache, filt
 - greedy / sample: the chosen token appended, one forward pass of the bundled model over the new
   token (KV cache, eager attention: the next candidates and the attention the panes show), and
   the re-render of every view; sample uses temperature 0.8, top-k 40, top-p 0.9;
-- beam: one step of beam search (3 beams, one batched pass over their texts), then the panes'
-  pass over the best beam's text; a finished search is reset, untimed, and searched again;
-- speculative: one round (the bundled n-gram draft guesses 4 tokens, one pass of the model
-  checks them), then the panes' pass over the new tokens; near a full window it is reset.
+- beam: one step of beam search (3 beams), then one batched pass over every beam's new token
+  (KV cache: the next step's scores, and the best beam's attention for the panes); a finished
+  search starts again, untimed, from a new prompt;
+- speculative: one round, then one pass over the new tokens and the draft's next 4 guesses (the
+  bundled n-gram draft's; the next round's check, and the attention); near a full window it
+  starts again from a new prompt.
 
 Each press continues the text, so every pass is on a new sequence (the remembered passes never
 hit). Prints, per mode, `widget_step_p50_ms` and `widget_step_p95_ms` (target <= 30), and the
@@ -51,11 +53,13 @@ def bench_mode(model, tok, draft, mode: str, steps: int, panes: bool) -> dict[st
     assert stepper.show_panes(*(PANES if panes else ()))
     stepper.run(3)  # warm-up: first calls allocate
     step_times, render_times = [], []
-    for _ in range(steps):
+    for i in range(steps):
         state = stepper.state
         done = isinstance(state, BeamState) and state.done
-        if done or len(state.ids) > stepper.window - 10:
-            stepper.reset()  # untimed: a finished search, or a nearly full window
+        if done or len(state.ids) > stepper.window - 10:  # untimed: a finished search, or a
+            # nearly full window, starts again from a new prompt (from the same prompt, the
+            # steps would repeat texts whose passes the stepper remembers)
+            assert stepper.set_prompt(f"{PROMPT} {i}"), stepper.status
         step_times.append(timed(stepper.step_button.click)[0])
         assert not stepper.error, stepper.status
         render_times.append(timed(lambda: stepper._render(stepper.status))[0])

@@ -9,7 +9,10 @@ Python prepares the data here; ``helpers.stepper_panes`` draws it.
   earlier position from the cache. The passes use eager attention, so the same pass that gives
   the next-token logits also returns its attention weights: ``run(ids)`` gives a ``StepPass``,
   with the newest token's attention row in every layer and head (what that pass computed, not a
-  recomputation) and the cache as the pass left it (positions and bytes, measured);
+  recomputation) and the cache as the pass left it (positions and bytes, measured). It is the
+  pass of every mode: ``run_rows`` runs all the beams of a beam search side by side (one cache
+  row each, reordered to the beams they continue), and ``run(ids, guesses)`` reads the draft's
+  guesses after the text in the same pass (speculative decoding's check);
 - ``cache_info``: the cache of a text, counted from the config (layers x 2 x heads x head size x
   bytes per value), its share of the context window, what the next step reads, and what a
   sliding window would drop once the window is full;
@@ -26,7 +29,7 @@ from dataclasses import dataclass
 import torch
 
 from helpers._checks import BadValue, check_int, check_model, check_token_ids
-from helpers.cost import cache_tensor_bytes, kv_bytes_per_token
+from helpers.cost import kv_bytes_per_token
 from helpers.generation import context_window
 from helpers.models import attention_implementation
 from helpers.sampling import (
@@ -42,14 +45,30 @@ from helpers.speculative import crop_cache
 # --------------------------------------------------------------------------- the cached passes
 @dataclass(frozen=True)
 class StepPass:
-    """What one forward pass of the stepper computed, and the cache it left."""
+    """What one forward pass of the stepper computed, and the cache it left.
 
-    ids: tuple[int, ...]  # the text the pass read; its last token is the newest one
-    logits: torch.Tensor  # (V,) the scores of the next token
-    attention: torch.Tensor  # (L, H, T) the newest token's attention weights over the T tokens
-    fed: int  # tokens run through the layers: the prompt's at first, then 1 per Step
-    cache_positions: int  # positions the KV cache held after the pass (T)
-    cache_bytes: int  # bytes its key and value tensors occupy, measured
+    The mode's next step and the panes read the same pass: greedy / sample take ``logits``,
+    beam search the scores of every beam (``texts``: one row each, best first), speculative
+    decoding the scores after the text and after each of the draft's ``guesses``. The panes
+    show the first text: its newest token's attention and its part of the cache."""
+
+    texts: tuple[tuple[int, ...], ...]  # the rows the pass read, of one length; texts[0] shown
+    guesses: tuple[int, ...]  # the draft's guesses it read after the text (speculative mode)
+    scores: torch.Tensor  # (rows, 1 + guesses, V) next-token logits after each text and guess
+    attention: torch.Tensor  # (L, H, T) the newest token of texts[0]: its weights over T tokens
+    fed: int  # tokens each row ran through the layers: the prompt's, then 1 per Step (+ guesses)
+    cache_positions: int  # positions the KV cache held after the pass (T, + the guesses)
+    cache_bytes: int  # bytes of the cache's tensors that hold texts[0] (its row, T positions)
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        """The text the panes show; its last token is the newest one."""
+        return self.texts[0]
+
+    @property
+    def logits(self) -> torch.Tensor:
+        """(V,) the scores of the token after ``ids``."""
+        return self.scores[0, 0]
 
 
 def _common_prefix(a: tuple[int, ...], b: tuple[int, ...]) -> int:
@@ -64,43 +83,97 @@ def _common_prefix(a: tuple[int, ...], b: tuple[int, ...]) -> int:
 class CachedPasses:
     """The KV cache the stepper keeps: each text is scored by one pass over its new tokens.
 
-    The cache holds the keys and values of ``cached_ids``. For a text that continues them (a
-    Step) only the new token runs; for one that shares a shorter beginning (after Undo, a forced
-    token, Reset) the cache is cropped to the shared tokens first; a new prompt starts afresh.
+    The cache holds the keys and values of ``cached_rows``, one row per text (beam search keeps
+    one per beam). Each new text takes the row it shares the most tokens with: for a Step, the
+    text it continues, so only the new token runs; after Undo, a forced token or Reset the rows
+    are cut to the tokens every text shares first; a new prompt starts afresh.
     """
 
     def __init__(self, model):
         self.model = check_model(model)
         self.window = context_window(model)
         self.cache = None  # a transformers DynamicCache once the first pass ran
-        self.cached_ids: tuple[int, ...] = ()
+        self.cached_rows: tuple[tuple[int, ...], ...] = ()
+
+    @property
+    def cached_ids(self) -> tuple[int, ...]:
+        """The tokens the cache's first row holds (the one text outside beam mode)."""
+        return self.cached_rows[0] if self.cached_rows else ()
+
+    def run(self, ids, guesses=()) -> StepPass:
+        """One pass for the text ``ids`` (1..window token ids) and, in speculative mode, the
+        draft's ``guesses`` after it: logits, attention, cache."""
+        return self.run_rows([ids], guesses)
+
+    def _reuse(self, texts: list[tuple[int, ...]]) -> tuple[list[int], int]:
+        """For each text the cached row that shares the most tokens with it, and how many
+        leading tokens every text keeps from its row (its newest token always runs)."""
+        width = len(self.cached_ids)
+        whole = {row: i for i, row in reversed(list(enumerate(self.cached_rows)))}
+        rows, keep = [], len(texts[0]) - 1
+        for text in texts:
+            i, shared = whole.get(text[:width]), width  # a Step: the text continues a row
+            if i is None:  # Undo, a forced token, Reset: the row it shares the most with
+                common = [_common_prefix(row, text) for row in self.cached_rows]
+                shared = max(common)
+                i = common.index(shared)
+            rows.append(i)
+            keep = min(keep, shared)
+        return rows, keep
 
     @torch.no_grad()
-    def run(self, ids) -> StepPass:
-        """One pass for the text ``ids`` (1..window token ids): logits, attention, cache."""
-        ids = tuple(check_token_ids("ids", ids, self.model.config.vocab_size))
-        check_int("len(ids)", len(ids), 1, self.window, "the model's context window")
-        keep = min(_common_prefix(self.cached_ids, ids), len(ids) - 1)  # feed >= 1 token
-        cache, self.cache, self.cached_ids = self.cache, None, ()  # an error leaves no stale cache
+    def run_rows(self, texts, guesses=()) -> StepPass:
+        """One batched pass for ``texts`` (beam mode: every beam, best first; all of one length)
+        and the ``guesses`` after a single text: each row's logits, the first text's attention."""
+        if not texts:
+            raise ValueError("texts is empty: pass one text, or one per beam")
+        vocab = self.model.config.vocab_size
+        texts = [tuple(check_token_ids("ids", t, vocab)) for t in texts]
+        guesses = tuple(check_token_ids("guesses", guesses, vocab)) if len(guesses) else ()
+        n = len(texts[0])
+        check_int("len(ids)", n, 1, self.window, "the model's context window")
+        if any(len(t) != n for t in texts) or (guesses and len(texts) > 1):
+            raise ValueError(
+                f"texts must all be {n} tokens long, and guesses follow one text only: got "
+                f"lengths {[len(t) for t in texts]} and {len(guesses)} guesses"
+            )
+        check_int("len(ids) + len(guesses)", n + len(guesses), 1, self.window, "the window")
+        rows, keep = self._reuse(texts) if self.cache is not None else ([], 0)
+        unmoved = rows == list(range(len(self.cached_rows)))
+        cache, self.cache, self.cached_rows = self.cache, None, ()  # an error leaves no stale cache
         if keep == 0:
             cache = None
-        elif keep < cache.get_seq_length():
+        else:
+            if not unmoved:  # each text takes its row (beams: parents)
+                cache.reorder_cache(torch.tensor(rows, device=self.model.device))
             crop_cache(cache, keep)  # forget the positions of the tokens that changed
-        fed = torch.tensor([ids[keep:]], device=self.model.device)  # (1, new tokens)
+        fed = torch.tensor([t[keep:] + guesses for t in texts], device=self.model.device)  # (B, F)
         with attention_implementation(self.model, "eager"):  # eager returns the weights
             out = self.model(
-                fed, cache=cache, use_cache=True, output_attentions=True, logits_to_keep=1
+                fed,
+                cache=cache,
+                use_cache=True,
+                output_attentions=True,
+                logits_to_keep=1 + len(guesses),  # after the text, and after each guess
             )
-        self.cache, self.cached_ids = out.cache, ids
-        # each layer's weights are (1, H, new tokens, T): the newest token's row in all of them
-        attention = torch.stack([a[0, :, -1, :] for a in out.attentions]).float().cpu()  # (L,H,T)
+        self.cache, self.cached_rows = out.cache, tuple(t + guesses for t in texts)
+        # each layer's weights are (B, H, F, T + guesses): the first text's newest token's row,
+        # over the T tokens up to it (the guesses after it are masked: weight 0)
+        newest = n - 1 - keep  # its place among the fed tokens
+        attention = torch.stack([a[0, :, newest, :n] for a in out.attentions])  # (L, H, T)
+        text_bytes = sum(  # the first row's first n positions, of every layer's keys and values
+            t[0, :, :n].numel() * t.element_size()
+            for layer in self.cache.layers
+            for t in (layer.keys, layer.values)
+        )
         return StepPass(
-            ids,
-            out.logits[0, -1].float(),  # (V,)
-            attention,
+            tuple(texts),
+            guesses,
+            out.logits.float(),  # (B, 1 + guesses, V)
+            attention.float().cpu(),
             fed.size(1),
             self.cache.get_seq_length(),
-            cache_tensor_bytes(self.cache),
+            text_bytes,
         )
 
 

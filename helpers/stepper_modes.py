@@ -14,6 +14,10 @@ the previous state was in (switching modes is an action too).
   the model keeps the ones it agrees with and adds its own; the text is greedy decoding's,
   produced in ``passes`` model passes instead of one per token.
 
+A step runs its pass itself, or takes the scores of a pass the caller ran: the stepper runs one
+pass per state (``pass_texts``: every beam, or the text and the draft's next ``guesses``), with a
+KV cache and the attention weights, and both the next step and the panes read it.
+
 ``helpers.stepper_panes`` draws them; ``helpers.widgets.DecodingStepper`` drives them.
 """
 
@@ -112,15 +116,26 @@ class BeamState:
         return tokenizer.decode(list(self.ids))
 
     @torch.no_grad()
-    def step(self, model) -> BeamState:
-        """One step of beam search: every beam scored in one batched pass, the best kept."""
+    def step(self, model, logits: torch.Tensor | None = None) -> BeamState:
+        """One step of beam search: every beam scored in one batched pass, the best kept.
+
+        ``logits``: (n, V) each running beam's next-token scores, best beam first, from that
+        pass if the caller ran it already (the stepper does: its panes read the same pass);
+        None: the pass runs here."""
         if self.done:
             raise BadValue(
                 f"the beam search is over after {self.n_steps} steps: its best text is chosen; "
                 "Undo, Reset or change a setting to search again"
             )
-        x = torch.tensor([self.prompt_ids + t for t in self.texts], device=model.device)  # (n,T)
-        logp = model(x, use_cache=False).logits[:, -1, :].float().log_softmax(-1)  # (n, V)
+        if logits is None:
+            x = torch.tensor([self.prompt_ids + t for t in self.texts], device=model.device)
+            logits = model(x, use_cache=False).logits[:, -1, :]  # (n, V), x: (n, T)
+        elif logits.shape != (len(self.texts), model.config.vocab_size):
+            raise ValueError(
+                f"logits must have shape ({len(self.texts)}, {model.config.vocab_size}): one "
+                f"row per running beam; got {tuple(logits.shape)}"
+            )
+        logp = logits.float().log_softmax(-1)  # (n, V)
         s = self.settings
         c = choose_beams(
             logp,
@@ -220,13 +235,33 @@ class SpeculativeState:
     def text(self, tokenizer) -> str:
         return tokenizer.decode(list(self.ids))
 
-    def step(self, model, draft) -> SpeculativeState:
-        """One round: the draft guesses up to ``k`` tokens, one pass of the model checks them."""
+    def guesses(self, model, draft) -> list[int]:
+        """The draft's guesses for the next round: ``k``, or as many as the window still holds."""
         self.check_room(model)
+        k_now = min(self.k, context_window(model) - len(self.ids))  # the pass reads ids + k_now
+        return [int(t) for t in draft.propose(list(self.ids), k_now)] if k_now > 0 else []
+
+    def step(self, model, draft, guesses=None, logits=None) -> SpeculativeState:
+        """One round: the draft guesses up to ``k`` tokens, one pass of the model checks them.
+
+        ``guesses`` (this state's ``guesses``) and ``logits`` ((len(guesses) + 1, V): the
+        model's scores after the text and after each guess): the round's pass, if the caller
+        ran it already (the stepper does: its panes read the same pass); None: it runs here."""
         ids = list(self.ids)
-        k_now = min(self.k, context_window(model) - len(ids))  # the pass reads len(ids) + k_now
-        proposed = [int(t) for t in draft.propose(ids, k_now)] if k_now > 0 else []
-        n, token, _ = verify_greedy(model, ids, proposed)  # one pass, no cache kept
+        if logits is None:
+            proposed = self.guesses(model, draft)
+            n, token, _ = verify_greedy(model, ids, proposed)  # one pass, no cache kept
+        else:
+            self.check_room(model)
+            proposed = [int(t) for t in guesses]
+            if logits.shape != (len(proposed) + 1, model.config.vocab_size):
+                raise ValueError(
+                    f"logits must have shape ({len(proposed) + 1}, {model.config.vocab_size}): "
+                    f"after the text and after each guess; got {tuple(logits.shape)}"
+                )
+            choices = logits.argmax(-1).tolist()  # the model's greedy token at each place
+            n = next((i for i, t in enumerate(proposed) if t != choices[i]), len(proposed))
+            token = choices[n]  # a correction of guess n, or a bonus after all of them
         r = Round(len(self.rounds), len(ids), proposed, n, token)
         return replace(
             self,
@@ -264,6 +299,15 @@ def mode_of(state) -> str:
     if isinstance(state, SpeculativeState):
         return "speculative"
     return state.settings.strategy
+
+
+def pass_texts(state) -> tuple[tuple[int, ...], ...]:
+    """The texts the stepper's one pass for ``state`` reads, the one its panes show first: every
+    running beam while a search goes on (its next step scores them all), else the state's text.
+    The beams' pass runs them side by side: the panes show beam 0, the best, at no extra cost."""
+    if isinstance(state, BeamState) and not state.done:
+        return tuple(state.prompt_ids + t for t in state.texts)
+    return (state.ids,)
 
 
 def _shown(tokenizer, ids) -> str:

@@ -12,8 +12,9 @@ static rendering (``show_static``) an executed or exported notebook shows withou
 Three panes look inside the step (``helpers.step_internals`` prepares them, ``helpers.
 stepper_panes`` draws them), each switched on by its toggle: the attention of the newest token
 (one layer and head, and all heads at once), the KV cache, and the filter pipeline. The model
-runs with a KV cache and eager attention: each Step is one pass over the new token, and the
-attention shown is the one that pass computed.
+runs with a KV cache and eager attention: each Step is one pass over the new token (beam mode:
+every beam's, side by side; speculative: with the draft's next guesses), which the mode's next
+step and the panes share, and the attention shown is the one that pass computed.
 
 Four modes (the toggle beside Step): greedy and sample step one token at a time
 (``helpers.stepping.DecodingState``); beam search steps all beams at once and speculative
@@ -49,6 +50,7 @@ from helpers.stepper_modes import (
     SpeculativeState,
     describe_step,
     mode_of,
+    pass_texts,
     settings_note,
     undo_note,
 )
@@ -454,16 +456,19 @@ class DecodingStepper:
         return widget
 
     # ------------------------------------------------------------------ model
-    def step_pass(self, state: DecodingState | None = None) -> StepPass:
-        """The forward pass that scored ``state``'s next token (default: the current state's):
-        its logits, the newest token's attention, the cache it left. Remembered by text."""
+    def step_pass(self, state=None) -> StepPass:
+        """The one forward pass for ``state`` (default: the current one) that its next step and
+        the panes both read: every beam's scores in beam mode (the panes show the best), the
+        text's and the draft's guesses' in speculative mode. Remembered by what it read."""
         state = self.state if state is None else state
-        key = state.ids
+        texts = pass_texts(state)
+        key = (texts, state.k if isinstance(state, SpeculativeState) else 0)
         if key in self._passes:
             self._passes.move_to_end(key)
             return self._passes[key]
         state.check_room(self.model)  # a clear ValueError when the window is full
-        record = self._runner.run(key)  # one pass over the tokens the cache lacks
+        guesses = state.guesses(self.model, self.draft) if key[1] else ()
+        record = self._runner.run_rows(texts, guesses)  # over the tokens the cache lacks
         self._passes[key] = record
         if len(self._passes) > PASSES_KEPT:
             self._passes.popitem(last=False)
@@ -523,11 +528,12 @@ class DecodingStepper:
         return self._draft
 
     def _next(self, state):
-        """``state`` one step further in its own mode, and what the status line says of it."""
-        if isinstance(state, BeamState):
-            new = state.step(self.model)
+        """``state`` one step further in its own mode, from its ``step_pass``, and the status."""
+        if isinstance(state, BeamState):  # a finished search refuses before any pass
+            new = state.step(self.model, None if state.done else self.step_pass(state).scores[:, 0])
         elif isinstance(state, SpeculativeState):
-            new = state.step(self.model, self.draft)
+            record = self.step_pass(state)  # the round: the draft's guesses, checked
+            new = state.step(self.model, self.draft, record.guesses, record.scores[0])
         else:
             new = state.step(self.model, self.logits(state))
             return new, self._describe(new, self._verb())
@@ -618,13 +624,7 @@ class DecodingStepper:
 
     def reset(self) -> bool:
         """Back to the prompt alone, keeping the settings; Undo brings the tokens back."""
-
-        def action():
-            return self.state.reset(), text(
-                "status.reset"
-            )  # raises "nothing to reset" at the start
-
-        return self._act(action)
+        return self._act(lambda: (self.state.reset(), text("status.reset")))
 
     def set_prompt(self, prompt) -> bool:
         """Start again from a new prompt (the prompt box, on Enter); undoable."""

@@ -61,6 +61,49 @@ def test_a_shorter_or_other_text_crops_the_cache_to_the_shared_tokens(bundled, e
     assert fresh.fed == len(tok("KING:")["input_ids"])
 
 
+def test_beams_take_their_parents_rows_and_guesses_are_scored_in_the_same_pass(bundled, eager):
+    """Beam mode: one batched pass, each beam reusing the cached row of the beam it continues;
+    speculative mode: the text's newest token and the draft's guesses in one pass."""
+    model, tok = bundled
+    runner = CachedPasses(model)
+    ids = tuple(tok("ROMEO:\nBut soft")["input_ids"])
+    first = runner.run_rows([ids + (5,), ids + (6,), ids + (7,)])  # three beams
+    assert first.fed == len(ids) + 1 and first.scores.shape == (3, 1, 4096)
+    beams = [ids + (7, 9), ids + (5, 9), ids + (5, 8)]  # parents 2, 0, 0: best first
+    record = runner.run_rows(beams)
+    assert record.fed == 1 and runner.cached_rows == tuple(beams)  # one new token per beam
+    with torch.no_grad():
+        full = model(torch.tensor(beams)).logits[:, -1]  # (3, V) an uncached batched pass
+    torch.testing.assert_close(record.scores[:, 0], full, atol=1e-4, rtol=0)
+    row, _ = full_pass(eager, beams[0])  # the panes show beam 0, the best
+    torch.testing.assert_close(record.attention, row, atol=1e-5, rtol=0)
+    c = model.config
+    per_position = c.n_layer * 2 * c.n_embd * 4  # float32
+    assert record.cache_bytes == len(beams[0]) * per_position  # beam 0's part of the cache
+    assert cache_tensor_bytes(runner.cache) == 3 * record.cache_bytes  # every beam's row
+    best = runner.run(beams[1])  # the search is over: one text, its row, nothing recomputed
+    assert best.fed == 1 and runner.cache.layers[0].keys.shape[0] == 1
+
+    guesses = (11, 12, 13)
+    spec = runner.run(ids + (5, 8), guesses)  # shares ids + (5,) with beams[1]
+    assert spec.fed == 1 + len(guesses) and spec.cache_positions == len(ids) + 2 + 3
+    with torch.no_grad():
+        full = model(torch.tensor([ids + (5, 8) + guesses])).logits[0, -4:]  # (4, V)
+    torch.testing.assert_close(spec.scores[0], full, atol=1e-4, rtol=0)
+    row, logits = full_pass(eager, ids + (5, 8))  # the guesses after it change nothing
+    torch.testing.assert_close(spec.attention, row, atol=1e-5, rtol=0)
+    torch.testing.assert_close(spec.logits, logits, atol=1e-4, rtol=0)
+    assert spec.cache_bytes == (len(ids) + 2) * per_position  # the text's part, not the guesses'
+    with pytest.raises(ValueError, match=f"texts must all be {len(ids) + 2} tokens long"):
+        runner.run_rows([ids + (5, 8), ids])
+    with pytest.raises(ValueError, match="guesses follow one text only"):
+        runner.run_rows([ids, ids], guesses)
+    with pytest.raises(ValueError, match="texts is empty"):
+        runner.run_rows([])
+    with pytest.raises(ValueError, match=r"len\(ids\) \+ len\(guesses\)=260 is out of range"):
+        runner.run(ids, [1] * (260 - len(ids)))
+
+
 def test_the_counted_cache_is_the_real_one(bundled):
     model, tok = bundled
     runner = CachedPasses(model)

@@ -6,12 +6,14 @@ import pytest
 import torch
 
 from helpers.generation import generate_stepwise
+from helpers.step_internals import CachedPasses
 from helpers.stepper_modes import (
     BeamSettings,
     BeamState,
     SpeculativeState,
     describe_step,
     mode_of,
+    pass_texts,
     undo_note,
 )
 from helpers.stepper_panes import beams_html, mode_stats_html, mode_text_html, rounds_html
@@ -35,11 +37,16 @@ def generate_beams(model, ids, s: BeamSettings) -> list[int]:
 
 @pytest.mark.parametrize("prompt", PROMPTS)
 @pytest.mark.parametrize("settings", [BeamSettings(3, 1.0, 10), BeamSettings(2, 0.0, 6)])
-def test_stepping_the_beams_to_the_end_equals_generate(bundled, prompt, settings):
+@pytest.mark.parametrize("cached", [False, True], ids=["own pass", "stepper's pass"])
+def test_stepping_the_beams_to_the_end_equals_generate(bundled, prompt, settings, cached):
+    """Each step's own uncached pass, or the scores of the stepper's cached batched pass over
+    every beam (the one its panes read): the text is generate's either way."""
     model, tok = bundled
+    runner = CachedPasses(model)
     state = BeamState.start(tok, prompt, model, settings)
     while not state.done:
-        state = state.step(model)
+        logits = runner.run_rows(pass_texts(state)).scores[:, 0] if cached else None  # (n, V)
+        state = state.step(model, logits)
     assert list(state.best) == generate_beams(model, state.prompt_ids, settings)
     assert state.n_steps <= settings.max_new_tokens
     assert state.text(tok) == tok.decode(list(state.prompt_ids + state.best))
@@ -82,6 +89,21 @@ def test_a_beam_step_undo_and_reset_are_exact(tiny):
     assert "beam step 2: best beam" in describe_step(two, tok)
 
 
+def test_scores_from_another_pass_must_fit_the_state(tiny, draft):
+    model, tok = tiny
+    vocab = model.config.vocab_size
+    beams = BeamState.start(tok, "To be", model)  # 3 beams
+    with pytest.raises(ValueError, match=rf"logits must have shape \(3, {vocab}\): one row per"):
+        beams.step(model, torch.zeros(2, vocab))
+    spec = SpeculativeState.start(tok, "To be", model, 2)
+    with pytest.raises(ValueError, match=rf"logits must have shape \(3, {vocab}\): after the"):
+        spec.step(model, draft, [5, 6], torch.zeros(2, vocab))
+    logits = torch.zeros(3, vocab)
+    logits[:, 7] = 1.0  # the model's choice is 7 everywhere: guess 7 is kept, 8 corrected
+    state = spec.step(model, draft, [7, 8], logits)
+    assert state.rounds[0].accepted == [7] and state.rounds[0].model_token == 7
+
+
 def test_a_finished_search_refuses_another_step(tiny):
     model, tok = tiny
     state = BeamState.start(tok, "To be", model, BeamSettings(2, 1.0, 2))
@@ -93,11 +115,17 @@ def test_a_finished_search_refuses_another_step(tiny):
 
 @pytest.mark.parametrize("prompt", PROMPTS)
 @pytest.mark.parametrize("k", [1, 4])
-def test_speculative_rounds_give_greedy_text_in_fewer_passes(bundled, draft, prompt, k):
+@pytest.mark.parametrize("cached", [False, True], ids=["own pass", "stepper's pass"])
+def test_speculative_rounds_give_greedy_text_in_fewer_passes(bundled, draft, prompt, k, cached):
     model, tok = bundled
+    runner = CachedPasses(model)
     state = SpeculativeState.start(tok, prompt, model, k)
     for _ in range(5):
-        state = state.step(model, draft)
+        if cached:  # the stepper's cached pass over the text's newest token and the guesses
+            record = runner.run(state.ids, state.guesses(model, draft))
+            state = state.step(model, draft, record.guesses, record.scores[0])
+        else:
+            state = state.step(model, draft)
     greedy = generate_stepwise(model, tok, prompt, len(state.generated)).new_ids
     assert list(state.generated) == list(greedy)  # speculative == greedy
     assert state.passes == 5 <= len(state.generated) <= 5 * (k + 1)

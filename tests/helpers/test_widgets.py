@@ -649,6 +649,50 @@ def test_every_mode_keeps_its_buttons_and_shows_only_its_own_settings(bundled, d
         assert not any(shown(w, stepper.widget) for w in others), mode
 
 
+@pytest.mark.parametrize("mode", ["greedy", "sample", "beam", "speculative"])
+def test_a_step_runs_the_model_once_in_every_mode_and_undo_none(bundled, draft, eager, mode):
+    """The mode's step and the panes read the same pass: a Step with every pane shown is one
+    forward pass of the model (counted by a hook), Run N is N, Undo and Reset are none; and the
+    attention shown is a full uncached pass's row of the text shown (beam mode: the best)."""
+    from helpers.attention import attention_weights
+
+    model, tok = bundled
+    stepper = DecodingStepper(model, tok, "ROMEO:\nBut soft, what light", draft=draft)
+    stepper.show_panes("attention", "cache", "filters")
+    assert stepper.set_mode(mode) or mode == "greedy"
+    if mode == "beam":
+        assert stepper.set_mode_settings(max_new_tokens=5)  # 3 beams: the search ends in 5
+    calls = []
+    hook = model.register_forward_hook(lambda *_: calls.append(1))
+
+    def passes(action) -> int:
+        before = len(calls)
+        action()
+        assert not stepper.error, stepper.status
+        return len(calls) - before
+
+    try:
+        states = [stepper.state]
+        for _ in range(5):  # beam: the 5th step ends the search, its pass is the panes' alone
+            assert passes(stepper.step_button.click) == 1
+            states.append(stepper.state)
+            record = stepper.step_pass()
+            assert record.ids == stepper.state.ids
+            assert "weight" in stepper.pane_views["attention"].value
+            full = attention_weights(eager[0], torch.tensor([record.ids]))[:, 0, :, -1, :]
+            torch.testing.assert_close(record.attention, full, atol=1e-5, rtol=0)
+        if mode != "beam":  # (a beam search is over now)
+            assert passes(lambda: stepper.run(3)) == 3
+        last = stepper.state
+        assert passes(stepper.undo_button.click) == 0 and stepper.state is last.history[-1]
+        assert passes(stepper.reset_button.click) == 0 and stepper.state.n_steps == 0
+        assert passes(stepper.undo_button.click) == 0 and stepper.state is last.history[-1]
+    finally:
+        hook.remove()
+    if mode == "beam":
+        assert states[-1].done and len(stepper.step_pass(states[-2]).texts) == 3
+
+
 def test_settings_of_another_mode_are_refused_on_the_status_line(stepper):
     before = stepper.state
     stepper.num_beams.value = 5

@@ -169,6 +169,17 @@ MESSAGES: dict[str, dict[str, str]] = {
             "<b>Next step</b> reads the {n} cached positions ({size} bytes) and runs 1 new token "
             "through the layers, adding {added} bytes."
         ),
+        "pane.cache_next_beam": (
+            "<b>Next step</b> runs one batched pass: each running beam (up to {beams}) reads its "
+            "{n} cached positions ({size} bytes a beam) and runs 1 new token through the layers, "
+            "adding {added} bytes a beam."
+        ),
+        "pane.cache_next_round": (
+            "<b>Next round</b> runs one pass: it reads the text's cached positions and runs the "
+            "round's new token with the draft's next guesses (up to {k}: at most {tokens} "
+            "tokens); the guesses the model rejects are cut from the cache again."
+        ),
+        "pane.cache_over": "<b>The search is over</b>: no next step runs.",
         "pane.cache_next_pick": "The next Step picks token {n} from these scores; then",
         "pane.cache_text_is": "The text is {n} tokens:",
         "pane.cache_full": (
@@ -428,6 +439,17 @@ MESSAGES: dict[str, dict[str, str]] = {
             "<b>下一步</b>读取缓存中的 {n} 个位置（{size} 字节），只让 1 个新词元穿过各层，"
             "缓存再增加 {added} 字节。"
         ),
+        "pane.cache_next_beam": (
+            "<b>下一步</b>做一次批量前向传播：每条仍在进行的束（最多 {beams} 条）读取自己"
+            "缓存中的 {n} 个位置（每条束 {size} 字节），让 1 个新词元穿过各层，"
+            "每条束的缓存再增加 {added} 字节。"
+        ),
+        "pane.cache_next_round": (
+            "<b>下一轮</b>做一次前向传播：读取文本已缓存的位置，让本轮的新词元连同草稿"
+            "接下来的猜测（最多 {k} 个，合计最多 {tokens} 个词元）一起穿过各层；"
+            "模型拒绝的猜测会再从缓存中截掉。"
+        ),
+        "pane.cache_over": "<b>搜索已经结束</b>：不会再有下一步。",
         "pane.cache_next_pick": "下一次单步根据这些分数选出第 {n} 个词元，然后",
         "pane.cache_text_is": "文本已有 {n} 个词元，",
         "pane.cache_full": (

@@ -129,13 +129,26 @@ def _bytes(n: int) -> str:
     return text("pane.bytes", n=f"{n:,}", kib=f"{n / 1024:.1f}")
 
 
-def cache_html(info: CacheInfo, measured: int | None = None, dropped_text: str = "") -> str:
+def cache_html(
+    info: CacheInfo,
+    measured: int | None = None,
+    dropped_text: str = "",
+    beams: int | None = None,
+    guesses: int | None = None,
+) -> str:
     """The KV cache of the current text: what it holds, what it costs, what comes next.
 
     ``measured``: the bytes of the real cache tensors, shown beside the count; ``dropped_text``:
-    the text of the token a sliding window would drop (``info.dropped``)."""
+    the text of the token a sliding window would drop (``info.dropped``). What the next pass
+    runs depends on the mode: 1 new token (greedy, sample); one per running beam, up to
+    ``beams`` (beam search; 0: the search is over); the round's new token and up to ``guesses``
+    draft guesses (speculative decoding)."""
     if not isinstance(info, CacheInfo):
         raise BadType(f"info must be a helpers.step_internals.CacheInfo, got {info!r}")
+    if beams is not None:
+        check_int("beams", beams, 0)
+    if guesses is not None:
+        check_int("guesses", guesses, 1)
     i = info
     formula = text(
         "pane.cache_formula",
@@ -152,13 +165,18 @@ def cache_html(info: CacheInfo, measured: int | None = None, dropped_text: str =
         f'<div style="width:{pct:.1f}%;height:8px;background:{PALETTE[0]};border-radius:4px">'
         "</div></div>"
     )
-    if i.next_reads is not None:
+    if beams == 0:
+        after = text("pane.cache_over")
+    elif i.next_reads is not None:
         after = text(
-            "pane.cache_next",
+            "pane.cache_next" if beams is None else "pane.cache_next_beam",
             n=i.next_reads,
             size=f"{i.next_reads * i.bytes_per_position:,}",
             added=f"{i.bytes_per_position:,}",
+            beams=beams,
         )
+        if guesses is not None:
+            after = text("pane.cache_next_round", k=guesses, tokens=guesses + 1)
     else:
         now = (
             text("pane.cache_next_pick", n=i.window + 1)

@@ -877,7 +877,13 @@ class DecodingStepper:
         if name == "cache":
             info = cache_info(self.model, state.ids)
             dropped = "" if info.dropped is None else self._shown([info.dropped])[0]
-            return cache_html(info, record.cache_bytes if record else None, dropped)
+            beams = guesses = None  # what the next pass runs: see cache_html
+            if isinstance(state, BeamState):
+                beams = 0 if state.done else state.settings.num_beams
+            elif isinstance(state, SpeculativeState):
+                guesses = state.k
+            measured = record.cache_bytes if record else None
+            return cache_html(info, measured, dropped, beams=beams, guesses=guesses)
         if record is None:
             why = text("pane.no_pass", pane=text(f"stepper.pane.{name}"))
             return status_html(why, error=True)

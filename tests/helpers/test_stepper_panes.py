@@ -87,6 +87,21 @@ def test_the_cache_pane_counts_and_says_what_comes_next(bundled, tiny):
     assert isinstance(info, CacheInfo)
 
 
+def test_the_cache_pane_says_what_the_next_pass_runs_in_each_mode(bundled):
+    model, _ = bundled
+    info = cache_info(model, list(range(1, 13)))
+    beam = plain(cache_html(info, beams=3))
+    assert "one batched pass: each running beam (up to 3) reads its 12 cached positions" in beam
+    assert "(98,304 bytes a beam) and runs 1 new token" in beam and "8,192 bytes a beam" in beam
+    assert "The search is over" in plain(cache_html(info, beams=0))
+    round_ = plain(cache_html(info, guesses=4))
+    assert "Next round runs one pass" in round_ and "(up to 4: at most 5 tokens)" in round_
+    assert "runs 1 new token" not in round_
+    for bad, match in (({"beams": -1}, r"beams=-1"), ({"guesses": 0}, r"guesses=0")):
+        with pytest.raises(ValueError, match=match):
+            cache_html(info, **bad)
+
+
 def test_the_pipeline_pane_shows_each_stage_and_what_it_cut():
     columns = [
         StageColumn("softmax", (0.5, 0.3, 0.2), 100),

@@ -457,7 +457,7 @@ def test_bad_pane_input_shows_on_the_status_line(stepper):
 def test_a_pane_that_fails_says_so_in_the_pane(stepper, monkeypatch):
     import helpers.widgets
 
-    def broken(*args):
+    def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(helpers.widgets, "cache_html", broken)
@@ -575,6 +575,7 @@ def test_the_beam_mode_ends_with_generates_text_and_undo_reset_work(bundled):
     out = model.generate(torch.tensor([ids]), max_new_tokens=8, num_beams=3, do_sample=False)
     assert stepper.text == tok.decode(out[0].tolist())  # the widget's beams == generate
     assert "the search is over" in stepper.status
+    assert "The search is over: no next step runs" in plain(stepper.pane_html("cache"))
     assert plain(stepper.mode_view.value).count("log-prob") >= 2
     done = stepper.state
     stepper.step_button.click()
@@ -600,6 +601,7 @@ def test_the_speculative_mode_gives_the_greedy_text_and_counts_passes(bundled, d
     stats = plain(stepper.stats_view.value)
     assert f"4 model passes for {len(state.generated)} tokens" in stats
     assert "Round 4" in plain(stepper.mode_view.value)
+    assert "(up to 4: at most 5 tokens)" in plain(stepper.pane_html("cache"))
     stepper.undo_button.click()
     assert stepper.state is state.history[-1] and stepper.status == "undone: round 4"
     stepper.k.value = 2

@@ -70,6 +70,11 @@ class StepPass:
         """(V,) the scores of the token after ``ids``."""
         return self.scores[0, 0]
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the tensors it keeps (the scores and the attention; not the cache)."""
+        return sum(t.numel() * t.element_size() for t in (self.scores, self.attention))
+
 
 def _common_prefix(a: tuple[int, ...], b: tuple[int, ...]) -> int:
     n = 0

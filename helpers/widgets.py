@@ -91,7 +91,8 @@ from helpers.stepping import (
 N_CANDIDATES = 8  # candidate rows in the panel
 MAX_RUN = 50  # the largest N of "Run N"
 TOP_K_MAX = 50  # slider range; 0 means "off"
-PASSES_KEPT = 128  # forward passes remembered (by text), so Undo runs no model
+PASSES_KEPT = 128  # forward passes remembered (by text), so Undo runs no model ...
+PASSES_BYTES = 32 * 2**20  # ... within 32 MiB (a 50k-token vocabulary: ~200 KB a row's scores)
 # the English of what the stepper shows; helpers.messages holds it in every language
 START = MESSAGES["en"]["stepper.start"]
 PANES = {name: MESSAGES["en"][f"stepper.pane.{name}"] for name in ("attention", "cache", "filters")}
@@ -470,8 +471,9 @@ class DecodingStepper:
         guesses = state.guesses(self.model, self.draft) if key[1] else ()
         record = self._runner.run_rows(texts, guesses)  # over the tokens the cache lacks
         self._passes[key] = record
-        if len(self._passes) > PASSES_KEPT:
-            self._passes.popitem(last=False)
+        kept = sum(r.nbytes for r in self._passes.values())
+        while len(self._passes) > 1 and (len(self._passes) > PASSES_KEPT or kept > PASSES_BYTES):
+            kept -= self._passes.popitem(last=False)[1].nbytes  # the least recently used
         return record
 
     def logits(self, state: DecodingState | None = None) -> torch.Tensor:

@@ -454,6 +454,22 @@ def test_bad_pane_input_shows_on_the_status_line(stepper):
         stepper.pane_html("x")
 
 
+def test_remembered_passes_stay_within_their_memory_and_undo_still_works(stepper, monkeypatch):
+    import helpers.widgets
+
+    first = stepper.candidates()
+    budget = 3 * stepper.step_pass().nbytes  # a pass's scores and attention: ~3 of them
+    monkeypatch.setattr(helpers.widgets, "PASSES_BYTES", budget)
+    stepper.run(6)
+    assert 1 <= len(stepper._passes) < 6  # the oldest were let go ...
+    assert sum(r.nbytes for r in stepper._passes.values()) <= budget
+    for _ in range(6):
+        assert stepper.undo()
+    again = stepper.candidates()  # ... and run again (the same pass, to float rounding)
+    assert stepper.state.n_steps == 0 and [c.token_id for c in again] == [c.token_id for c in first]
+    assert [c.prob for c in again] == pytest.approx([c.prob for c in first], abs=1e-6)
+
+
 def test_a_pane_that_fails_says_so_in_the_pane(stepper, monkeypatch):
     import helpers.widgets
 

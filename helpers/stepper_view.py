@@ -295,6 +295,13 @@ def state_html(state, tokenizer, cands, window: int, status: str = "", error=Fal
 
 
 # --------------------------------------------------------------------------- static figure
+def _hover(c: Candidate) -> str:
+    """A candidate bar's hover text: its token id, and the filter that cut it."""
+    if c.cut:
+        return text("view.token_hover_cut", id=c.token_id, name=c.cut)
+    return text("view.token_hover", id=c.token_id)
+
+
 def candidates_figure(
     cands: list[Candidate], settings: SamplingSettings, title: str = ""
 ) -> go.Figure:
@@ -313,9 +320,7 @@ def candidates_figure(
             text=[f"{p:.{digits}f}" for p in probs],
             textposition="outside",
             textfont={"size": 12},  # neighbouring labels keep a gap at 580 px
-            hovertext=[
-                f"token {c.token_id}" + (f", cut by {c.cut}" if c.cut else "") for c in cands
-            ],
+            hovertext=[_hover(c) for c in cands],
         )
     )
     if settings.strategy == "sample":
@@ -327,7 +332,8 @@ def candidates_figure(
                 name="after temperature / top-k / top-p",
                 marker_color=ORANGE,
                 text=[
-                    f"{q:.2f}" if not c.cut else "cut" for q, c in zip(filtered, cands, strict=True)
+                    f"{q:.2f}" if not c.cut else text("view.cut")
+                    for q, c in zip(filtered, cands, strict=True)
                 ],
                 textposition="outside",
                 textfont={"size": 12},

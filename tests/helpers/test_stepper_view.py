@@ -60,6 +60,25 @@ def test_greedy_figure_has_one_trace(stepper):
     assert len(fig.data) == 1 and fig.layout.title.text == "t"
 
 
+def test_the_candidate_figures_hover_and_bar_texts_follow_the_language(stepper):
+    from helpers import messages
+
+    stepper.set_settings(strategy="sample", top_k=3)
+    texts = {}
+    for lang in ("en", "zh"):
+        messages.set_lang(lang)
+        try:
+            fig = candidates_figure(stepper.candidates(), stepper.state.settings, "t")
+        finally:
+            messages.set_lang("en")
+        texts[lang] = (list(fig.data[0].hovertext), list(fig.data[1].text))
+    (hover_en, bars_en), (hover_zh, bars_zh) = texts["en"], texts["zh"]
+    cut = [c for c in stepper.candidates() if c.cut][0]
+    assert f"token {cut.token_id}, cut by top-k" in hover_en and "cut" in bars_en
+    assert f"词元 {cut.token_id}，被 top-k 砍掉" in hover_zh and "砍掉" in bars_zh
+    assert not [t for t in hover_zh + bars_zh if re.search(r"[A-Za-z]{3,}", t.replace("top-k", ""))]
+
+
 # --------------------------------------------------------------------------- contrast (WCAG AA)
 def test_the_contrast_ratio_is_wcags():
     from helpers.stepper_view import contrast_ratio

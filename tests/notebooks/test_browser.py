@@ -211,20 +211,7 @@ def test_step_in_jupyterlab(lab, browser_path):
                     None if r.url.startswith((base, "data:", "blob:")) else outside.append(r.url)
                 ),
             )
-            page.goto(f"{base}/lab/tree/{NOTEBOOK.name}?token={token}")
-            page.wait_for_function(
-                "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-                " && window.jupyterapp.shell.currentWidget.sessionContext",
-                timeout=60_000,
-            )
-            # Run All before the kernel is ready opens a kernel-selection dialog: wait first
-            page.evaluate("""async () => {
-                const nb = window.jupyterapp.shell.currentWidget;
-                await nb.context.ready;
-                await nb.sessionContext.ready;
-                await window.jupyterapp.commands.execute('notebook:run-all-cells');
-            }""")
-            page.wait_for_function(ALL_CELLS_RUN, timeout=90_000, polling=250)
+            open_and_run_all(page, base, token, NOTEBOOK.name)
 
             # tracebacks and stderr both render as this MIME type; the notebook has neither
             errors = page.locator("[data-mime-type='application/vnd.jupyter.stderr']")
@@ -360,13 +347,19 @@ def test_step_in_jupyterlab(lab, browser_path):
 
 
 def open_and_run_all(page, base: str, token: str, path: str) -> None:
-    """Open the notebook at ``path`` (relative to the served folder) and run every cell."""
-    page.goto(f"{base}/lab/tree/{path}?token={token}")
+    """Open the notebook at ``path`` (relative to the served folder) alone and run every cell.
+
+    ``reset``: a fresh workspace, so that JupyterLab does not restore the notebooks an earlier
+    test left open (one of them, not this one, would be the current widget)."""
+    page.goto(f"{base}/lab/tree/{path}?reset&token={token}")
     page.wait_for_function(
-        "() => window.jupyterapp && window.jupyterapp.shell.currentWidget"
-        " && window.jupyterapp.shell.currentWidget.sessionContext",
+        "path => window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        " && window.jupyterapp.shell.currentWidget.sessionContext"
+        " && window.jupyterapp.shell.currentWidget.context.path === path",
+        arg=path,
         timeout=60_000,
     )
+    assert page.evaluate("() => [...window.jupyterapp.shell.widgets('main')].length") == 1
     # Run All before the kernel is ready opens a kernel-selection dialog: wait first
     page.evaluate("""async () => {
         const nb = window.jupyterapp.shell.currentWidget;

@@ -15,7 +15,9 @@ translation is *stale* until a translator has revised it and run ``stamp``. The 
 markdown replaced by the Chinese, the same code cells (but one: the first code cell's
 ``setup_notebook(seed=0)`` gets ``lang="zh"``, so the helpers' messages are Chinese), cell ids and
 metadata, and the English stored outputs, copied (``build --execute`` runs the notebook instead
-with tests/store_outputs.py, so that its outputs are the Chinese ones).
+with tests/store_outputs.py, so that its outputs are the Chinese ones). A plain ``build`` of a
+notebook that was executed keeps its Chinese outputs while the code is the same, and stops with a
+message to run ``build NN --execute`` once the code has changed.
 
 A translation keeps what a reader would type or look up: the multiset of numbers and of inline
 code spans of each Chinese cell equals the English cell's. A number that has to differ is named
@@ -618,8 +620,44 @@ def build(english: Path, execute: bool = False) -> Path:
         if run.returncode != 0:
             raise SystemExit(f"translate: executing {target.name} failed (exit {run.returncode})")
     else:
-        target.write_text(render(english), encoding="utf-8")
+        rendered = render(english)
+        stored = target.read_text(encoding="utf-8") if target.exists() else ""
+        if stored and not same_notebook(stored, rendered):
+            rendered = _keeping_executed_outputs(rendered, stored, english)
+        if not stored or not same_notebook(stored, rendered):
+            target.write_text(rendered, encoding="utf-8")
     return target
+
+
+def _keeping_executed_outputs(rendered: str, stored: str, english: Path) -> str:
+    """``rendered`` (the English outputs) with the outputs ``stored`` had, where ``stored`` was
+    executed (``build --execute``: its figures and messages are the Chinese ones) and its code
+    is the same: a plain build after a translation changed keeps them, instead of writing
+    the English figures back. Where the code changed, those outputs are stale: SystemExit."""
+    old = nbformat.reads(stored, as_version=4)
+    if old.metadata.get(METADATA_KEY, {}).get("outputs") != "executed":
+        return rendered
+    new = nbformat.reads(rendered, as_version=4)
+
+    def code(nb):
+        return [(c.id, c.source) for c in nb.cells if c.cell_type == "code"]
+
+    if code(new) != code(old):
+        nn = english.name[:2]
+        raise SystemExit(
+            f"translate: the code of {english.name} changed since notebooks/zh/"
+            f"{english.name} was executed: run `python -m course.translate build {nn} --execute`"
+        )
+    ran = {c.id: c for c in old.cells if c.cell_type == "code"}
+    for cell in new.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = ran[cell.id].outputs, ran[cell.id].execution_count
+    for key in ("widgets", "language_info"):  # what the run wrote beside its outputs
+        if key in old.metadata:
+            new.metadata[key] = old.metadata[key]
+    new.metadata[METADATA_KEY]["outputs"] = "executed"
+    text = nbformat.writes(new)
+    return text if text.endswith("\n") else text + "\n"
 
 
 def stamp(english: Path, cell_ids: list[str]) -> list[str]:

@@ -210,6 +210,41 @@ def test_build_execute_runs_the_zh_notebook_through_store_outputs(course, tmp_pa
         translate.main(["build", "--execute", "05"])
 
 
+def test_a_plain_build_keeps_executed_outputs_and_refuses_once_the_code_changed(
+    course, tmp_path, monkeypatch
+):
+    """A translation edited after ``build --execute``: a plain build rewrites the text and keeps
+    the Chinese outputs (it used to write the English ones back); a changed code cell makes
+    them stale, and the plain build says to execute."""
+    fake = tmp_path / "store.py"
+    fake.write_text(
+        "import sys, nbformat\n"
+        "nb = nbformat.read(sys.argv[1], as_version=4)\n"
+        "nb.cells[1].outputs = [nbformat.v4.new_output('stream', name='stdout', text='一\\n')]\n"
+        "nbformat.write(nb, sys.argv[1])\n"
+    )
+    monkeypatch.setattr(translate, "STORE_OUTPUTS", fake)
+    translate.start(course)
+    fill(course, GOOD)
+    target = translate.build(course, execute=True)
+    executed = target.read_text("utf-8")
+    translate.build(course)  # nothing changed: nothing written
+    assert target.read_text("utf-8") == executed
+    path = translate.translation_path(course)
+    path.write_text(path.read_text("utf-8").replace("读取 UTF-8 编码", "读的是 UTF-8"), "utf-8")
+    translate.build(course)
+    zh = nbformat.read(target, as_version=4)
+    assert zh.cells[3].source == "GPT-2 读的是 UTF-8。" and zh.cells[1].outputs[0]["text"] == "一\n"
+    assert zh.metadata[translate.METADATA_KEY]["outputs"] == "executed"
+    assert kinds(course) == []
+    nb = nbformat.read(course, as_version=4)
+    nb.cells[1].source = "x = 2\nx"
+    nbformat.write(nb, course)
+    with pytest.raises(SystemExit, match=r"changed since .* build 05 --execute"):
+        translate.build(course)
+    assert nbformat.read(target, as_version=4).cells[1].source == "x = 1\nx"  # left as it was
+
+
 @pytest.mark.parametrize(
     "cell_id, zh, kind",
     [

@@ -10,8 +10,14 @@ import pytest
 
 from helpers import setup_notebook
 from helpers.figure_text import ZH, TranslatedRenderer, in_chinese, translate_figure
+from helpers.messages import MESSAGES
 from helpers.plots import attention_figure, bar, figure_alt
 from tests._html import english_words
+
+#: the messages (helpers.messages) a figure may show as a label of its data, such as "cut"
+WORDS_ZH = {
+    MESSAGES["en"][key]: MESSAGES["zh"][key] for key in MESSAGES["en"] if key in ("view.cut",)
+}
 
 ROOT = Path(__file__).resolve().parents[2]
 PLOTLY = "application/vnd.plotly.v1+json"
@@ -69,8 +75,14 @@ def test_every_figure_of_the_chinese_notebooks_speaks_chinese(path):
             left = [w for t in figure_words(zh) for w in english_left(t)]
             assert not left, f"English left in a figure of {path.name}: {left}"
             for a, b in zip(zh["data"], en["data"], strict=True):
-                for key in ("x", "y", "z", "text") if not timed else ():
+                for key in ("x", "y", "z") if not timed else ():
                     assert a.get(key) == b.get(key)
+                # the data's labels: the same numbers, and a message ("cut") in Chinese
+                if not timed and isinstance(b.get("text"), list):
+                    words = [WORDS_ZH.get(t, t) if isinstance(t, str) else t for t in b["text"]]
+                    assert a["text"] == words
+                elif not timed:
+                    assert a.get("text") == b.get("text")
     assert figures or path.stem.startswith("02")
 
 

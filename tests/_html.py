@@ -57,17 +57,26 @@ def skip_or_fail(reason: str):
     pytest.skip(reason)
 
 
-@contextlib.contextmanager
-def recording_page(**options):
-    """A headless Chromium page (``options``: ``new_page``'s) and the list of every URL it
-    requests, filled as it browses; skips without Chromium or Playwright (fails in CI)."""
+def chromium_or_skip() -> str:
+    """Chromium's path, where Chromium and Playwright are both installed; else a skip (a
+    failure in CI)."""
     path = chromium_path()
     if path is None:
         skip_or_fail("Chromium not found at /usr/bin/chromium: apt-get install -y chromium")
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         skip_or_fail("the playwright Python package is not installed (pip install playwright)")
+    return path
+
+
+@contextlib.contextmanager
+def recording_page(**options):
+    """A headless Chromium page (``options``: ``new_page``'s) and the list of every URL it
+    requests, filled as it browses; skips without Chromium or Playwright (fails in CI)."""
+    path = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
     requests: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=path, headless=True, args=["--no-sandbox"])

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from tests._html import chromium_or_skip
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = ROOT / "notebooks" / "02_decoding_widget.ipynb"
 NOTEBOOK_ZH = ROOT / "notebooks" / "zh" / "02_decoding_widget.ipynb"
@@ -43,30 +45,20 @@ CHROMIUM_ARGS = [
 pytestmark = pytest.mark.browser
 
 
-def chromium_path() -> str | None:
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-def skip_or_fail(reason: str):
-    """Locally a missing browser skips the test; in CI (CI=true) it is a failure."""
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (CI=true: the browser test must run in CI)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
 def browser_path():
-    path = chromium_path()
-    if path is None:
-        skip_or_fail("Chromium not found at /usr/bin/chromium: apt-get install -y chromium")
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        skip_or_fail("the playwright Python package is not installed (pip install playwright)")
-    return path
+    return chromium_or_skip()
+
+
+def requests_leaving(page, base: str) -> list[str]:
+    """The list, filled as ``page`` browses, of every request it makes outside the local
+    server at ``base`` (a CDN, JupyterLab's news feed...)."""
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda r: None if r.url.startswith((base, "data:", "blob:")) else outside.append(r.url),
+    )
+    return outside
 
 
 def free_port() -> int:
@@ -200,17 +192,11 @@ def test_step_in_jupyterlab(lab, browser_path):
 
     base, token = lab
     ARTIFACTS.mkdir(exist_ok=True)
-    outside = []  # every request that leaves the local server (a CDN, the news feed...)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=browser_path, headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 900})
-            page.on(
-                "request",
-                lambda r: (
-                    None if r.url.startswith((base, "data:", "blob:")) else outside.append(r.url)
-                ),
-            )
+            outside = requests_leaving(page, base)
             open_and_run_all(page, base, token, NOTEBOOK.name)
 
             # tracebacks and stderr both render as this MIME type; the notebook has neither
@@ -376,24 +362,18 @@ def test_the_chinese_stepper_in_jupyterlab(lab, browser_path):
     from playwright.sync_api import expect, sync_playwright
 
     base, token = lab
-    outside = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=browser_path, headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1024, "height": 768})
-            page.on(
-                "request",
-                lambda r: (
-                    None if r.url.startswith((base, "data:", "blob:")) else outside.append(r.url)
-                ),
-            )
+            outside = requests_leaving(page, base)
             open_and_run_all(page, base, token, f"zh/{NOTEBOOK_ZH.name}")
             errors = page.locator("[data-mime-type='application/vnd.jupyter.stderr']")
             assert errors.count() == 0, errors.first.inner_text()
             stepper = page.locator(".dw-stepper")
             expect(stepper).to_have_count(1, timeout=30_000)
             status = stepper.locator(".dw-status").first
-            expect(status).to_contain_text("按“单步”")
+            expect(status).to_contain_text("按“单步”", timeout=30_000)
             for label in ("注意力", "KV 缓存", "过滤器"):
                 stepper.get_by_role("button", name=label, exact=True).click()
             step = stepper.get_by_role("button", name="单步", exact=True)

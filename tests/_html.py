@@ -88,14 +88,14 @@ def recording_page(**options):
             browser.close()
 
 
-LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
-
-
-def english_words(text: str, kept=(), quoted: bool = True) -> list[str]:
-    """The English words left in a text meant to be Chinese: runs of three or more Latin
-    letters outside markup, once the names in ``kept`` (the same in both editions) are taken
-    out. ``quoted``: also leave out text in single quotes (a figure's quoted tokens)."""
-    words = re.sub(r"<[^>]+>|'[^']*'" if quoted else r"<[^>]+>", " ", text)
+def english_words(text: str, kept=(), quoted: bool = True, shortest: int = 3) -> list[str]:
+    """The English words left in a text meant to be Chinese: runs of ``shortest`` or more Latin
+    letters outside markup, inline code and web addresses, once the names in ``kept`` (the
+    same in both editions) are taken out. ``quoted``: also leave out text in single quotes (a
+    figure's quoted tokens)."""
+    words = re.sub(r"<[^>]+>|`[^`]*`|https?://[A-Za-z0-9./_~%:-]+", " ", text)
+    if quoted:
+        words = re.sub(r"'[^']*'", " ", words)
     for name in sorted(kept, key=len, reverse=True):  # "softmax" before "max"
         words = words.replace(name, " ")
-    return LATIN_WORD.findall(words)
+    return re.findall(f"[A-Za-z]{{{shortest},}}", words)

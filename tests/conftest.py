@@ -52,3 +52,12 @@ def stepper(bundled):
 
     model, tok = bundled
     return DecodingStepper(model, tok, "To be, or not to be")
+
+
+@pytest.fixture
+def english_after():
+    """The course's language set back to English after the test (one that sets lang="zh")."""
+    from helpers import messages
+
+    yield
+    messages.set_lang("en")

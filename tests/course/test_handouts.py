@@ -19,6 +19,7 @@ import nbformat
 import pytest
 
 from course import handouts
+from tests._html import english_words as _english_words
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -426,11 +427,8 @@ def _cff_names():
 
 
 def english_words(text: str) -> list[str]:
-    """Latin-letter words of `text` outside inline code, URLs, numbers and NAMES."""
-    text = re.sub(r"`[^`]*`|https?://[A-Za-z0-9./_~%:-]+", " ", text)
-    for name in NAMES:
-        text = text.replace(name, " ")
-    return re.findall(r"[A-Za-z]{2,}", text)
+    """Latin-letter words (two letters or more) of `text` outside inline code, URLs and NAMES."""
+    return _english_words(text, NAMES, quoted=False, shortest=2)
 
 
 def _inserted(before: str, after: str) -> str:

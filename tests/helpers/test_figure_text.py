@@ -15,9 +15,7 @@ from helpers.plots import attention_figure, bar, figure_alt
 from tests._html import english_words
 
 #: the messages (helpers.messages) a figure may show as a label of its data, such as "cut"
-WORDS_ZH = {
-    MESSAGES["en"][key]: MESSAGES["zh"][key] for key in MESSAGES["en"] if key in ("view.cut",)
-}
+WORDS_ZH = {MESSAGES["en"]["view.cut"]: MESSAGES["zh"]["view.cut"]}
 
 ROOT = Path(__file__).resolve().parents[2]
 PLOTLY = "application/vnd.plotly.v1+json"

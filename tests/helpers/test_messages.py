@@ -9,12 +9,7 @@ import pytest
 from helpers import messages, setup_notebook
 from helpers.exercises import EXERCISES, check
 
-
-@pytest.fixture(autouse=True)
-def english_after():
-    """Each test leaves the language English, as every other test expects it."""
-    yield
-    messages.set_lang("en")
+pytestmark = pytest.mark.usefixtures("english_after")  # each test leaves the language English
 
 
 def _fields(template: str) -> set[str]:

@@ -20,6 +20,9 @@ plain English ``ValueError``/``TypeError``, on purpose:
 - ``helpers.messages.set_lang``: a language that does not exist (it names both that exist), and
   ``helpers.widgets``' "only in greedy and sample modes", built from ``messages.text`` in the
   notebook's language already.
+- the stepper's internal shape checks (``step_internals.CachedPasses.run_rows``, the ``logits``
+  that ``BeamState.step`` and ``SpeculativeState.step`` take from the stepper) and
+  ``plots.figure_alt``'s ``lang``: only a caller of the helpers' internals meets them.
 - ``AssertionError`` (an internal "cannot happen") and ``OSError`` (files, network) are not about
   an argument: they stay English.
 """
